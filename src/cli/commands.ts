@@ -1,0 +1,87 @@
+import { buildApp } from '../api/app.ts';
+import type { Config } from '../config/schema.ts';
+import type { Logger } from '../shared/logger.ts';
+import { createLedger, migrate, onShutdownSignal, openDatabase } from './runtime.ts';
+
+export interface Command {
+  readonly summary: string;
+  readonly usage: string;
+  readonly help: string;
+  run(config: Config, logger: Logger, args: readonly string[]): Promise<number | 'running'>;
+}
+
+const start: Command = {
+  summary: 'Run everything in one process (embedded PostgreSQL unless DATABASE_URL is set)',
+  usage: 'chatpay start',
+  help: `Starts ChatPay in one process: PostgreSQL (embedded in CHATPAY_DATA_DIR when DATABASE_URL is
+unset), migrations, the ledger and the HTTP server on HOST:PORT. Prints the URL it serves.
+SIGINT (Ctrl-C) or SIGTERM stops it and the embedded database cleanly.`,
+  async run(config, logger) {
+    const database = await openDatabase(config, logger, 'chatpay-start');
+    try {
+      await migrate(database, logger);
+    } catch (error) {
+      await database.close();
+      throw error;
+    }
+    const ledger = createLedger(config, database.pool, logger);
+    ledger.start();
+    const app = await buildApp({ pool: database.pool, logLevel: config.logLevel });
+    const address = await app.listen({ host: config.http.host, port: config.http.port });
+    onShutdownSignal(logger, async () => {
+      await app.close();
+      await ledger.close();
+      await database.close();
+    });
+    const where = database.embedded
+      ? `embedded PostgreSQL on port ${database.embedded.port}`
+      : 'DATABASE_URL';
+    process.stdout.write(`ChatPay is running at ${address} (database: ${where}). Press Ctrl-C to stop.\n`);
+    return 'running';
+  },
+};
+
+const migrateCommand: Command = {
+  summary: 'Apply pending database migrations and exit',
+  usage: 'chatpay migrate',
+  help: 'Applies every pending migration to DATABASE_URL (or the embedded PostgreSQL) and exits.',
+  async run(config, logger) {
+    const database = await openDatabase(config, logger, 'chatpay-migrate');
+    try {
+      await migrate(database, logger);
+      process.stdout.write('migrations are up to date\n');
+      return 0;
+    } finally {
+      await database.close();
+    }
+  },
+};
+
+const ledgerVerify: Command = {
+  summary: 'Check every ledger invariant; exit 1 naming what fails',
+  usage: 'chatpay ledger verify',
+  help: `Checks, in one consistent snapshot: per currency, debits equal credits (posted and pending); no
+account breaks its flags; each account's totals equal the sum of its transfers; every pending transfer
+is resolved at most once and by a matching transfer; every transfer's currency matches its accounts'.
+Exits 0 when all hold, 1 (listing each violation and the account or transfer) when one fails.`,
+  async run(config, logger) {
+    const database = await openDatabase(config, logger, 'chatpay-verify');
+    try {
+      await migrate(database, logger);
+      const ledger = createLedger(config, database.pool, logger);
+      const violations = await ledger.verify();
+      for (const v of violations) process.stdout.write(`FAIL ${v.check}: ${v.detail}\n`);
+      process.stdout.write(violations.length === 0 ? 'ledger verified: all invariants hold\n' : '');
+      return violations.length === 0 ? 0 : 1;
+    } finally {
+      await database.close();
+    }
+  },
+};
+
+/** Every command, by its words on the command line. */
+export const commands: Readonly<Record<string, Command>> = {
+  start,
+  migrate: migrateCommand,
+  'ledger verify': ledgerVerify,
+};

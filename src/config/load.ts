@@ -1,0 +1,95 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseEnv } from 'node:util';
+import { Value } from '@sinclair/typebox/value';
+import { ChatPayError } from '../shared/errors.ts';
+import { Secret } from '../shared/secret.ts';
+import { type Config, type Env, envSchema } from './schema.ts';
+
+export interface LoadConfigOptions {
+  /** A `.env` file to read under the environment (the environment wins). Missing is fine. */
+  readonly envFile?: string | undefined;
+}
+
+/**
+ * Reads the configuration once. This is the only place that reads `process.env`; everything else is
+ * handed the frozen result. Every problem is reported at once, so a bad deployment is fixed in one go.
+ */
+export function loadConfig(
+  environment: NodeJS.ProcessEnv = process.env,
+  options: LoadConfigOptions = {},
+): Config {
+  const fromFile = readEnvFile(options.envFile);
+  const known = Object.keys(envSchema.properties);
+  const raw: Record<string, string> = {};
+  for (const name of known) {
+    const value = environment[name] ?? fromFile[name];
+    if (value !== undefined && value !== '') raw[name] = value;
+  }
+  const converted = Value.Convert(envSchema, Value.Default(envSchema, raw));
+  const problems = [...Value.Errors(envSchema, converted)].map(
+    (e) => `${e.path.slice(1) || '(root)'}: ${e.message}${describeValue(e.path.slice(1), e.value)}`,
+  );
+  const env = converted as Env;
+  problems.push(...crossFieldProblems(env));
+  if (problems.length > 0) {
+    throw new ChatPayError('config_invalid', {
+      message: `Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+      details: { problems },
+    });
+  }
+  return freeze(env);
+}
+
+function readEnvFile(path: string | undefined): Record<string, string> {
+  if (path === undefined) return {};
+  try {
+    return parseEnv(readFileSync(path, 'utf8')) as Record<string, string>;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw error;
+  }
+}
+
+// A value is echoed back only when it can't be a secret.
+function describeValue(name: string, value: unknown): string {
+  if (name === 'DATABASE_URL') return '';
+  return typeof value === 'string' || typeof value === 'number' ? ` (got ${JSON.stringify(value)})` : '';
+}
+
+function crossFieldProblems(env: Env): string[] {
+  const problems: string[] = [];
+  if (env.NODE_ENV === 'production' && env.DATABASE_URL === undefined) {
+    problems.push('DATABASE_URL: required in production (the embedded PostgreSQL is for development only)');
+  }
+  return problems;
+}
+
+function freeze(env: Env): Config {
+  const config: Config = {
+    env: env.NODE_ENV,
+    http: { host: env.HOST, port: env.PORT },
+    logLevel: env.LOG_LEVEL,
+    dataDir: resolve(env.CHATPAY_DATA_DIR),
+    database: {
+      url: env.DATABASE_URL === undefined ? undefined : new Secret(env.DATABASE_URL),
+      poolMax: env.DATABASE_POOL_MAX,
+      statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS,
+    },
+    ledger: {
+      batchTransfersMax: env.LEDGER_BATCH_TRANSFERS_MAX,
+      queueTransfersMax: env.LEDGER_QUEUE_TRANSFERS_MAX,
+      batchesInFlightMax: env.LEDGER_BATCHES_IN_FLIGHT_MAX,
+      expiryIntervalMs: env.LEDGER_EXPIRY_INTERVAL_MS,
+    },
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !(value instanceof Secret)) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

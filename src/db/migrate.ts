@@ -1,0 +1,37 @@
+import { Kysely, PostgresDialect } from 'kysely';
+import { type Migration, type MigrationResult, Migrator } from 'kysely/migration';
+import * as m0001 from './migrations/0001-ledger.ts';
+import type { Pool } from './pool.ts';
+
+/** Every migration, in order. Registration is this one literal: add a file, add a line. */
+export const migrations: Readonly<Record<string, Migration>> = {
+  '0001-ledger': m0001,
+};
+
+/**
+ * Applies every pending migration. Kysely holds an advisory lock while it runs, so several processes
+ * starting at once apply each migration exactly once.
+ */
+export async function migrateToLatest(pool: Pool): Promise<MigrationResult[]> {
+  const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: borrow(pool) }) });
+  try {
+    const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+    const { error, results } = await migrator.migrateToLatest();
+    if (error) throw new Error('database migration failed', { cause: error });
+    return results ?? [];
+  } finally {
+    await db.destroy();
+  }
+}
+
+// Kysely ends the pool it is given on destroy(); the caller owns this pool, so hand it a view whose
+// end() does nothing.
+function borrow(pool: Pool): Pool {
+  return new Proxy(pool, {
+    get(target, property, receiver) {
+      if (property === 'end') return async () => undefined;
+      const value = Reflect.get(target, property, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}

@@ -1,0 +1,191 @@
+import type { Pool, PoolClient } from '../db/pool.ts';
+import { ChatPayError } from '../shared/errors.ts';
+import type { Logger } from '../shared/logger.ts';
+import { type AccountState, applyBatch, type BatchCall, type BatchOutcome } from './apply.ts';
+import { batchKeys, lockAccounts, readBatchState, readPendingTransfers, writeBatch } from './store.ts';
+import type { TransferResult } from './types.ts';
+
+export interface LedgerEngineOptions {
+  readonly pool: Pool;
+  readonly logger: Logger;
+  /** Most transfers in one database transaction. */
+  readonly batchTransfersMax: number;
+  /** Most transfers waiting for a batch; beyond it `submit` fails fast with `ledger_overloaded`. */
+  readonly queueTransfersMax: number;
+  /** Batches committing at once, each on its own connection. */
+  readonly batchesInFlightMax: number;
+  /** Attempts for a batch that lost a race with another process (unique violation, deadlock). */
+  readonly conflictRetriesMax?: number;
+}
+
+export interface BatchStats {
+  readonly calls: number;
+  readonly transfers: number;
+  readonly created: number;
+  readonly durationMs: number;
+}
+
+interface QueuedCall {
+  readonly call: BatchCall;
+  readonly resolve: (results: TransferResult[]) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+// Errors after which the same batch, re-read under fresh locks, will succeed: another process
+// committed a transfer with one of our ids or resolved one of our pendings first.
+const conflictCodes = new Set(['23505', '40P01', '40001']);
+
+/**
+ * Group commit for the ledger. Callers `submit` calls; while a batch is committing, new calls queue,
+ * and the next batch takes all of them (up to `batchTransfersMax`). A batch is one transaction: lock
+ * the accounts once, validate every transfer on its own in memory, write each touched account once.
+ * Throughput therefore grows with concurrency instead of collapsing on a hot account.
+ */
+export class LedgerEngine {
+  readonly #options: LedgerEngineOptions;
+  readonly #queue: QueuedCall[] = [];
+  readonly #listeners = new Set<(stats: BatchStats) => void>();
+  #queuedTransfers = 0;
+  #inFlight = 0;
+  #scheduled = false;
+  #closed = false;
+  #idle: (() => void)[] = [];
+
+  constructor(options: LedgerEngineOptions) {
+    this.#options = options;
+  }
+
+  submit(call: BatchCall): Promise<TransferResult[]> {
+    const count = call.transfers.length;
+    if (this.#closed) return Promise.reject(new ChatPayError('ledger_closed'));
+    if (count > this.#options.batchTransfersMax) {
+      return Promise.reject(
+        new ChatPayError('ledger_batch_too_large', {
+          message: `At most ${this.#options.batchTransfersMax} transfers per call.`,
+        }),
+      );
+    }
+    if (count === 0) return Promise.resolve([]);
+    if (this.#queuedTransfers + count > this.#options.queueTransfersMax) {
+      return Promise.reject(new ChatPayError('ledger_overloaded'));
+    }
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ call, resolve, reject });
+      this.#queuedTransfers += count;
+      this.#schedule();
+    });
+  }
+
+  /** Observes every committed batch (metrics, benchmarks). Returns an unsubscribe function. */
+  onBatch(listener: (stats: BatchStats) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Stops accepting calls and waits for queued and in-flight batches to finish. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#queue.length === 0 && this.#inFlight === 0) return;
+    await new Promise<void>((resolve) => this.#idle.push(resolve));
+  }
+
+  #schedule(): void {
+    if (this.#scheduled || this.#inFlight >= this.#options.batchesInFlightMax) return;
+    this.#scheduled = true;
+    // setImmediate, not a microtask: callers whose I/O completes in this turn of the event loop join the batch.
+    setImmediate(() => {
+      this.#scheduled = false;
+      this.#drain();
+    });
+  }
+
+  #drain(): void {
+    while (this.#inFlight < this.#options.batchesInFlightMax && this.#queue.length > 0) {
+      const batch: QueuedCall[] = [];
+      let size = 0;
+      while (this.#queue.length > 0) {
+        const next = this.#queue[0] as QueuedCall;
+        if (batch.length > 0 && size + next.call.transfers.length > this.#options.batchTransfersMax) break;
+        this.#queue.shift();
+        batch.push(next);
+        size += next.call.transfers.length;
+      }
+      this.#queuedTransfers -= size;
+      this.#inFlight++;
+      void this.#run(batch, size).finally(() => {
+        this.#inFlight--;
+        if (this.#queue.length > 0) this.#drain();
+        else if (this.#inFlight === 0) for (const resolve of this.#idle.splice(0)) resolve();
+      });
+    }
+  }
+
+  async #run(batch: QueuedCall[], size: number): Promise<void> {
+    const calls = batch.map((queued) => queued.call);
+    const attemptsMax = 1 + (this.#options.conflictRetriesMax ?? 5);
+    const startedMs = performance.now();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const outcome = await this.#commit(calls);
+        batch.forEach((queued, i) => {
+          queued.resolve(outcome.results[i] as TransferResult[]);
+        });
+        const stats = {
+          calls: calls.length,
+          transfers: size,
+          created: outcome.created.length,
+          durationMs: performance.now() - startedMs,
+        };
+        for (const listener of this.#listeners) listener(stats);
+        return;
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        if (code !== undefined && conflictCodes.has(code) && attempt < attemptsMax) continue;
+        this.#options.logger.error({ err: error, transfers: size, attempt }, 'ledger batch failed');
+        // Nothing of the batch committed (or, if COMMIT's answer was lost, all of it did): callers
+        // retry with the same ids and get `ok` or `exists`.
+        const failure = new ChatPayError('ledger_unavailable', { cause: error });
+        for (const queued of batch) queued.reject(failure);
+        return;
+      }
+    }
+  }
+
+  async #commit(calls: BatchCall[]): Promise<BatchOutcome> {
+    const client = await this.#options.pool.connect();
+    let broken = false;
+    try {
+      const keys = batchKeys(calls);
+      const pendings = await readPendingTransfers(client, keys.pendingIds);
+      for (const p of pendings) {
+        keys.accountIds.add(p.debitAccountId);
+        keys.accountIds.add(p.creditAccountId);
+      }
+      await client.query('BEGIN');
+      const accounts = await lockAccounts(client, [...keys.accountIds]);
+      const state = await readBatchState(client, keys, accounts, pendings);
+      const outcome = applyBatch(calls, state);
+      if (outcome.created.length > 0) {
+        const touched = [...outcome.touched].map((id) => accounts.get(id) as AccountState);
+        await writeBatch(client, outcome.created, touched);
+      }
+      await client.query('COMMIT');
+      return outcome;
+    } catch (error) {
+      broken = await rollback(client);
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+}
+
+/** Rolls back; returns true when the connection is unusable and must be discarded. */
+async function rollback(client: PoolClient): Promise<boolean> {
+  try {
+    await client.query('ROLLBACK');
+    return false;
+  } catch {
+    return true;
+  }
+}
