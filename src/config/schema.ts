@@ -57,7 +57,7 @@ export const envSchema = Type.Object({
     description: 'Most transfers waiting for a batch; beyond it callers get ledger_overloaded.',
   }),
   LEDGER_BATCHES_IN_FLIGHT_MAX: Type.Integer({
-    default: 2,
+    default: 1,
     minimum: 1,
     maximum: 16,
     description: 'Batches committing at once (each on its own connection).',

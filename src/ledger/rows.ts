@@ -1,4 +1,3 @@
-import type { AccountState } from './apply.ts';
 import type { Account, AccountKind, Transfer, TransferKind } from './types.ts';
 
 /** Column lists and row mappers shared by every ledger query (numeric arrives as a string). */
@@ -58,19 +57,6 @@ export function toAccount(row: AccountRow): Account {
     creditsPending: BigInt(row.credits_pending),
     metadata: row.metadata,
     createdAt: row.created_at,
-  };
-}
-
-export function toAccountState(row: AccountRow): AccountState {
-  return {
-    id: row.id,
-    currency: row.currency,
-    debitsMustNotExceedCredits: row.debits_must_not_exceed_credits,
-    creditsMustNotExceedDebits: row.credits_must_not_exceed_debits,
-    debitsPosted: BigInt(row.debits_posted),
-    creditsPosted: BigInt(row.credits_posted),
-    debitsPending: BigInt(row.debits_pending),
-    creditsPending: BigInt(row.credits_pending),
   };
 }
 

@@ -1,0 +1,79 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { startEmbeddedPostgres } from '../../src/db/embedded.ts';
+import { migrateToLatest } from '../../src/db/migrate.ts';
+import { createPool, type Pool } from '../../src/db/pool.ts';
+import { createLogger } from '../../src/shared/logger.ts';
+import { Secret } from '../../src/shared/secret.ts';
+
+export const benchLogger = createLogger('warn');
+
+export interface BenchDatabase {
+  readonly url: Secret;
+  pool(max: number): Pool;
+  close(): Promise<void>;
+}
+
+/**
+ * A fresh, migrated database for one benchmark run on BENCH_DATABASE_URL's server (default: an
+ * embedded PostgreSQL in a temp dir), at PostgreSQL's default durability: fsync and synchronous_commit on.
+ */
+export async function benchDatabase(): Promise<BenchDatabase> {
+  let adminUrl = process.env.BENCH_DATABASE_URL;
+  let cleanup = async () => undefined as unknown;
+  if (!adminUrl) {
+    const dataDir = await mkdtemp(join(tmpdir(), 'chatpay-bench-'));
+    const embedded = await startEmbeddedPostgres({ dataDir, logger: benchLogger });
+    adminUrl = embedded.adminUrl.reveal();
+    cleanup = async () => {
+      await embedded.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    };
+  }
+  const name = `chatpay_bench_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  const settings = await admin.query<{ name: string; setting: string }>(
+    "SELECT name, setting FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit')",
+  );
+  for (const s of settings.rows) {
+    if (s.setting !== 'on') throw new Error(`benchmarks need ${s.name}=on, the server has ${s.setting}`);
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  const secret = new Secret(url.toString());
+  const pools: Pool[] = [];
+  const make = (max: number) => {
+    const pool = createPool({ url: secret, max, statementTimeoutMs: 120_000, logger: benchLogger });
+    pools.push(pool);
+    return pool;
+  };
+  const migrator = make(2);
+  await migrateToLatest(migrator);
+  return {
+    url: secret,
+    pool: make,
+    async close() {
+      await Promise.all(pools.map((p) => p.end()));
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+      await cleanup();
+    },
+  };
+}
+
+/** Percentile of an ascending array of numbers (nearest rank). */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank] as number;
+}
+
+export function round(value: number, digits = 2): number {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
