@@ -3,8 +3,8 @@ import type { AccountState, BatchCall, BatchState } from './apply.ts';
 import type { Transfer, TransferKind } from './types.ts';
 
 /**
- * The ledger's hot-path SQL: a batch costs a fixed number of round trips whatever its size — begin,
- * lock and read, write everything in one statement, commit. Arrays go in through `unnest`, so no SQL is built from values.
+ * The ledger's hot-path SQL: a batch costs two round trips whatever its size — read everything it
+ * needs, then write everything in one statement that commits on its own. Arrays go in through `unnest`, so no SQL is built from values.
  */
 
 export interface BatchKeys {
@@ -55,20 +55,19 @@ type TransferTuple = [
 ];
 
 /**
- * Locks the batch's accounts (and those of the pending transfers it resolves) and reads what the batch
- * needs, in one round trip: see `ledger_lock_batch` in the migration. Every batch, in every process,
- * locks in id order, so two batches can wait for each other but never deadlock.
+ * Reads what the batch needs in one round trip (see `ledger_read_batch` in the migration); with
+ * `lock`, inside the caller's transaction, it also locks the accounts in id order.
  */
-export async function lockBatch(client: PoolClient, keys: BatchKeys): Promise<BatchState> {
+export async function readBatch(client: PoolClient, keys: BatchKeys, lock: boolean): Promise<BatchState> {
   const { rows } = await client.query<{
     batch: { now: string; accounts: AccountTuple[]; transfers: TransferTuple[] };
   }>({
-    name: 'ledger_lock_batch',
-    text: 'SELECT ledger_lock_batch($1::text[], $2::text[], $3::text[], $4::text[]) AS batch',
-    values: [[...keys.accountIds], keys.transferIds, keys.pendingIds, keys.reversesIds],
+    name: 'ledger_read_batch',
+    text: 'SELECT ledger_read_batch($1::text[], $2::text[], $3::text[], $4::text[], $5::boolean) AS batch',
+    values: [[...keys.accountIds], keys.transferIds, keys.pendingIds, keys.reversesIds, lock],
   });
   const batch = rows[0]?.batch;
-  if (!batch) throw new Error('ledger_lock_batch returned nothing');
+  if (!batch) throw new Error('ledger_read_batch returned nothing');
   const accounts = new Map<string, AccountState>();
   for (const [id, currency, dmnec, cmned, dp, cp, dpe, cpe] of batch.accounts) {
     accounts.set(id, {
@@ -118,15 +117,27 @@ function tupleToTransfer(t: TransferTuple): Transfer {
   };
 }
 
+/** The totals an account had when the batch read it: the write applies only if they still hold. */
+export type ReadTotals = ReadonlyMap<string, readonly [bigint, bigint, bigint, bigint]>;
+
+export function readTotals(accounts: ReadonlyMap<string, AccountState>): ReadTotals {
+  const totals = new Map<string, readonly [bigint, bigint, bigint, bigint]>();
+  for (const a of accounts.values()) {
+    totals.set(a.id, [a.debitsPosted, a.creditsPosted, a.debitsPending, a.creditsPending]);
+  }
+  return totals;
+}
+
 /**
- * Inserts the batch's new transfers and writes each touched account's totals once, in one statement.
- * Rows travel as one JSON document each way: cheaper to encode than a dozen typed arrays, and the
- * column types in the AS clause make PostgreSQL check every value on the way in.
+ * Inserts the batch's new transfers and sets each touched account's totals once, compare-and-set
+ * against what was read (see `ledger_write_batch`). Rows travel as JSON: one parameter each way,
+ * cheaper to encode than a dozen typed arrays, and the casts make PostgreSQL check every value.
  */
 export async function writeBatch(
   client: PoolClient,
   created: readonly Transfer[],
   accounts: readonly AccountState[],
+  before: ReadTotals,
 ): Promise<void> {
   const transfers = created.map((t) => [
     t.id,
@@ -144,31 +155,21 @@ export async function writeBatch(
     t.metadata,
     t.createdAt.toISOString(),
   ]);
-  const totals = accounts.map((a) => [
-    a.id,
-    a.debitsPosted.toString(),
-    a.creditsPosted.toString(),
-    a.debitsPending.toString(),
-    a.creditsPending.toString(),
-  ]);
+  const totals = accounts.map((a) => {
+    const old = before.get(a.id);
+    if (!old) throw new Error(`account ${a.id} was written but never read`);
+    return [
+      a.id,
+      a.debitsPosted.toString(),
+      a.creditsPosted.toString(),
+      a.debitsPending.toString(),
+      a.creditsPending.toString(),
+      ...old.map(String),
+    ];
+  });
   await client.query({
     name: 'ledger_write_batch',
-    text: `WITH inserted AS (
-       INSERT INTO ledger_transfers (id, debit_account_id, credit_account_id, amount, currency, code, kind, linked,
-         pending_id, reverses_id, timeout_seconds, expires_at, metadata, created_at)
-       SELECT r->>0, r->>1, r->>2, (r->>3)::numeric, r->>4, r->>5, r->>6, (r->>7)::boolean, r->>8, r->>9,
-              (r->>10)::integer, (r->>11)::timestamptz, r->12, (r->>13)::timestamptz
-         FROM jsonb_array_elements($1::jsonb) AS r
-       RETURNING 1
-     ), updated AS (
-       UPDATE ledger_accounts AS acc
-          SET debits_posted = (v->>1)::numeric, credits_posted = (v->>2)::numeric,
-              debits_pending = (v->>3)::numeric, credits_pending = (v->>4)::numeric
-         FROM jsonb_array_elements($2::jsonb) AS v
-        WHERE acc.id = v->>0
-       RETURNING 1
-     )
-     SELECT (SELECT count(*) FROM inserted) AS inserted, (SELECT count(*) FROM updated) AS updated`,
+    text: 'SELECT ledger_write_batch($1::jsonb, $2::jsonb)',
     values: [JSON.stringify(transfers), JSON.stringify(totals)],
   });
 }

@@ -94,19 +94,27 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
     CREATE TRIGGER ledger_accounts_no_truncate BEFORE TRUNCATE ON ledger_accounts
     FOR EACH STATEMENT EXECUTE FUNCTION ledger_transfers_append_only()`.execute(db);
-  await sql.raw(lockBatchFunction).execute(db);
+  await sql.raw(readBatchFunction).execute(db);
+  await sql.raw(writeBatchFunction).execute(db);
 }
 
+// The batch functions only ever touch rows by primary key or unique index. On a small or freshly
+// analysed table the planner prefers sequential scans and hash joins for `= ANY(array)` and JSON
+// joins, which cost milliseconds per batch; index lookups cost microseconds at any size.
+const pointLookups = 'SET enable_seqscan = off SET enable_hashjoin = off SET enable_mergejoin = off';
+
 /**
- * One round trip for a batch's reads. It locks, in id order, the accounts the batch names plus those
- * of the pending transfers it resolves; then, in a fresh snapshot taken after the locks (PL/pgSQL in
- * READ COMMITTED snapshots each statement), reads the clock and every committed transfer the batch
- * could collide with: its own ids, resolutions of its pending ids, reversals of its originals (a row
- * may come twice; the engine keys them by id).
+ * A batch's reads, in one round trip: the accounts it names plus those of the pending transfers it
+ * resolves, the clock, and every committed transfer it could collide with (its own ids, resolutions of
+ * its pending ids, reversals of its originals; a row may come twice, the engine keys them by id).
+ * Optimistic mode reads everything in one statement, one snapshot. Locking mode first locks the
+ * accounts in id order (so two lockers never deadlock), then reads the rest in a snapshot taken after
+ * the locks: PL/pgSQL in READ COMMITTED snapshots each statement.
  */
-const lockBatchFunction = `
-CREATE FUNCTION ledger_lock_batch(account_ids text[], transfer_ids text[], pending_ids text[], reverses_ids text[])
-RETURNS json LANGUAGE plpgsql VOLATILE AS $fn$
+const readBatchFunction = `
+CREATE FUNCTION ledger_read_batch(account_ids text[], transfer_ids text[], pending_ids text[], reverses_ids text[],
+                                  lock_accounts boolean)
+RETURNS json LANGUAGE plpgsql VOLATILE ${pointLookups} AS $fn$
 DECLARE
   all_ids text[] := account_ids;
   locked json;
@@ -115,30 +123,64 @@ BEGIN
     SELECT all_ids || coalesce(array_agg(debit_account_id), '{}') || coalesce(array_agg(credit_account_id), '{}')
       INTO all_ids FROM ledger_transfers WHERE id = ANY (pending_ids);
   END IF;
-  SELECT coalesce(json_agg(json_build_array(a.id, a.currency, a.debits_must_not_exceed_credits,
-           a.credits_must_not_exceed_debits, a.debits_posted::text, a.credits_posted::text,
-           a.debits_pending::text, a.credits_pending::text)), '[]')
-    INTO locked
-    FROM (SELECT * FROM ledger_accounts WHERE id = ANY (all_ids) ORDER BY id FOR UPDATE) a;
+  IF lock_accounts THEN
+    PERFORM 1 FROM (SELECT id FROM ledger_accounts WHERE id = ANY (all_ids) ORDER BY id FOR UPDATE) a;
+  END IF;
   RETURN json_build_object(
     'now', clock_timestamp(),
-    'accounts', locked,
+    'accounts', (
+      SELECT coalesce(json_agg(json_build_array(a.id, a.currency, a.debits_must_not_exceed_credits,
+               a.credits_must_not_exceed_debits, a.debits_posted::text, a.credits_posted::text,
+               a.debits_pending::text, a.credits_pending::text)), '[]')
+        FROM ledger_accounts a WHERE a.id = ANY (all_ids)),
     'transfers', (
       SELECT coalesce(json_agg(json_build_array(t.id, t.debit_account_id, t.credit_account_id, t.amount::text,
                t.currency, t.code, t.kind, t.linked, t.pending_id, t.reverses_id, t.timeout_seconds, t.expires_at,
                t.metadata, t.created_at)), '[]')
         FROM (
-          SELECT * FROM ledger_transfers WHERE id = ANY (transfer_ids) OR id = ANY (pending_ids)
-          UNION
+          SELECT * FROM ledger_transfers WHERE id = ANY (transfer_ids || pending_ids)
+          UNION ALL
           SELECT * FROM ledger_transfers WHERE pending_id = ANY (pending_ids)
-          UNION
+          UNION ALL
           SELECT * FROM ledger_transfers WHERE reverses_id = ANY (reverses_ids)
         ) t));
 END
 $fn$`;
 
+/**
+ * A batch's writes, in one statement: insert its transfers, then set each touched account's totals,
+ * but only where they still hold the values the batch read (compare-and-set). If another writer got
+ * there first, or inserted one of the ids, the whole call fails with serialization_failure or
+ * unique_violation, nothing of it stays, and the engine retries the batch under row locks.
+ */
+const writeBatchFunction = `
+CREATE FUNCTION ledger_write_batch(transfers jsonb, accounts jsonb)
+RETURNS void LANGUAGE plpgsql VOLATILE ${pointLookups} AS $fn$
+DECLARE
+  updated integer;
+BEGIN
+  INSERT INTO ledger_transfers (id, debit_account_id, credit_account_id, amount, currency, code, kind, linked,
+    pending_id, reverses_id, timeout_seconds, expires_at, metadata, created_at)
+  SELECT r->>0, r->>1, r->>2, (r->>3)::numeric, r->>4, r->>5, r->>6, (r->>7)::boolean, r->>8, r->>9,
+         (r->>10)::integer, (r->>11)::timestamptz, r->12, (r->>13)::timestamptz
+    FROM jsonb_array_elements(transfers) AS r;
+  UPDATE ledger_accounts AS acc
+     SET debits_posted = (v->>1)::numeric, credits_posted = (v->>2)::numeric,
+         debits_pending = (v->>3)::numeric, credits_pending = (v->>4)::numeric
+    FROM jsonb_array_elements(accounts) AS v
+   WHERE acc.id = v->>0
+     AND acc.debits_posted = (v->>5)::numeric AND acc.credits_posted = (v->>6)::numeric
+     AND acc.debits_pending = (v->>7)::numeric AND acc.credits_pending = (v->>8)::numeric;
+  GET DIAGNOSTICS updated = ROW_COUNT;
+  IF updated <> jsonb_array_length(accounts) THEN
+    RAISE EXCEPTION 'a ledger account changed after the batch read it' USING ERRCODE = 'serialization_failure';
+  END IF;
+END
+$fn$`;
+
 export async function down(db: Kysely<unknown>): Promise<void> {
-  await sql`DROP FUNCTION ledger_lock_batch(text[], text[], text[], text[])`.execute(db);
+  await sql`DROP FUNCTION ledger_write_batch(jsonb, jsonb)`.execute(db);
+  await sql`DROP FUNCTION ledger_read_batch(text[], text[], text[], text[], boolean)`.execute(db);
   await sql`DROP TABLE ledger_transfers`.execute(db);
   await sql`DROP FUNCTION ledger_transfers_append_only()`.execute(db);
   await sql`DROP TABLE ledger_accounts`.execute(db);
