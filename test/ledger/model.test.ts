@@ -65,8 +65,14 @@ const callSpec = fc.oneof(
   { weight: 1, arbitrary: fc.nat(30).map((retry) => ({ retry })) },
   {
     weight: 1,
-    arbitrary: fc.record({ resolve: fc.nat(3), post: fc.boolean(), amount: fc.option(fc.integer({ min: 1, max: 120 })) }),
+    arbitrary: fc.record({
+      resolve: fc.nat(3),
+      post: fc.boolean(),
+      amount: fc.oneof(fc.constant(null), fc.integer({ min: 1, max: 120 }), fc.constantFrom('all', 'over')),
+    }),
   },
+  // Or a transfer of exactly a wallet's available balance, or one unit more: the boundary cases.
+  { weight: 1, arbitrary: fc.record({ drain: fc.nat(1), over: fc.boolean(), pending: fc.boolean() }) },
 );
 
 function toInput(
@@ -127,11 +133,23 @@ describe('the ledger against an in-memory model', () => {
           let inputs: TransferInput[];
           if (Array.isArray(call)) inputs = call.map((spec) => toInput(spec, accountId, ids));
           else if ('retry' in call) inputs = sent[call.retry % Math.max(1, sent.length)] ?? [];
+          else if ('drain' in call) {
+            const wallet = model.accounts.get(accountId(call.drain));
+            const available = wallet ? wallet.cp - wallet.dp - wallet.dpe : 0n;
+            const amount = available + (call.over ? 1n : 0n);
+            inputs =
+              amount > 0n
+                ? [{ id: ids.fresh(), debitAccountId: accountId(call.drain), creditAccountId: accountId(3), amount, currency: 'ETB', code: 'drain', ...(call.pending ? { flags: { pending: true } } : {}) }]
+                : [];
+          }
           else {
             const pendings = [...model.transfers.values()].filter((t) => t.kind === 'pending');
             const target = pendings[pendings.length - 1 - (call.resolve % Math.max(1, pendings.length))];
             const flags = call.post ? { postPending: true } : { voidPending: true };
-            const amount = call.amount === null || !call.post ? {} : { amount: BigInt(call.amount) };
+            const amount =
+              call.amount === null || !call.post || !target
+                ? {}
+                : { amount: call.amount === 'all' ? target.amount : call.amount === 'over' ? target.amount + 1n : BigInt(call.amount) };
             inputs = target ? [{ id: ids.fresh(), pendingId: target.id, flags, ...amount }] : [];
           }
           if (inputs.length === 0) continue;
