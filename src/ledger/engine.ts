@@ -23,6 +23,8 @@ export interface BatchStats {
   readonly transfers: number;
   readonly created: number;
   readonly durationMs: number;
+  /** 1, or more when the batch lost a race with another writer and was retried under locks. */
+  readonly attempts: number;
 }
 
 interface QueuedCall {
@@ -135,6 +137,7 @@ export class LedgerEngine {
           transfers: size,
           created: outcome.created.length,
           durationMs: performance.now() - startedMs,
+          attempts: attempt,
         };
         for (const listener of this.#listeners) listener(stats);
         return;
