@@ -33,6 +33,9 @@ interface QueuedCall {
   readonly reject: (error: unknown) => void;
 }
 
+// How long batches take row locks from the start after one lost a race with another writer.
+const lockFirstAfterConflictMs = 1_000;
+
 // Errors after which the same batch, re-read under fresh locks, will succeed: another process
 // committed a transfer with one of our ids or resolved one of our pendings first.
 const conflictCodes = new Set(['23505', '40P01', '40001']);
@@ -52,6 +55,7 @@ export class LedgerEngine {
   #scheduled = false;
   #closed = false;
   #idle: (() => void)[] = [];
+  #lockFirstUntilMs = 0;
 
   constructor(options: LedgerEngineOptions) {
     this.#options = options;
@@ -143,7 +147,10 @@ export class LedgerEngine {
         return;
       } catch (error) {
         const code = (error as { code?: string }).code;
-        if (code !== undefined && conflictCodes.has(code) && attempt < attemptsMax) continue;
+        if (code !== undefined && conflictCodes.has(code) && attempt < attemptsMax) {
+          this.#lockFirstUntilMs = performance.now() + lockFirstAfterConflictMs;
+          continue;
+        }
         this.#options.logger.error({ err: error, transfers: size, attempt }, 'ledger batch failed');
         // Nothing of the batch committed (or, if COMMIT's answer was lost, all of it did): callers
         // retry with the same ids and get `ok` or `exists`.
@@ -158,10 +165,11 @@ export class LedgerEngine {
    * One attempt at a batch. The first attempt is optimistic: read without locks, then one
    * compare-and-set write that commits on its own (two round trips, no row locks). If another writer
    * raced it, the write fails whole and later attempts run in a transaction that locks the accounts
-   * first, so a hot account shared by several processes still makes progress.
+   * first, so a hot account shared by several processes still makes progress. After a race, batches
+   * lock from the first attempt for a while: where writers contend, locking is the cheaper way.
    */
   async #commit(calls: BatchCall[], attempt: number): Promise<BatchOutcome> {
-    const locking = attempt > 1;
+    const locking = attempt > 1 || performance.now() < this.#lockFirstUntilMs;
     const client = await this.#options.pool.connect();
     let broken = false;
     try {
