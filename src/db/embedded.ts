@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -40,6 +40,10 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const { dataDir, logger } = options;
   const databaseDir = join(dataDir, 'postgres');
   await mkdir(dataDir, { recursive: true });
+  const asRoot = process.getuid?.() === 0;
+  // As root, PostgreSQL runs as a `postgres` user that must be able to reach its directory inside ours
+  // (mkdtemp makes 0700 directories): allow traversal, not listing.
+  if (asRoot) await chmod(dataDir, (await stat(dataDir)).mode | 0o111);
   const password = await readOrCreatePassword(join(dataDir, 'postgres-password'));
   const port = options.port ?? (await findFreePort());
   const EmbeddedPostgresClass = await importWithoutSignalHooks();
@@ -49,7 +53,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     user: 'postgres',
     password,
     persistent: true,
-    createPostgresUser: process.getuid?.() === 0,
+    createPostgresUser: asRoot,
     initdbFlags: ['--encoding=UTF8', '--no-instructions'],
     // TCP on loopback only; no Unix socket that could collide with a system PostgreSQL's.
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
