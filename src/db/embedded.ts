@@ -80,17 +80,17 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     },
     async stop() {
       process.removeListener('exit', killOnExit);
-      await server.stop();
+      await stopServer(server);
     },
     async restart() {
-      await server.stop();
+      await stopServer(server);
       await startServer(server, databaseDir);
     },
   };
 }
 
 interface EmbeddedServer {
-  process?: { pid?: number; kill(signal: string): boolean };
+  process?: { pid?: number; exitCode: number | null; signalCode: string | null; kill(signal: string): boolean };
   initialise(): Promise<void>;
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -121,6 +121,17 @@ async function startServer(server: EmbeddedServer, databaseDir: string): Promise
       { cause: error },
     );
   }
+}
+
+// The library waits for an `exit` event, which never comes if PostgreSQL already died on its own.
+async function stopServer(server: EmbeddedServer): Promise<void> {
+  const child = server.process;
+  if (!child) return;
+  if (child.exitCode !== null || child.signalCode !== null) {
+    server.process = undefined;
+    return;
+  }
+  await server.stop();
 }
 
 async function readOrCreatePassword(path: string): Promise<string> {

@@ -1,0 +1,77 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inspect } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { isChatPayError } from '../shared/errors.ts';
+import { loadConfig } from './load.ts';
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (isChatPayError(error, 'config_invalid')) return error.details?.problems as string[];
+    throw error;
+  }
+  return [];
+}
+
+describe('configuration', () => {
+  it('has working defaults for development', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ env: 'development', http: { host: '127.0.0.1', port: 3000 }, logLevel: 'info' });
+    expect(config.database.url).toBeUndefined();
+    expect(config.dataDir).toMatch(/\.chatpay$/);
+  });
+
+  it('is frozen all the way down', () => {
+    const config = loadConfig({});
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.ledger)).toBe(true);
+    expect(() => {
+      (config.http as { port: number }).port = 1;
+    }).toThrow();
+  });
+
+  it('converts and bounds numbers', () => {
+    expect(loadConfig({ PORT: '8080', LEDGER_BATCH_TRANSFERS_MAX: '100' })).toMatchObject({
+      http: { port: 8080 },
+      ledger: { batchTransfersMax: 100 },
+    });
+  });
+
+  it('reports every problem at once, in one message', () => {
+    const found = problems({ PORT: 'abc', LOG_LEVEL: 'loud', DATABASE_POOL_MAX: '0', NODE_ENV: 'production' });
+    expect(found).toHaveLength(4);
+    expect(found.join('\n')).toMatch(/PORT/);
+    expect(found.join('\n')).toMatch(/LOG_LEVEL/);
+    expect(found.join('\n')).toMatch(/DATABASE_POOL_MAX/);
+    expect(found.join('\n')).toMatch(/DATABASE_URL: required in production/);
+  });
+
+  it('refuses embedded defaults in production', () => {
+    expect(problems({ NODE_ENV: 'production' })).toEqual([
+      'DATABASE_URL: required in production (the embedded PostgreSQL is for development only)',
+    ]);
+    expect(problems({ NODE_ENV: 'production', DATABASE_URL: 'postgres://u:p@db/chatpay' })).toEqual([]);
+  });
+
+  it('never echoes the database URL, and keeps it out of logs', () => {
+    const secret = 'postgres://chatpay:hunter2-canary@db/chatpay';
+    const found = problems({ DATABASE_URL: 'mysql://root:hunter2-canary@db', PORT: '-1' });
+    expect(found.join('\n')).not.toContain('hunter2-canary');
+    const config = loadConfig({ DATABASE_URL: secret });
+    expect(config.database.url?.reveal()).toBe(secret);
+    expect(JSON.stringify(config)).not.toContain('hunter2-canary');
+    expect(inspect(config, { depth: 10 })).not.toContain('hunter2-canary');
+    expect(`${config.database.url}`).toBe('[redacted]');
+  });
+
+  it('reads a .env file under the environment', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'chatpay-env-'));
+    const file = join(dir, '.env');
+    await writeFile(file, 'PORT=4000\nLOG_LEVEL=debug\n');
+    expect(loadConfig({ LOG_LEVEL: 'warn' }, { envFile: file })).toMatchObject({ http: { port: 4000 }, logLevel: 'warn' });
+    expect(loadConfig({}, { envFile: join(dir, 'missing.env') }).http.port).toBe(3000);
+  });
+});

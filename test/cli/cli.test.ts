@@ -1,0 +1,154 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freshDatabase, type TestDatabase } from '../helpers/database.ts';
+
+const main = join(import.meta.dirname, '../../src/cli/main.ts');
+
+interface Run {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Only what the CLI is given: no inherited DATABASE_URL or PORT from the developer's shell. */
+function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'warn', ...extra };
+}
+
+function run(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [main, ...args], { env: cleanEnv(env), cwd: tmpdir() });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+interface Started {
+  readonly child: ChildProcess;
+  readonly url: string;
+  readonly line: string;
+  readonly output: () => string;
+  readonly exited: Promise<number | null>;
+}
+
+/** Starts `chatpay start` and waits for the line with the URL it serves. */
+function start(env: Record<string, string>): Promise<Started> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [main, 'start'], { env: cleanEnv({ PORT: '0', ...env }), cwd: tmpdir() });
+    let all = '';
+    const exited = new Promise<number | null>((r) => child.on('close', r));
+    const timer = setTimeout(() => reject(new Error(`no start line within 60 s:\n${all}`)), 60_000);
+    child.stderr.on('data', (d) => (all += d));
+    child.stdout.on('data', (d) => {
+      all += d;
+      const match = /ChatPay is running at (http:\/\/\S+) \(([^)]*)\)/.exec(all);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ child, url: match[1] as string, line: match[0], output: () => all, exited });
+      }
+    });
+    exited.then((code) => reject(new Error(`exited ${code} before starting:\n${all}`)));
+  });
+}
+
+let db: TestDatabase;
+let dataDir: string;
+
+beforeAll(async () => {
+  db = await freshDatabase(2);
+  dataDir = await mkdtemp(join(tmpdir(), 'chatpay-cli-'));
+});
+
+afterAll(async () => {
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('chatpay CLI', () => {
+  it('prints usage and per-command help', async () => {
+    const help = await run(['--help']);
+    expect(help.code).toBe(0);
+    for (const command of ['start', 'migrate', 'ledger verify']) expect(help.stdout).toContain(command);
+    for (const command of [['start'], ['migrate'], ['ledger', 'verify']]) {
+      const r = await run([...command, '--help']);
+      expect([command.join(' '), r.code, r.stdout]).toEqual([command.join(' '), 0, expect.stringContaining(`Usage: chatpay ${command.join(' ')}`)]);
+    }
+  });
+
+  it('rejects unknown commands and arguments with exit 2', async () => {
+    expect((await run(['launch'])).code).toBe(2);
+    expect((await run(['migrate', '--force'])).code).toBe(2);
+  });
+
+  it('stops on invalid configuration listing every problem', async () => {
+    const r = await run(['migrate'], { PORT: 'abc', LEDGER_BATCH_TRANSFERS_MAX: '0', NODE_ENV: 'production' });
+    expect(r.code).toBe(78);
+    expect(r.stderr).toContain('PORT');
+    expect(r.stderr).toContain('LEDGER_BATCH_TRANSFERS_MAX');
+    expect(r.stderr).toContain('DATABASE_URL: required in production');
+  });
+
+  it('migrates, verifies a sound ledger, and names the account of a broken one', async () => {
+    expect((await run(['migrate'], { DATABASE_URL: db.url })).code).toBe(0);
+    await db.pool.query(`INSERT INTO ledger_accounts (id, currency, kind) VALUES ('cli-a', 'ETB', 'wallet'), ('cli-b', 'ETB', 'wallet')`);
+    const sound = await run(['ledger', 'verify'], { DATABASE_URL: db.url });
+    expect([sound.code, sound.stdout]).toEqual([0, 'ledger verified: all invariants hold\n']);
+    // Money from nowhere: a balance no transfer explains.
+    await db.pool.query(`UPDATE ledger_accounts SET credits_posted = 500 WHERE id = 'cli-a'`);
+    const broken = await run(['ledger', 'verify'], { DATABASE_URL: db.url });
+    expect(broken.code).toBe(1);
+    expect(broken.stdout).toContain('FAIL currency_totals_balance: ETB');
+    expect(broken.stdout).toContain('FAIL account_totals_match_transfers: account cli-a');
+  });
+
+  it('serves /health and /ready on DATABASE_URL and stops cleanly on SIGTERM', async () => {
+    const s = await start({ DATABASE_URL: db.url });
+    expect(s.line).toContain('database: DATABASE_URL');
+    expect(await (await fetch(`${s.url}/health`)).json()).toEqual({ status: 'ok' });
+    const ready = await fetch(`${s.url}/ready`);
+    expect([ready.status, await ready.json()]).toEqual([200, { status: 'ready', checks: { database: 'ok' } }]);
+    s.child.kill('SIGTERM');
+    expect(await s.exited).toBe(0);
+  });
+
+  it('runs on an embedded PostgreSQL that keeps its data across restarts and stops with it on SIGINT', async () => {
+    const env = { CHATPAY_DATA_DIR: dataDir };
+    const first = await start(env);
+    expect(first.line).toMatch(/embedded PostgreSQL on port \d+/);
+    expect((await fetch(`${first.url}/ready`)).status).toBe(200);
+    const port = /port (\d+)/.exec(first.line)?.[1];
+    const password = (await readFile(join(dataDir, 'postgres-password'), 'utf8')).trim();
+    const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/chatpay`;
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    await client.query(`INSERT INTO ledger_accounts (id, currency, kind) VALUES ('kept', 'USD', 'wallet')`);
+    await client.end();
+    const pid = Number((await readFile(join(dataDir, 'postgres', 'postmaster.pid'), 'utf8')).split('\n')[0]);
+    first.child.kill('SIGINT');
+    expect(await first.exited).toBe(0);
+    expect(() => process.kill(pid, 0)).toThrow(); // the embedded PostgreSQL stopped too
+
+    const second = await start(env);
+    expect(second.output()).not.toContain('initialising');
+    const port2 = /port (\d+)/.exec(second.line)?.[1];
+    const again = new pg.Client({ connectionString: url.replace(`:${port}/`, `:${port2}/`) });
+    await again.connect();
+    expect((await again.query(`SELECT id FROM ledger_accounts WHERE id = 'kept'`)).rowCount).toBe(1);
+    await again.end();
+    // /ready reports a dead database; /health still answers.
+    const pid2 = Number((await readFile(join(dataDir, 'postgres', 'postmaster.pid'), 'utf8')).split('\n')[0]);
+    process.kill(pid2, 'SIGINT');
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect((await fetch(`${second.url}/ready`)).status).toBe(503);
+    expect((await fetch(`${second.url}/health`)).status).toBe(200);
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+  });
+});
