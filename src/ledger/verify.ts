@@ -8,7 +8,8 @@ export interface Violation {
     | 'account_totals_match_transfers'
     | 'pending_resolved_at_most_once'
     | 'resolution_matches_pending'
-    | 'transfer_currency_matches_accounts';
+    | 'transfer_currency_matches_accounts'
+    | 'transfer_accounts_exist';
   readonly accountId?: string;
   readonly transferId?: string;
   readonly currency?: string;
@@ -56,6 +57,20 @@ const accountMoves = `
   )`;
 
 const checks: { sql: string; describe: (row: Row) => Violation }[] = [
+  {
+    // Transfers carry no foreign key to accounts (see the migration): this is that check.
+    sql: `SELECT t.id, CASE WHEN d.id IS NULL THEN t.debit_account_id ELSE t.credit_account_id END AS account_id
+            FROM ledger_transfers t
+            LEFT JOIN ledger_accounts d ON d.id = t.debit_account_id
+            LEFT JOIN ledger_accounts c ON c.id = t.credit_account_id
+           WHERE d.id IS NULL OR c.id IS NULL`,
+    describe: (r) => ({
+      check: 'transfer_accounts_exist',
+      transferId: r.id,
+      accountId: r.account_id,
+      detail: `transfer ${r.id} names account ${r.account_id}, which does not exist`,
+    }),
+  },
   {
     sql: `SELECT currency, sum(debits_posted)::text AS dp, sum(credits_posted)::text AS cp,
             sum(debits_pending)::text AS dpe, sum(credits_pending)::text AS cpe

@@ -566,3 +566,34 @@ describe('the engine', () => {
     expect(await ledger.verify()).toEqual([]);
   });
 });
+
+describe('ledger verify', () => {
+  it('names each broken invariant and the account or transfer behind it', async () => {
+    const broken = await freshDatabase(2);
+    const bad = testLedger(broken.pool);
+    await bad.createAccounts([
+      { id: 'v-a', currency: 'ETB', kind: 'wallet', flags: { debitsMustNotExceedCredits: true } },
+      { id: 'v-b', currency: 'ETB', kind: 'wallet' },
+      { id: 'v-k', currency: 'KES', kind: 'wallet' },
+    ]);
+    expect(await bad.verify()).toEqual([]);
+    await bad.createTransfers([{ id: 'v-t1', debitAccountId: 'v-b', creditAccountId: 'v-a', amount: 10n, currency: 'ETB', code: 'x' }]);
+    expect(await bad.verify()).toEqual([]);
+    // Corruptions the engine can't produce, written behind its back:
+    await broken.pool.query(`UPDATE ledger_accounts SET credits_posted = credits_posted + 5 WHERE id = 'v-a'`);
+    await broken.pool.query(
+      `INSERT INTO ledger_transfers (id, debit_account_id, credit_account_id, amount, currency, code, kind, created_at)
+       VALUES ('v-orphan', 'v-b', 'v-ghost', 1, 'ETB', 'x', 'posted', now()),
+              ('v-cross', 'v-b', 'v-k', 1, 'ETB', 'x', 'posted', now())`,
+    );
+    const found = (await bad.verify()).map((v) => [v.check, v.accountId ?? v.currency ?? v.transferId]);
+    expect(found).toEqual(
+      expect.arrayContaining([
+        ['transfer_accounts_exist', 'v-ghost'],
+        ['currency_totals_balance', 'ETB'],
+        ['account_totals_match_transfers', 'v-a'],
+        ['transfer_currency_matches_accounts', 'v-k'],
+      ]),
+    );
+  });
+});
