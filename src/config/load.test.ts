@@ -19,7 +19,11 @@ function problems(env: Record<string, string>): string[] {
 describe('configuration', () => {
   it('has working defaults for development', () => {
     const config = loadConfig({});
-    expect(config).toMatchObject({ env: 'development', http: { host: '127.0.0.1', port: 3000 }, logLevel: 'info' });
+    expect(config).toMatchObject({
+      env: 'development',
+      http: { host: '127.0.0.1', port: 3000 },
+      logLevel: 'info',
+    });
     expect(config.database.url).toBeUndefined();
     expect(config.dataDir).toMatch(/\.chatpay$/);
   });
@@ -41,7 +45,12 @@ describe('configuration', () => {
   });
 
   it('reports every problem at once, in one message', () => {
-    const found = problems({ PORT: 'abc', LOG_LEVEL: 'loud', DATABASE_POOL_MAX: '0', NODE_ENV: 'production' });
+    const found = problems({
+      PORT: 'abc',
+      LOG_LEVEL: 'loud',
+      DATABASE_POOL_MAX: '0',
+      NODE_ENV: 'production',
+    });
     expect(found).toHaveLength(4);
     expect(found.join('\n')).toMatch(/PORT/);
     expect(found.join('\n')).toMatch(/LOG_LEVEL/);
@@ -71,7 +80,10 @@ describe('configuration', () => {
     const dir = await mkdtemp(join(tmpdir(), 'chatpay-env-'));
     const file = join(dir, '.env');
     await writeFile(file, 'PORT=4000\nLOG_LEVEL=debug\n');
-    expect(loadConfig({ LOG_LEVEL: 'warn' }, { envFile: file })).toMatchObject({ http: { port: 4000 }, logLevel: 'warn' });
+    expect(loadConfig({ LOG_LEVEL: 'warn' }, { envFile: file })).toMatchObject({
+      http: { port: 4000 },
+      logLevel: 'warn',
+    });
     expect(loadConfig({}, { envFile: join(dir, 'missing.env') }).http.port).toBe(3000);
   });
 });

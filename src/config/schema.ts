@@ -57,10 +57,10 @@ export const envSchema = Type.Object({
     description: 'Most transfers waiting for a batch; beyond it callers get ledger_overloaded.',
   }),
   LEDGER_BATCHES_IN_FLIGHT_MAX: Type.Integer({
-    default: 1,
+    default: 2,
     minimum: 1,
     maximum: 16,
-    description: 'Batches committing at once (each on its own connection).',
+    description: 'Batches committing at once, each on its own connection, never sharing an account.',
   }),
   LEDGER_EXPIRY_INTERVAL_MS: Type.Integer({
     default: 1_000,

@@ -90,7 +90,12 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
 }
 
 interface EmbeddedServer {
-  process?: { pid?: number; exitCode: number | null; signalCode: string | null; kill(signal: string): boolean };
+  process?: {
+    pid?: number;
+    exitCode: number | null;
+    signalCode: string | null;
+    kill(signal: string): boolean;
+  };
   initialise(): Promise<void>;
   start(): Promise<void>;
   stop(): Promise<void>;

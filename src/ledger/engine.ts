@@ -33,6 +33,11 @@ interface QueuedCall {
   readonly reject: (error: unknown) => void;
 }
 
+// A batch is not split across connections below this many transfers: fixed costs would dominate.
+const splitMin = 16;
+// Past this many calls skipped (because they touch a batch in flight), stop scanning the queue.
+const scanSkipsMax = 10_000;
+
 // How long batches take row locks from the start after one lost a race with another writer.
 const lockFirstAfterConflictMs = 1_000;
 
@@ -48,7 +53,8 @@ const conflictCodes = new Set(['23505', '40P01', '40001']);
  */
 export class LedgerEngine {
   readonly #options: LedgerEngineOptions;
-  readonly #queue: QueuedCall[] = [];
+  #queue: QueuedCall[] = [];
+  readonly #busyAccounts: Set<string>[] = [];
   readonly #listeners = new Set<(stats: BatchStats) => void>();
   #queuedTransfers = 0;
   #inFlight = 0;
@@ -107,23 +113,90 @@ export class LedgerEngine {
 
   #drain(): void {
     while (this.#inFlight < this.#options.batchesInFlightMax && this.#queue.length > 0) {
-      const batch: QueuedCall[] = [];
-      let size = 0;
-      while (this.#queue.length > 0) {
-        const next = this.#queue[0] as QueuedCall;
-        if (batch.length > 0 && size + next.call.transfers.length > this.#options.batchTransfersMax) break;
-        this.#queue.shift();
-        batch.push(next);
-        size += next.call.transfers.length;
-      }
+      const { batch, size, accounts } = this.#takeBatch();
+      if (batch.length === 0) return; // everything queued waits on an in-flight batch's accounts
       this.#queuedTransfers -= size;
       this.#inFlight++;
+      this.#busyAccounts.push(accounts);
       void this.#run(batch, size).finally(() => {
         this.#inFlight--;
-        if (this.#queue.length > 0) this.#drain();
+        this.#busyAccounts.splice(this.#busyAccounts.indexOf(accounts), 1);
+        if (this.#queue.length > 0) this.#schedule();
         else if (this.#inFlight === 0) for (const resolve of this.#idle.splice(0)) resolve();
       });
     }
+  }
+
+  /**
+   * Takes queued calls, oldest first. With several connections free, what is queued is spread over
+   * them so that batches overlap (one reads while another waits for its commit to reach disk). Calls
+   * naming an account of a batch in flight stay queued, so batches of one process never race each
+   * other's compare-and-set.
+   */
+  #takeBatch(): { batch: QueuedCall[]; size: number; accounts: Set<string> } {
+    const free = this.#options.batchesInFlightMax - this.#inFlight;
+    const max = this.#options.batchTransfersMax;
+    const split = Math.max(splitMin, Math.ceil(this.#queuedTransfers / free));
+    const taken = this.#take(Math.min(max, split), []);
+    // Split only if what is left can really run beside this batch; otherwise it would just wait
+    // for this one (a hot account), so it may as well ride along.
+    if (free > 1 && split < max && this.#independentTransfers(taken.accounts) < splitMin) {
+      const more = this.#take(max - taken.size, []);
+      for (const id of more.accounts) taken.accounts.add(id);
+      return {
+        batch: [...taken.batch, ...more.batch],
+        size: taken.size + more.size,
+        accounts: taken.accounts,
+      };
+    }
+    return taken;
+  }
+
+  /** Moves queued calls that touch none of the busy accounts into a batch of at most `target` transfers. */
+  #take(
+    target: number,
+    alsoBusy: Set<string>[],
+  ): { batch: QueuedCall[]; size: number; accounts: Set<string> } {
+    const batch: QueuedCall[] = [];
+    const accounts = new Set<string>();
+    const kept: QueuedCall[] = [];
+    let size = 0;
+    for (const queued of this.#queue) {
+      const count = queued.call.transfers.length;
+      const full = batch.length > 0 && size + count > target;
+      if (full || kept.length > scanSkipsMax || this.#touchesBusy(queued.call, alsoBusy)) {
+        kept.push(queued);
+        continue;
+      }
+      batch.push(queued);
+      size += count;
+      for (const t of queued.call.transfers) {
+        if (typeof t.debitAccountId === 'string') accounts.add(t.debitAccountId);
+        if (typeof t.creditAccountId === 'string') accounts.add(t.creditAccountId);
+      }
+    }
+    this.#queue = kept;
+    return { batch, size, accounts };
+  }
+
+  #independentTransfers(accounts: Set<string>): number {
+    let count = 0;
+    for (const queued of this.#queue) {
+      if (!this.#touchesBusy(queued.call, [accounts])) count += queued.call.transfers.length;
+      if (count >= splitMin) break;
+    }
+    return count;
+  }
+
+  #touchesBusy(call: BatchCall, alsoBusy: Set<string>[]): boolean {
+    for (const busy of [...this.#busyAccounts, ...alsoBusy]) {
+      for (const t of call.transfers) {
+        if (busy.has(t.debitAccountId as string) || busy.has(t.creditAccountId as string)) return true;
+        // A resolution's accounts are unknown until read: keep it out of overlapping batches.
+        if (t.pendingId !== undefined) return true;
+      }
+    }
+    return false;
   }
 
   async #run(batch: QueuedCall[], size: number): Promise<void> {

@@ -42,7 +42,10 @@ interface Started {
 /** Starts `chatpay start` and waits for the line with the URL it serves. */
 function start(env: Record<string, string>): Promise<Started> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [main, 'start'], { env: cleanEnv({ PORT: '0', ...env }), cwd: tmpdir() });
+    const child = spawn(process.execPath, [main, 'start'], {
+      env: cleanEnv({ PORT: '0', ...env }),
+      cwd: tmpdir(),
+    });
     let all = '';
     const exited = new Promise<number | null>((r) => child.on('close', r));
     const timer = setTimeout(() => reject(new Error(`no start line within 60 s:\n${all}`)), 60_000);
@@ -78,7 +81,11 @@ describe('chatpay CLI', () => {
     for (const command of ['start', 'migrate', 'ledger verify']) expect(help.stdout).toContain(command);
     for (const command of [['start'], ['migrate'], ['ledger', 'verify']]) {
       const r = await run([...command, '--help']);
-      expect([command.join(' '), r.code, r.stdout]).toEqual([command.join(' '), 0, expect.stringContaining(`Usage: chatpay ${command.join(' ')}`)]);
+      expect([command.join(' '), r.code, r.stdout]).toEqual([
+        command.join(' '),
+        0,
+        expect.stringContaining(`Usage: chatpay ${command.join(' ')}`),
+      ]);
     }
   });
 
@@ -88,7 +95,11 @@ describe('chatpay CLI', () => {
   });
 
   it('stops on invalid configuration listing every problem', async () => {
-    const r = await run(['migrate'], { PORT: 'abc', LEDGER_BATCH_TRANSFERS_MAX: '0', NODE_ENV: 'production' });
+    const r = await run(['migrate'], {
+      PORT: 'abc',
+      LEDGER_BATCH_TRANSFERS_MAX: '0',
+      NODE_ENV: 'production',
+    });
     expect(r.code).toBe(78);
     expect(r.stderr).toContain('PORT');
     expect(r.stderr).toContain('LEDGER_BATCH_TRANSFERS_MAX');
@@ -97,7 +108,9 @@ describe('chatpay CLI', () => {
 
   it('migrates, verifies a sound ledger, and names the account of a broken one', async () => {
     expect((await run(['migrate'], { DATABASE_URL: db.url })).code).toBe(0);
-    await db.pool.query(`INSERT INTO ledger_accounts (id, currency, kind) VALUES ('cli-a', 'ETB', 'wallet'), ('cli-b', 'ETB', 'wallet')`);
+    await db.pool.query(
+      `INSERT INTO ledger_accounts (id, currency, kind) VALUES ('cli-a', 'ETB', 'wallet'), ('cli-b', 'ETB', 'wallet')`,
+    );
     const sound = await run(['ledger', 'verify'], { DATABASE_URL: db.url });
     expect([sound.code, sound.stdout]).toEqual([0, 'ledger verified: all invariants hold\n']);
     // Money from nowhere: a balance no transfer explains.
@@ -113,7 +126,10 @@ describe('chatpay CLI', () => {
     expect(s.line).toContain('database: DATABASE_URL');
     expect(await (await fetch(`${s.url}/health`)).json()).toEqual({ status: 'ok' });
     const ready = await fetch(`${s.url}/ready`);
-    expect([ready.status, await ready.json()]).toEqual([200, { status: 'ready', checks: { database: 'ok' } }]);
+    expect([ready.status, await ready.json()]).toEqual([
+      200,
+      { status: 'ready', checks: { database: 'ok' } },
+    ]);
     s.child.kill('SIGTERM');
     expect(await s.exited).toBe(0);
   });

@@ -54,7 +54,7 @@ export function testLedger(pool: Pool, options: Partial<LedgerOptions> = {}): Le
     logger: quietLogger,
     batchTransfersMax: 4096,
     queueTransfersMax: 100_000,
-    batchesInFlightMax: 1,
+    batchesInFlightMax: 2,
     expiryIntervalMs: 0,
     ...options,
   });

@@ -26,9 +26,23 @@ async function wallets(prefix: string, count: number): Promise<string[]> {
   const ids = Array.from({ length: count }, (_, i) => `${prefix}-w${i}`);
   const [ledger] = ledgers;
   await ledger.createAccounts([{ id: `${prefix}-src`, currency: 'ETB', kind: 'suspense' }]);
-  await ledger.createAccounts(ids.map((id) => ({ id, currency: 'ETB', kind: 'wallet' as const, flags: { debitsMustNotExceedCredits: true } })));
+  await ledger.createAccounts(
+    ids.map((id) => ({
+      id,
+      currency: 'ETB',
+      kind: 'wallet' as const,
+      flags: { debitsMustNotExceedCredits: true },
+    })),
+  );
   const funded = await ledger.createTransfers(
-    ids.map((id) => ({ id: `${id}-fund`, debitAccountId: `${prefix}-src`, creditAccountId: id, amount: funding, currency: 'ETB', code: 'fund' })),
+    ids.map((id) => ({
+      id: `${id}-fund`,
+      debitAccountId: `${prefix}-src`,
+      creditAccountId: id,
+      amount: funding,
+      currency: 'ETB',
+      code: 'fund',
+    })),
   );
   expect(funded.every((r) => r.result === 'ok')).toBe(true);
   return ids;
@@ -62,7 +76,12 @@ async function hammer(prefix: string, next: (caller: number, i: number) => Trans
   return sent;
 }
 
-async function checkAppliedOnce(prefix: string, sent: Sent[], funded: string[], others: string[] = []): Promise<void> {
+async function checkAppliedOnce(
+  prefix: string,
+  sent: Sent[],
+  funded: string[],
+  others: string[] = [],
+): Promise<void> {
   const accounts = [...funded, ...others];
   const applied = new Set(sent.filter((s) => s.result.result === 'ok').map((s) => s.input.id));
   const { rows } = await db.pool.query<{ id: string; amount: string }>(
@@ -75,14 +94,21 @@ async function checkAppliedOnce(prefix: string, sent: Sent[], funded: string[], 
   for (const s of sent) {
     if (s.result.result !== 'ok') continue;
     const amount = s.input.amount as bigint;
-    expected.set(s.input.debitAccountId as string, (expected.get(s.input.debitAccountId as string) ?? 0n) - amount);
-    expected.set(s.input.creditAccountId as string, (expected.get(s.input.creditAccountId as string) ?? 0n) + amount);
+    expected.set(
+      s.input.debitAccountId as string,
+      (expected.get(s.input.debitAccountId as string) ?? 0n) - amount,
+    );
+    expected.set(
+      s.input.creditAccountId as string,
+      (expected.get(s.input.creditAccountId as string) ?? 0n) + amount,
+    );
   }
   const stored = await ledgers[0].getAccounts(accounts);
   for (const id of accounts) {
     const a = stored.get(id);
     expect([id, (a?.creditsPosted ?? 0n) - (a?.debitsPosted ?? 0n)]).toEqual([id, expected.get(id)]);
-    if (a?.flags.debitsMustNotExceedCredits) expect(a.debitsPosted + a.debitsPending <= a.creditsPosted).toBe(true);
+    if (a?.flags.debitsMustNotExceedCredits)
+      expect(a.debitsPosted + a.debitsPending <= a.creditsPosted).toBe(true);
   }
   expect(await ledgers[0].verify()).toEqual([]);
 }
@@ -97,7 +123,14 @@ describe('concurrency on real PostgreSQL', () => {
       let credit = accounts[Math.floor(Math.random() * accounts.length)] as string;
       while (credit === debit) credit = accounts[Math.floor(Math.random() * accounts.length)] as string;
       // Amounts big enough that some wallets run dry and transfers are refused.
-      return { id: `${prefix}-t${seq++}`, debitAccountId: debit, creditAccountId: credit, amount: BigInt(1 + Math.floor(Math.random() * 400)), currency: 'ETB', code: 'p2p' };
+      return {
+        id: `${prefix}-t${seq++}`,
+        debitAccountId: debit,
+        creditAccountId: credit,
+        amount: BigInt(1 + Math.floor(Math.random() * 400)),
+        currency: 'ETB',
+        code: 'p2p',
+      };
     });
     const results = new Set(sent.map((s) => s.result.result));
     expect(results).toContain('ok');
@@ -125,7 +158,9 @@ describe('concurrency on real PostgreSQL', () => {
     expect(new Set(sent.map((s) => s.result.result))).toContain('exists');
     await checkAppliedOnce(prefix, sent, accounts, [hot]);
     const merchant = await ledgers[0].getAccount(hot);
-    const paid = sent.filter((s) => s.result.result === 'ok').reduce((sum, s) => sum + (s.input.amount as bigint), 0n);
+    const paid = sent
+      .filter((s) => s.result.result === 'ok')
+      .reduce((sum, s) => sum + (s.input.amount as bigint), 0n);
     expect(merchant?.creditsPosted).toBe(paid);
   });
 
@@ -133,16 +168,36 @@ describe('concurrency on real PostgreSQL', () => {
     const prefix = 'race';
     const accounts = await wallets(prefix, 10);
     const holds = accounts.flatMap((id, i) =>
-      Array.from({ length: 5 }, (_, k) => ({ id: `${prefix}-hold${i}-${k}`, debitAccountId: id, creditAccountId: `${prefix}-src`, amount: 100n, currency: 'ETB', code: 'hold', flags: { pending: true } })),
+      Array.from({ length: 5 }, (_, k) => ({
+        id: `${prefix}-hold${i}-${k}`,
+        debitAccountId: id,
+        creditAccountId: `${prefix}-src`,
+        amount: 100n,
+        currency: 'ETB',
+        code: 'hold',
+        flags: { pending: true },
+      })),
     );
     expect((await ledgers[0].createTransfers(holds)).every((r) => r.result === 'ok')).toBe(true);
     const attempts = holds.flatMap((h) =>
-      [0, 1, 2, 3].map((n) => ({ id: `${h.id}-r${n}`, pendingId: h.id, flags: n % 2 ? { voidPending: true } : { postPending: true } })),
+      [0, 1, 2, 3].map((n) => ({
+        id: `${h.id}-r${n}`,
+        pendingId: h.id,
+        flags: n % 2 ? { voidPending: true } : { postPending: true },
+      })),
     );
-    const results = await Promise.all(attempts.map((a, n) => (ledgers[n % 2] as Ledger).createTransfers([a])));
+    const results = await Promise.all(
+      attempts.map((a, n) => (ledgers[n % 2] as Ledger).createTransfers([a])),
+    );
     const winners = results.flat().filter((r) => r.result === 'ok');
     expect(winners.length).toBe(holds.length);
-    expect(results.flat().every((r) => ['ok', 'pending_transfer_already_posted', 'pending_transfer_already_voided'].includes(r.result))).toBe(true);
+    expect(
+      results
+        .flat()
+        .every((r) =>
+          ['ok', 'pending_transfer_already_posted', 'pending_transfer_already_voided'].includes(r.result),
+        ),
+    ).toBe(true);
     expect(await ledgers[0].verify()).toEqual([]);
     const stored = await ledgers[0].getAccounts(accounts);
     for (const a of stored.values()) expect(a.debitsPending).toBe(0n);

@@ -577,10 +577,14 @@ describe('ledger verify', () => {
       { id: 'v-k', currency: 'KES', kind: 'wallet' },
     ]);
     expect(await bad.verify()).toEqual([]);
-    await bad.createTransfers([{ id: 'v-t1', debitAccountId: 'v-b', creditAccountId: 'v-a', amount: 10n, currency: 'ETB', code: 'x' }]);
+    await bad.createTransfers([
+      { id: 'v-t1', debitAccountId: 'v-b', creditAccountId: 'v-a', amount: 10n, currency: 'ETB', code: 'x' },
+    ]);
     expect(await bad.verify()).toEqual([]);
     // Corruptions the engine can't produce, written behind its back:
-    await broken.pool.query(`UPDATE ledger_accounts SET credits_posted = credits_posted + 5 WHERE id = 'v-a'`);
+    await broken.pool.query(
+      `UPDATE ledger_accounts SET credits_posted = credits_posted + 5 WHERE id = 'v-a'`,
+    );
     await broken.pool.query(
       `INSERT INTO ledger_transfers (id, debit_account_id, credit_account_id, amount, currency, code, kind, created_at)
        VALUES ('v-orphan', 'v-b', 'v-ghost', 1, 'ETB', 'x', 'posted', now()),

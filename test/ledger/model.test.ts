@@ -41,14 +41,29 @@ interface TransferSpec {
 const transferSpec: fc.Arbitrary<TransferSpec> = fc.record({
   // Mostly fresh ids; sometimes one used before (exists, exists_with_different_*).
   idSlot: fc.option(fc.nat(12), { freq: 3, nil: -1 }),
-  kind: fc.constantFrom<Kind>('posted', 'posted', 'posted', 'pending', 'pending', 'pending', 'post', 'post', 'void', 'void', 'bad_flags'),
+  kind: fc.constantFrom<Kind>(
+    'posted',
+    'posted',
+    'posted',
+    'pending',
+    'pending',
+    'pending',
+    'post',
+    'post',
+    'void',
+    'void',
+    'bad_flags',
+  ),
   // Mostly the ETB accounts; sometimes KES (currency_mismatch) or slots.length, an account that does not exist.
   debit: fc.oneof(
     { weight: 4, arbitrary: fc.constant(3) },
     { weight: 8, arbitrary: fc.nat(3) },
     { weight: 1, arbitrary: fc.integer({ min: 4, max: slots.length }) },
   ),
-  credit: fc.oneof({ weight: 8, arbitrary: fc.nat(3) }, { weight: 1, arbitrary: fc.integer({ min: 4, max: slots.length }) }),
+  credit: fc.oneof(
+    { weight: 8, arbitrary: fc.nat(3) },
+    { weight: 1, arbitrary: fc.integer({ min: 4, max: slots.length }) },
+  ),
   amount: fc.option(fc.integer({ min: 0, max: 120 }), { freq: 8 }),
   // Resolutions name a recent id, counted back from the newest.
   pendingSlot: fc.nat(4),
@@ -90,9 +105,20 @@ function toInput(
   const linked = spec.linked ? { linked: true } : {};
   if (spec.kind === 'post' || spec.kind === 'void') {
     const flags = spec.kind === 'post' ? { postPending: true, ...linked } : { voidPending: true, ...linked };
-    return { id, pendingId, flags, ...(amount !== undefined ? { amount } : {}), ...(metadata ? { metadata } : {}) };
+    return {
+      id,
+      pendingId,
+      flags,
+      ...(amount !== undefined ? { amount } : {}),
+      ...(metadata ? { metadata } : {}),
+    };
   }
-  const flags = spec.kind === 'pending' ? { pending: true, ...linked } : spec.kind === 'bad_flags' ? { pending: true, postPending: true } : linked;
+  const flags =
+    spec.kind === 'pending'
+      ? { pending: true, ...linked }
+      : spec.kind === 'bad_flags'
+        ? { pending: true, postPending: true }
+        : linked;
   const debit = accountId(spec.debit);
   return {
     id,
@@ -123,10 +149,24 @@ describe('the ledger against an in-memory model', () => {
           },
         };
         const model = new LedgerModel();
-        await ledger.createAccounts(slots.map((s) => ({ id: accountId(slots.indexOf(s)), currency: s.currency, kind: 'operating' as const, flags: s.flags })));
+        await ledger.createAccounts(
+          slots.map((s) => ({
+            id: accountId(slots.indexOf(s)),
+            currency: s.currency,
+            kind: 'operating' as const,
+            flags: s.flags,
+          })),
+        );
         slots.forEach((s, i) => model.addAccount(accountId(i), s.currency, s.model));
         // Fund the wallets so that transfers both succeed and fail on balance.
-        const funding: TransferInput[] = [0, 1].map((slot) => ({ id: `${prefix}_fund${slot}`, debitAccountId: accountId(3), creditAccountId: accountId(slot), amount: 150n, currency: 'ETB', code: 'fund' }));
+        const funding: TransferInput[] = [0, 1].map((slot) => ({
+          id: `${prefix}_fund${slot}`,
+          debitAccountId: accountId(3),
+          creditAccountId: accountId(slot),
+          amount: 150n,
+          currency: 'ETB',
+          code: 'fund',
+        }));
         expect((await ledger.createTransfers(funding)).map((r) => r.result)).toEqual(model.call(funding));
         const sent: TransferInput[][] = [];
         for (const call of calls) {
@@ -139,17 +179,33 @@ describe('the ledger against an in-memory model', () => {
             const amount = available + (call.over ? 1n : 0n);
             inputs =
               amount > 0n
-                ? [{ id: ids.fresh(), debitAccountId: accountId(call.drain), creditAccountId: accountId(3), amount, currency: 'ETB', code: 'drain', ...(call.pending ? { flags: { pending: true } } : {}) }]
+                ? [
+                    {
+                      id: ids.fresh(),
+                      debitAccountId: accountId(call.drain),
+                      creditAccountId: accountId(3),
+                      amount,
+                      currency: 'ETB',
+                      code: 'drain',
+                      ...(call.pending ? { flags: { pending: true } } : {}),
+                    },
+                  ]
                 : [];
-          }
-          else {
+          } else {
             const pendings = [...model.transfers.values()].filter((t) => t.kind === 'pending');
             const target = pendings[pendings.length - 1 - (call.resolve % Math.max(1, pendings.length))];
             const flags = call.post ? { postPending: true } : { voidPending: true };
             const amount =
               call.amount === null || !call.post || !target
                 ? {}
-                : { amount: call.amount === 'all' ? target.amount : call.amount === 'over' ? target.amount + 1n : BigInt(call.amount) };
+                : {
+                    amount:
+                      call.amount === 'all'
+                        ? target.amount
+                        : call.amount === 'over'
+                          ? target.amount + 1n
+                          : BigInt(call.amount),
+                  };
             inputs = target ? [{ id: ids.fresh(), pendingId: target.id, flags, ...amount }] : [];
           }
           if (inputs.length === 0) continue;
@@ -161,7 +217,13 @@ describe('the ledger against an in-memory model', () => {
         const stored = await ledger.getAccounts(slots.map((_, i) => accountId(i)));
         for (const [accountKey, m] of model.accounts) {
           const a = stored.get(accountKey);
-          expect([accountKey, a?.debitsPosted, a?.creditsPosted, a?.debitsPending, a?.creditsPending]).toEqual([accountKey, m.dp, m.cp, m.dpe, m.cpe]);
+          expect([
+            accountKey,
+            a?.debitsPosted,
+            a?.creditsPosted,
+            a?.debitsPending,
+            a?.creditsPending,
+          ]).toEqual([accountKey, m.dp, m.cp, m.dpe, m.cpe]);
         }
       }),
       { numRuns: 150 },

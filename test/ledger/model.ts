@@ -41,7 +41,15 @@ export class LedgerModel {
   readonly resolved = new Map<string, 'post_pending' | 'void_pending'>();
 
   addAccount(id: string, currency: string, flags: { dmnec?: boolean; cmned?: boolean } = {}): void {
-    this.accounts.set(id, { currency, dmnec: !!flags.dmnec, cmned: !!flags.cmned, dp: 0n, cp: 0n, dpe: 0n, cpe: 0n });
+    this.accounts.set(id, {
+      currency,
+      dmnec: !!flags.dmnec,
+      cmned: !!flags.cmned,
+      dp: 0n,
+      cp: 0n,
+      dpe: 0n,
+      cpe: 0n,
+    });
   }
 
   /** One call: chains of linked transfers all-or-nothing, everything else one by one. */
@@ -70,7 +78,8 @@ export class LedgerModel {
       }
       if (failedAt >= 0) {
         this.#restore(saved);
-        for (let k = i; k <= end; k++) results.push(k - i === failedAt ? (chain[failedAt] as TransferResultCode) : 'linked_event_failed');
+        for (let k = i; k <= end; k++)
+          results.push(k - i === failedAt ? (chain[failedAt] as TransferResultCode) : 'linked_event_failed');
       } else {
         results.push(...chain);
       }
@@ -98,8 +107,15 @@ export class LedgerModel {
 
   #one(t: TransferInput): TransferResultCode {
     const f = t.flags ?? {};
-    if ([f.pending, f.postPending, f.voidPending].filter(Boolean).length > 1) return 'flags_are_mutually_exclusive';
-    const kind = f.pending ? 'pending' : f.postPending ? 'post_pending' : f.voidPending ? 'void_pending' : 'posted';
+    if ([f.pending, f.postPending, f.voidPending].filter(Boolean).length > 1)
+      return 'flags_are_mutually_exclusive';
+    const kind = f.pending
+      ? 'pending'
+      : f.postPending
+        ? 'post_pending'
+        : f.voidPending
+          ? 'void_pending'
+          : 'posted';
     const resolving = kind === 'post_pending' || kind === 'void_pending';
     if (resolving && t.pendingId === undefined) return 'pending_id_required';
     if (!resolving && t.pendingId !== undefined) return 'pending_id_must_be_absent';
@@ -117,8 +133,10 @@ export class LedgerModel {
   #compare(t: TransferInput, kind: ModelTransfer['kind'], e: ModelTransfer): TransferResultCode {
     if (kind !== e.kind || !!t.flags?.linked !== e.linked) return 'exists_with_different_flags';
     if ((t.pendingId ?? null) !== e.pendingId) return 'exists_with_different_pending_id';
-    if (t.debitAccountId !== undefined && t.debitAccountId !== e.debit) return 'exists_with_different_debit_account_id';
-    if (t.creditAccountId !== undefined && t.creditAccountId !== e.credit) return 'exists_with_different_credit_account_id';
+    if (t.debitAccountId !== undefined && t.debitAccountId !== e.debit)
+      return 'exists_with_different_debit_account_id';
+    if (t.creditAccountId !== undefined && t.creditAccountId !== e.credit)
+      return 'exists_with_different_credit_account_id';
     const full = e.pendingId !== null && this.transfers.get(e.pendingId)?.amount === e.amount;
     if (t.amount !== undefined ? t.amount !== e.amount : !full) return 'exists_with_different_amount';
     if (t.currency !== undefined && t.currency !== e.currency) return 'exists_with_different_currency';
@@ -143,7 +161,15 @@ export class LedgerModel {
       d.dp += a;
       c.cp += a;
     }
-    this.#record(t, kind, t.debitAccountId as string, t.creditAccountId as string, a, t.currency as string, t.code as string);
+    this.#record(
+      t,
+      kind,
+      t.debitAccountId as string,
+      t.creditAccountId as string,
+      a,
+      t.currency as string,
+      t.code as string,
+    );
     return 'ok';
   }
 
@@ -151,9 +177,12 @@ export class LedgerModel {
     const p = this.transfers.get(t.pendingId as string);
     if (!p) return 'pending_transfer_not_found';
     if (p.kind !== 'pending') return 'pending_transfer_not_pending';
-    if (t.debitAccountId !== undefined && t.debitAccountId !== p.debit) return 'pending_transfer_has_different_debit_account_id';
-    if (t.creditAccountId !== undefined && t.creditAccountId !== p.credit) return 'pending_transfer_has_different_credit_account_id';
-    if (t.currency !== undefined && t.currency !== p.currency) return 'pending_transfer_has_different_currency';
+    if (t.debitAccountId !== undefined && t.debitAccountId !== p.debit)
+      return 'pending_transfer_has_different_debit_account_id';
+    if (t.creditAccountId !== undefined && t.creditAccountId !== p.credit)
+      return 'pending_transfer_has_different_credit_account_id';
+    if (t.currency !== undefined && t.currency !== p.currency)
+      return 'pending_transfer_has_different_currency';
     const done = this.resolved.get(p.id);
     if (done === 'post_pending') return 'pending_transfer_already_posted';
     if (done === 'void_pending') return 'pending_transfer_already_voided';

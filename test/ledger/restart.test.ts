@@ -17,7 +17,13 @@ let pool: Pool;
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'chatpay-restart-'));
   server = await startEmbeddedPostgres({ dataDir, logger: quietLogger });
-  pool = createPool({ url: server.url, max: 10, statementTimeoutMs: 10_000, logger: quietLogger, connectionTimeoutMs: 2_000 });
+  pool = createPool({
+    url: server.url,
+    max: 10,
+    statementTimeoutMs: 10_000,
+    logger: quietLogger,
+    connectionTimeoutMs: 2_000,
+  });
   await migrateToLatest(pool);
 });
 
@@ -89,7 +95,9 @@ describe('a PostgreSQL restart', () => {
     stop = true;
     await Promise.all(callers);
     expect(failures).toBeGreaterThan(0);
-    const { rows } = await pool.query<{ id: string }>("SELECT id FROM ledger_transfers WHERE id LIKE 'rs-t%'");
+    const { rows } = await pool.query<{ id: string }>(
+      "SELECT id FROM ledger_transfers WHERE id LIKE 'rs-t%'",
+    );
     const stored = new Set(rows.map((r) => r.id));
     expect([...acknowledged].filter((id) => !stored.has(id))).toEqual([]);
     expect(stored.size).toBe(rows.length);
