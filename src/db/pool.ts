@@ -16,9 +16,10 @@ export interface PoolOptions {
 }
 
 /**
- * A pg pool with the listeners a long-running process needs. Without the `error` listener an idle
- * client losing its connection (a PostgreSQL restart, a failover) emits an unhandled `error` and
- * kills the process; with it the pool drops that client and makes a new one on the next query.
+ * A pg pool with the listeners a long-running process needs. A client that loses its connection (a
+ * PostgreSQL restart, a failover, pg_terminate_backend) emits `error`; unheard, that kills the process.
+ * The pool hears it for idle clients (then drops them and connects anew on the next query), but it
+ * removes its listener while a client is checked out, so each client also gets one of its own.
  */
 export function createPool(options: PoolOptions): Pool {
   const pool = new pg.Pool({
@@ -29,12 +30,14 @@ export function createPool(options: PoolOptions): Pool {
     connectionTimeoutMillis: options.connectionTimeoutMs ?? 10_000,
     idleTimeoutMillis: 30_000,
   });
-  pool.on('error', (error) => {
-    options.logger.warn(
-      { err: { message: error.message, code: (error as { code?: string }).code } },
-      'idle database connection lost',
-    );
-  });
+  const lost = (error: Error) => {
+    const code = (error as { code?: string }).code;
+    options.logger.warn({ err: { message: error.message, code } }, 'database connection lost');
+  };
+  pool.on('error', lost);
+  // Checked-out clients: a query in progress fails with the same error; the owner then releases the
+  // client as broken.
+  pool.on('connect', (client) => client.on('error', lost));
   return pool;
 }
 

@@ -52,6 +52,19 @@ describe('a PostgreSQL restart', () => {
     expect((await pool.query('SELECT 1 AS one')).rows[0]).toEqual({ one: 1 });
   });
 
+  it('survives a checked-out connection dying between two queries', async () => {
+    const client = await pool.connect();
+    const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    const admin = new pg.Client({ connectionString: server.adminUrl.reveal() });
+    await admin.connect();
+    await admin.query('SELECT pg_terminate_backend($1)', [rows[0]?.pid]);
+    await admin.end();
+    await sleep(100); // the termination arrives while no query runs on the client
+    await expect(client.query('SELECT 1')).rejects.toThrow();
+    client.release(true);
+    expect((await pool.query('SELECT 1 AS one')).rows[0]).toEqual({ one: 1 });
+  });
+
   it('loses no acknowledged transfer and applies none twice', async () => {
     const ledger = testLedger(pool);
     const accounts = Array.from({ length: 20 }, (_, i) => `rs-w${i}`);
