@@ -54,7 +54,7 @@ interface Sent {
 }
 
 /** Runs `callers` concurrent callers; one call in five re-sends an id sent before, by any caller. */
-async function hammer(prefix: string, next: (caller: number, i: number) => TransferInput): Promise<Sent[]> {
+async function hammer(next: (caller: number, i: number) => TransferInput): Promise<Sent[]> {
   const sent: Sent[] = [];
   await Promise.all(
     Array.from({ length: callers }, async (_, caller) => {
@@ -118,7 +118,7 @@ describe('concurrency on real PostgreSQL', () => {
     const prefix = 'rnd';
     const accounts = await wallets(prefix, 100);
     let seq = 0;
-    const sent = await hammer(prefix, () => {
+    const sent = await hammer(() => {
       const debit = accounts[Math.floor(Math.random() * accounts.length)] as string;
       let credit = accounts[Math.floor(Math.random() * accounts.length)] as string;
       while (credit === debit) credit = accounts[Math.floor(Math.random() * accounts.length)] as string;
@@ -147,7 +147,7 @@ describe('concurrency on real PostgreSQL', () => {
     const hot = `${prefix}-merchant`;
     await ledgers[0].createAccounts([{ id: hot, currency: 'ETB', kind: 'merchant' }]);
     let seq = 0;
-    const sent = await hammer(prefix, (caller) => ({
+    const sent = await hammer((caller) => ({
       id: `${prefix}-t${seq++}`,
       debitAccountId: accounts[caller] as string,
       creditAccountId: hot,

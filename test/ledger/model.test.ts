@@ -157,7 +157,7 @@ describe('the ledger against an in-memory model', () => {
             flags: s.flags,
           })),
         );
-        slots.forEach((s, i) => model.addAccount(accountId(i), s.currency, s.model));
+        for (const [i, s] of slots.entries()) model.addAccount(accountId(i), s.currency, s.model);
         // Fund the wallets so that transfers both succeed and fail on balance.
         const funding: TransferInput[] = [0, 1].map((slot) => ({
           id: `${prefix}_fund${slot}`,
