@@ -412,6 +412,32 @@ describe('pending transfers', () => {
   });
 });
 
+describe('the expiry sweeper', () => {
+  it('voids expired holds on its own once started', async () => {
+    const swept = testLedger(db.pool, { expiryIntervalMs: 100 });
+    swept.start();
+    const { wallet, system, currency } = await setup();
+    const hold = {
+      id: newId('txf'),
+      debitAccountId: wallet,
+      creditAccountId: system,
+      amount: 700n,
+      currency,
+      code: 'x',
+      flags: { pending: true },
+      timeoutSeconds: 1,
+    };
+    expect((await swept.createTransfers([hold]))[0]?.result).toBe('ok');
+    expect(await available(wallet)).toBe(9_300n);
+    const deadline = Date.now() + 5_000;
+    while ((await available(wallet)) !== 10_000n && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
+    expect(await available(wallet)).toBe(10_000n);
+    expect((await ledger.getTransfer(`expire:${hold.id}`))?.code).toBe('expired');
+    await swept.close();
+  });
+});
+
 describe('reversals', () => {
   it('posts the mirror transfer once, and refuses pending ones', async () => {
     const { wallet, other, currency } = await setup();
