@@ -1,7 +1,7 @@
 import { buildApp } from '../api/app.ts';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../shared/logger.ts';
-import { createLedger, migrate, onShutdownSignal, openDatabase } from './runtime.ts';
+import { createLedger, createServices, migrate, onShutdownSignal, openDatabase } from './runtime.ts';
 
 export interface Command {
   readonly summary: string;
@@ -26,7 +26,8 @@ SIGINT (Ctrl-C) or SIGTERM stops it and the embedded database cleanly.`,
     }
     const ledger = createLedger(config, database.pool, logger);
     ledger.start();
-    const app = await buildApp({ pool: database.pool, logLevel: config.logLevel });
+    const services = await createServices(config, database.pool, ledger, logger);
+    const app = await buildApp({ services, logLevel: config.logLevel });
     const address = await app.listen({ host: config.http.host, port: config.http.port });
     onShutdownSignal(logger, async () => {
       await app.close();

@@ -1,10 +1,16 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ApiServices } from '../api/context.ts';
 import type { Config } from '../config/schema.ts';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from '../db/embedded.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { createPool, type Pool } from '../db/pool.ts';
 import { Ledger } from '../ledger/index.ts';
 import type { Logger } from '../shared/logger.ts';
-import type { Secret } from '../shared/secret.ts';
+import { type Secret, Secret as SecretValue } from '../shared/secret.ts';
+import { Tokens, Users } from '../users/index.ts';
+import { TransferService, Wallets } from '../wallets/index.ts';
 
 export interface Database {
   readonly pool: Pool;
@@ -53,6 +59,52 @@ export async function migrate(database: Database, logger: Logger): Promise<void>
 
 export function createLedger(config: Config, pool: Pool, logger: Logger): Ledger {
   return new Ledger({ pool, logger: logger.child({ component: 'ledger' }), ...config.ledger });
+}
+
+/** The services behind the API, wired once. */
+export async function createServices(
+  config: Config,
+  pool: Pool,
+  ledger: Ledger,
+  logger: Logger,
+): Promise<ApiServices> {
+  const users = new Users(pool);
+  const wallets = new Wallets(pool, ledger);
+  const tokens = new Tokens(pool, {
+    secret: config.auth.jwtSecret ?? (await developmentSecret(config.dataDir, 'jwt-secret')),
+    accessTokenTtlSeconds: config.auth.accessTokenTtlSeconds,
+    refreshTokenTtlSeconds: config.auth.refreshTokenTtlSeconds,
+  });
+  const transfers = new TransferService({
+    pool,
+    ledger,
+    users,
+    wallets,
+    pinRequiredAbove: config.pinRequiredAbove,
+  });
+  return { pool, ledger, users, tokens, wallets, transfers, logger };
+}
+
+/**
+ * Outside production a secret that was not configured is made once, at random, and kept in the data
+ * dir (mode 0600): no default secret exists anywhere. Production refuses to start without it.
+ */
+async function developmentSecret(dataDir: string, name: string): Promise<Secret> {
+  const path = join(dataDir, name);
+  await mkdir(dataDir, { recursive: true });
+  try {
+    return new SecretValue((await readFile(path, 'utf8')).trim());
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    const value = randomBytes(48).toString('base64url');
+    try {
+      await writeFile(path, `${value}\n`, { mode: 0o600, flag: 'wx' });
+      return new SecretValue(value);
+    } catch (raced) {
+      if ((raced as NodeJS.ErrnoException).code !== 'EEXIST') throw raced;
+      return new SecretValue((await readFile(path, 'utf8')).trim());
+    }
+  }
 }
 
 /**

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { Value } from '@sinclair/typebox/value';
 import { ChatPayError } from '../shared/errors.ts';
+import { parseAmount } from '../shared/money.ts';
 import { Secret } from '../shared/secret.ts';
 import { type Config, type Env, envSchema } from './schema.ts';
 
@@ -53,7 +54,7 @@ function readEnvFile(path: string | undefined): Record<string, string> {
 
 // A value is echoed back only when it can't be a secret.
 function describeValue(name: string, value: unknown): string {
-  if (name === 'DATABASE_URL') return '';
+  if (name === 'DATABASE_URL' || name === 'JWT_SECRET') return '';
   return typeof value === 'string' || typeof value === 'number' ? ` (got ${JSON.stringify(value)})` : '';
 }
 
@@ -61,6 +62,16 @@ function crossFieldProblems(env: Env): string[] {
   const problems: string[] = [];
   if (env.NODE_ENV === 'production' && env.DATABASE_URL === undefined) {
     problems.push('DATABASE_URL: required in production (the embedded PostgreSQL is for development only)');
+  }
+  if (env.NODE_ENV === 'production' && env.JWT_SECRET === undefined) {
+    problems.push('JWT_SECRET: required in production (development generates one in the data dir)');
+  }
+  if (typeof env.TRANSFER_PIN_REQUIRED_ABOVE === 'string') {
+    try {
+      parsePinThresholds(env.TRANSFER_PIN_REQUIRED_ABOVE);
+    } catch (error) {
+      problems.push(`TRANSFER_PIN_REQUIRED_ABOVE: ${(error as Error).message}`);
+    }
   }
   return problems;
 }
@@ -76,6 +87,12 @@ function freeze(env: Env): Config {
       poolMax: env.DATABASE_POOL_MAX,
       statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS,
     },
+    auth: {
+      jwtSecret: env.JWT_SECRET === undefined ? undefined : new Secret(env.JWT_SECRET),
+      accessTokenTtlSeconds: env.ACCESS_TOKEN_TTL_SECONDS,
+      refreshTokenTtlSeconds: env.REFRESH_TOKEN_TTL_SECONDS,
+    },
+    pinRequiredAbove: parsePinThresholds(env.TRANSFER_PIN_REQUIRED_ABOVE),
     ledger: {
       batchTransfersMax: env.LEDGER_BATCH_TRANSFERS_MAX,
       queueTransfersMax: env.LEDGER_QUEUE_TRANSFERS_MAX,
@@ -86,7 +103,22 @@ function freeze(env: Env): Config {
   return deepFreeze(config);
 }
 
+/** `ETB=1000,USD=20` → currency → minor units, checked against the currency registry. */
+function parsePinThresholds(text: string): ReadonlyMap<string, bigint> {
+  const thresholds = new Map<string, bigint>();
+  for (const pair of text.split(',')) {
+    const [currency = '', amount = ''] = pair.split('=');
+    try {
+      thresholds.set(currency, parseAmount(amount, currency, { allowNonPositive: true }));
+    } catch (error) {
+      throw new Error(`${currency}: ${(error as Error).message}`);
+    }
+  }
+  return thresholds;
+}
+
 function deepFreeze<T>(value: T): T {
+  if (value instanceof Map) return value;
   if (value && typeof value === 'object' && !(value instanceof Secret)) {
     for (const child of Object.values(value)) deepFreeze(child);
     Object.freeze(value);

@@ -68,6 +68,32 @@ export const envSchema = Type.Object({
     maximum: 3_600_000,
     description: 'How often expired pending transfers are voided.',
   }),
+  JWT_SECRET: Type.Optional(
+    Type.String({
+      minLength: 32,
+      description:
+        'Signs access tokens (HS256), at least 32 characters. Required in production; in development a random one is kept in the data dir.',
+    }),
+  ),
+  ACCESS_TOKEN_TTL_SECONDS: Type.Integer({
+    default: 900,
+    minimum: 60,
+    maximum: 86_400,
+    description: 'Lifetime of an access token.',
+  }),
+  REFRESH_TOKEN_TTL_SECONDS: Type.Integer({
+    default: 2_592_000,
+    minimum: 3_600,
+    maximum: 31_536_000,
+    description: 'Lifetime of a refresh token (each use rotates it).',
+  }),
+  TRANSFER_PIN_REQUIRED_ABOVE: Type.String({
+    default:
+      'ETB=1000,KES=2500,USD=20,EUR=20,NGN=30000,ZWG=500,TZS=50000,UGX=75000,RWF=25000,USDT=20,BTC=0.0003,ETH=0.008',
+    pattern: '^([A-Z]{3,5}=[0-9]+(\\.[0-9]+)?)(,[A-Z]{3,5}=[0-9]+(\\.[0-9]+)?)*$',
+    description:
+      'Per currency, the amount (major units) above which a transfer needs the PIN. Unlisted currencies always need it.',
+  }),
 });
 
 export type Env = Static<typeof envSchema>;
@@ -84,6 +110,14 @@ export interface Config {
     readonly poolMax: number;
     readonly statementTimeoutMs: number;
   };
+  readonly auth: {
+    /** Undefined in development until the runtime generates one in the data dir. */
+    readonly jwtSecret: import('../shared/secret.ts').Secret | undefined;
+    readonly accessTokenTtlSeconds: number;
+    readonly refreshTokenTtlSeconds: number;
+  };
+  /** Currency → minor units above which a transfer needs the PIN. */
+  readonly pinRequiredAbove: ReadonlyMap<string, bigint>;
   readonly ledger: {
     readonly batchTransfersMax: number;
     readonly queueTransfersMax: number;

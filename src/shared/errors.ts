@@ -82,6 +82,99 @@ export const errorCatalogue = {
     message: 'The ledger could not commit; retry with the same transfer ids.',
   },
   ledger_closed: { type: 'api_error', status: 503, message: 'The ledger is shutting down.' },
+  // Requests.
+  validation_failed: {
+    type: 'invalid_request_error',
+    status: 400,
+    message: 'The request is invalid; `param` names the field.',
+  },
+  route_not_found: { type: 'not_found_error', status: 404, message: 'No such endpoint.' },
+  body_too_large: { type: 'invalid_request_error', status: 413, message: 'The request body is too large.' },
+  unsupported_media_type: {
+    type: 'invalid_request_error',
+    status: 415,
+    message: 'Send JSON with Content-Type: application/json.',
+  },
+  idempotency_key_invalid: {
+    type: 'invalid_request_error',
+    status: 400,
+    message: 'Idempotency-Key must be 1–255 printable ASCII characters.',
+  },
+  idempotency_key_reused: {
+    type: 'invalid_request_error',
+    status: 422,
+    message: 'This Idempotency-Key was used with a different request.',
+  },
+  idempotency_key_in_progress: {
+    type: 'conflict_error',
+    status: 409,
+    message: 'A request with this Idempotency-Key is still being processed.',
+  },
+  rate_limited: {
+    type: 'rate_limit_error',
+    status: 429,
+    message: 'Too many requests; retry after Retry-After seconds.',
+  },
+  // Authentication and access.
+  unauthenticated: {
+    type: 'authentication_error',
+    status: 401,
+    message: 'Authenticate with a valid Bearer token or API key.',
+  },
+  invalid_credentials: {
+    type: 'authentication_error',
+    status: 401,
+    message: 'Wrong email, phone or password.',
+  },
+  refresh_token_invalid: {
+    type: 'authentication_error',
+    status: 401,
+    message: 'The refresh token is invalid, expired or already used.',
+  },
+  forbidden: { type: 'permission_error', status: 403, message: 'You may not do this.' },
+  // Users.
+  user_exists: {
+    type: 'conflict_error',
+    status: 409,
+    message: 'A user with this email or phone already exists.',
+  },
+  phone_invalid: { type: 'invalid_request_error', status: 400, message: 'The phone number is not valid.' },
+  password_too_weak: {
+    type: 'invalid_request_error',
+    status: 400,
+    message: 'The password must be 10–128 characters.',
+  },
+  pin_invalid_format: { type: 'invalid_request_error', status: 400, message: 'A PIN is 4 to 6 digits.' },
+  pin_required: {
+    type: 'invalid_request_error',
+    status: 403,
+    message: 'This transfer needs your transaction PIN.',
+  },
+  pin_not_set: {
+    type: 'invalid_request_error',
+    status: 403,
+    message: 'Set a transaction PIN first (PUT /v1/me/pin).',
+  },
+  pin_incorrect: { type: 'authentication_error', status: 403, message: 'The PIN is wrong.' },
+  pin_locked: {
+    type: 'permission_error',
+    status: 423,
+    message: 'Too many wrong PINs; the PIN is locked for 15 minutes.',
+  },
+  // Wallets and transfers.
+  recipient_not_found: { type: 'not_found_error', status: 404, message: 'No user matches the recipient.' },
+  transfer_to_self: {
+    type: 'invalid_request_error',
+    status: 400,
+    message: 'You cannot send money to yourself.',
+  },
+  insufficient_funds: {
+    type: 'invalid_request_error',
+    status: 402,
+    message: 'The wallet balance is too low.',
+  },
+  transfer_not_found: { type: 'not_found_error', status: 404, message: 'No such transfer.' },
+  wallet_not_found: { type: 'not_found_error', status: 404, message: 'No wallet in this currency.' },
   // Generic.
   internal_error: { type: 'api_error', status: 500, message: 'Something went wrong on our side.' },
 } as const satisfies Record<string, ErrorSpec>;

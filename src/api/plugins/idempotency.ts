@@ -1,0 +1,121 @@
+import { createHash } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Pool } from '../../db/pool.ts';
+import { canonicalJson } from '../../ledger/rules.ts';
+import { ChatPayError } from '../../shared/errors.ts';
+
+const keyPattern = /^[\x21-\x7e]{1,255}$/;
+// A request still "in progress" after this long is taken to have died with its process; a retry
+// may then run it again. Money paths stay exactly-once regardless: their ledger ids derive from the key.
+const inProgressLeaseSeconds = 60;
+
+interface StoredKey {
+  request_hash: string;
+  state: 'in_progress' | 'done';
+  response_status: number | null;
+  response_body: unknown;
+  lease_expired: boolean;
+}
+
+function scopeOf(request: FastifyRequest): string {
+  return request.principal ? `user:${request.principal.userId}` : `ip:${request.ip}`;
+}
+
+function requestHash(request: FastifyRequest): string {
+  return createHash('sha256')
+    .update(
+      `${request.method} ${request.routeOptions.url}\n${JSON.stringify(request.params)}\n${canonicalJson(request.body)}`,
+    )
+    .digest('hex');
+}
+
+/**
+ * Stripe's Idempotency-Key semantics for every POST, scoped to the caller: the first response is
+ * stored and replayed (status and body, with `Idempotent-Replayed: true`) for the same key and body;
+ * the same key with another body is refused with `idempotency_key_reused`; a duplicate arriving while
+ * the first is still running gets `idempotency_key_in_progress`. Responses of 5xx are not kept, so the
+ * client may retry. Runs after validation and authentication, so bad input stores nothing.
+ */
+export function registerIdempotency(app: FastifyInstance, pool: Pool): void {
+  app.decorateRequest('idempotency', null);
+  app.addHook('preHandler', async (request, reply) => {
+    if (request.method !== 'POST' || request.routeOptions.config.idempotent === false) return;
+    const key = request.headers['idempotency-key'];
+    if (key === undefined) return;
+    if (typeof key !== 'string' || !keyPattern.test(key)) throw new ChatPayError('idempotency_key_invalid');
+    const scope = scopeOf(request);
+    const hash = requestHash(request);
+    const claimed = await pool.query(
+      `INSERT INTO idempotency_keys (principal, key, request_hash, state, locked_until)
+       VALUES ($1, $2, $3, 'in_progress', now() + make_interval(secs => $4))
+       ON CONFLICT (principal, key) DO NOTHING`,
+      [scope, key, hash, inProgressLeaseSeconds],
+    );
+    if (claimed.rowCount === 1) {
+      request.idempotency = { scope, key };
+      return;
+    }
+    const { rows } = await pool.query<StoredKey>(
+      `SELECT request_hash, state, response_status, response_body, locked_until < now() AS lease_expired
+         FROM idempotency_keys WHERE principal = $1 AND key = $2`,
+      [scope, key],
+    );
+    const stored = rows[0];
+    if (!stored) throw new ChatPayError('idempotency_key_in_progress'); // deleted a moment ago: retry
+    if (stored.request_hash !== hash) throw new ChatPayError('idempotency_key_reused');
+    if (stored.state === 'done') return replay(reply, stored);
+    if (!stored.lease_expired || !(await takeOver(pool, scope, key))) {
+      throw new ChatPayError('idempotency_key_in_progress');
+    }
+    request.idempotency = { scope, key };
+  });
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    const claim = request.idempotency;
+    if (!claim || reply.getHeader('idempotent-replayed')) return payload;
+    if (reply.statusCode >= 500) {
+      await pool.query('DELETE FROM idempotency_keys WHERE principal = $1 AND key = $2', [
+        claim.scope,
+        claim.key,
+      ]);
+    } else {
+      await pool.query(
+        `UPDATE idempotency_keys SET state = 'done', response_status = $3, response_body = $4::jsonb
+          WHERE principal = $1 AND key = $2`,
+        [
+          claim.scope,
+          claim.key,
+          reply.statusCode,
+          typeof payload === 'string' ? payload : JSON.stringify(payload),
+        ],
+      );
+    }
+    return payload;
+  });
+}
+
+async function takeOver(pool: Pool, scope: string, key: string): Promise<boolean> {
+  const { rowCount } = await pool.query(
+    `UPDATE idempotency_keys SET locked_until = now() + make_interval(secs => $3)
+      WHERE principal = $1 AND key = $2 AND state = 'in_progress' AND locked_until < now()`,
+    [scope, key, inProgressLeaseSeconds],
+  );
+  return rowCount === 1;
+}
+
+function replay(reply: FastifyReply, stored: StoredKey): FastifyReply {
+  return reply
+    .code(stored.response_status ?? 200)
+    .header('Idempotent-Replayed', 'true')
+    .header('content-type', 'application/json; charset=utf-8')
+    .serializer((body: unknown) => JSON.stringify(body))
+    .send(stored.response_body);
+}
+
+/** A stable ledger id for a money-moving request: the same key from the same caller, the same id. */
+export function idempotentId(prefix: string, request: FastifyRequest, fallback: () => string): string {
+  const claim = request.idempotency;
+  if (!claim) return fallback();
+  const digest = createHash('sha256').update(`${claim.scope}\n${claim.key}`).digest('hex').slice(0, 32);
+  return `${prefix}_${digest}`;
+}

@@ -1,0 +1,145 @@
+import type { Pool } from '../db/pool.ts';
+import { ChatPayError } from '../shared/errors.ts';
+import { newId } from '../shared/ids.ts';
+import { looksLikePhone, normalizeEmail, normalizePhone } from './contacts.ts';
+import { hashSecret, verifyDecoy, verifySecret } from './passwords.ts';
+
+export const roles = ['user', 'admin', 'finance', 'support', 'viewer'] as const;
+export type Role = (typeof roles)[number];
+export const operatorRoles: readonly Role[] = ['admin', 'finance', 'support', 'viewer'];
+
+export interface User {
+  readonly id: string;
+  readonly email: string | null;
+  readonly phone: string | null;
+  readonly role: Role;
+  readonly pinSet: boolean;
+  readonly createdAt: Date;
+}
+
+interface UserRow {
+  id: string;
+  email: string | null;
+  phone: string | null;
+  role: Role;
+  pin_hash: string | null;
+  password_hash: string;
+  created_at: Date;
+}
+
+const passwordLengthMin = 10;
+const passwordLengthMax = 128;
+
+function toUser(row: UserRow): User {
+  return {
+    id: row.id,
+    email: row.email,
+    phone: row.phone,
+    role: row.role,
+    pinSet: row.pin_hash !== null,
+    createdAt: row.created_at,
+  };
+}
+
+export interface RegisterInput {
+  readonly email?: string | undefined;
+  readonly phone?: string | undefined;
+  readonly password: string;
+  readonly role?: Role;
+}
+
+export class Users {
+  readonly #pool: Pool;
+
+  constructor(pool: Pool) {
+    this.#pool = pool;
+  }
+
+  async register(input: RegisterInput): Promise<User> {
+    if (input.email === undefined && input.phone === undefined) {
+      throw new ChatPayError('validation_failed', {
+        param: 'email',
+        message: 'Give an email or a phone number.',
+      });
+    }
+    const email = input.email === undefined ? null : normalizeEmail(input.email);
+    const phone = input.phone === undefined ? null : normalizePhone(input.phone);
+    if (input.password.length < passwordLengthMin || input.password.length > passwordLengthMax) {
+      throw new ChatPayError('password_too_weak', { param: 'password' });
+    }
+    const passwordHash = await hashSecret(input.password);
+    try {
+      const { rows } = await this.#pool.query<UserRow>(
+        `INSERT INTO users (id, email, phone, password_hash, role) VALUES ($1, $2, $3, $4, $5) RETURNING *`,
+        [newId('usr'), email, phone, passwordHash, input.role ?? 'user'],
+      );
+      return toUser(rows[0] as UserRow);
+    } catch (error) {
+      if ((error as { code?: string }).code === '23505') throw new ChatPayError('user_exists');
+      throw error;
+    }
+  }
+
+  async get(id: string): Promise<User | undefined> {
+    const { rows } = await this.#pool.query<UserRow>('SELECT * FROM users WHERE id = $1', [id]);
+    return rows[0] ? toUser(rows[0]) : undefined;
+  }
+
+  /** Signs in with an email or phone and a password; the same error, in the same time, for both failures. */
+  async authenticate(login: string, password: string): Promise<User> {
+    const row = await this.#findByLogin(login);
+    const ok = row ? await verifySecret(row.password_hash, password) : await verifyDecoy(password);
+    if (!row || !ok) throw new ChatPayError('invalid_credentials');
+    return toUser(row);
+  }
+
+  async #findByLogin(login: string): Promise<UserRow | undefined> {
+    let column: 'email' | 'phone';
+    let value: string;
+    try {
+      if (login.includes('@')) [column, value] = ['email', normalizeEmail(login)];
+      else [column, value] = ['phone', normalizePhone(login)];
+    } catch {
+      return undefined;
+    }
+    const { rows } = await this.#pool.query<UserRow>(`SELECT * FROM users WHERE ${column} = $1`, [value]);
+    return rows[0];
+  }
+
+  /**
+   * Finds the user a payment is addressed to: a user id (`usr_…`), a Telegram username (`@name`), a
+   * phone number or an email address.
+   */
+  async resolveRecipient(to: string): Promise<User | undefined> {
+    const text = to.trim();
+    if (text.startsWith('usr_')) return this.get(text);
+    if (text.startsWith('@')) {
+      const { rows } = await this.#pool.query<UserRow>(
+        `SELECT u.* FROM user_identities i JOIN users u ON u.id = i.user_id
+          WHERE i.provider = 'telegram' AND lower(i.username) = lower($1)`,
+        [text.slice(1)],
+      );
+      return rows[0] ? toUser(rows[0]) : undefined;
+    }
+    if (text.includes('@') || looksLikePhone(text)) {
+      const row = await this.#findByLogin(text);
+      return row ? toUser(row) : undefined;
+    }
+    return undefined;
+  }
+
+  /** Links a chat identity (Telegram user id and username, WhatsApp number) to a user. */
+  async linkIdentity(
+    userId: string,
+    provider: 'telegram' | 'whatsapp',
+    externalId: string,
+    username?: string,
+  ): Promise<void> {
+    await this.#pool.query(
+      `INSERT INTO user_identities (provider, external_id, user_id, username) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (provider, external_id) DO UPDATE SET username = EXCLUDED.username
+       WHERE user_identities.user_id = EXCLUDED.user_id`,
+      [provider, externalId, userId, username ?? null],
+    );
+  }
+}

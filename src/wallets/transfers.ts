@@ -1,0 +1,111 @@
+import type { Pool } from '../db/pool.ts';
+import type { Ledger, Transfer } from '../ledger/index.ts';
+import { ChatPayError } from '../shared/errors.ts';
+import { formatAmount, parseAmount, requireCurrency } from '../shared/money.ts';
+import { checkPin } from '../users/pin.ts';
+import type { Users } from '../users/users.ts';
+import type { Wallets } from './wallets.ts';
+
+export interface SendInput {
+  readonly fromUserId: string;
+  /** `usr_…`, `@telegram_username`, a phone number or an email address. */
+  readonly to: string;
+  readonly amount: string;
+  readonly currency: string;
+  readonly note?: string | undefined;
+  readonly pin?: string | undefined;
+  /** The ledger transfer id: derived from the idempotency key, so a retried request can't pay twice. */
+  readonly transferId: string;
+}
+
+export interface TransferView {
+  readonly id: string;
+  readonly object: 'transfer';
+  readonly amount: string;
+  readonly currency: string;
+  readonly from: { readonly user_id: string };
+  readonly to: { readonly user_id: string };
+  readonly note: string | null;
+  readonly status: 'succeeded';
+  readonly created_at: string;
+}
+
+export function transferView(t: Transfer): TransferView {
+  const meta = (t.metadata ?? {}) as { from?: string; to?: string; note?: string };
+  return {
+    id: t.id,
+    object: 'transfer',
+    amount: formatAmount(t.amount, t.currency),
+    currency: t.currency,
+    from: { user_id: meta.from ?? '' },
+    to: { user_id: meta.to ?? '' },
+    note: meta.note ?? null,
+    status: 'succeeded',
+    created_at: t.createdAt.toISOString(),
+  };
+}
+
+export interface TransferServiceOptions {
+  readonly pool: Pool;
+  readonly ledger: Ledger;
+  readonly users: Users;
+  readonly wallets: Wallets;
+  /** Currency → minor units above which the PIN is needed; currencies not listed always need it. */
+  readonly pinRequiredAbove: ReadonlyMap<string, bigint>;
+}
+
+/** Person-to-person transfers: one ledger transfer from the sender's wallet to the recipient's. */
+export class TransferService {
+  readonly #o: TransferServiceOptions;
+
+  constructor(options: TransferServiceOptions) {
+    this.#o = options;
+  }
+
+  async send(input: SendInput): Promise<TransferView> {
+    requireCurrency(input.currency);
+    const amount = parseAmount(input.amount, input.currency);
+    const recipient = await this.#o.users.resolveRecipient(input.to);
+    if (!recipient) throw new ChatPayError('recipient_not_found', { param: 'to' });
+    if (recipient.id === input.fromUserId) throw new ChatPayError('transfer_to_self', { param: 'to' });
+    const threshold = this.#o.pinRequiredAbove.get(input.currency);
+    if (threshold === undefined || amount > threshold)
+      await checkPin(this.#o.pool, input.fromUserId, input.pin);
+    const [debit, credit] = await Promise.all([
+      this.#o.wallets.ensure(input.fromUserId, input.currency),
+      this.#o.wallets.ensure(recipient.id, input.currency),
+    ]);
+    const metadata: Record<string, string> = { from: input.fromUserId, to: recipient.id };
+    if (input.note) metadata.note = input.note;
+    const [result] = await this.#o.ledger.createTransfers([
+      {
+        id: input.transferId,
+        debitAccountId: debit,
+        creditAccountId: credit,
+        amount,
+        currency: input.currency,
+        code: 'p2p',
+        metadata,
+      },
+    ]);
+    switch (result?.result) {
+      case 'ok':
+      case 'exists':
+        return transferView(result.transfer as Transfer);
+      case 'exceeds_credits':
+        throw new ChatPayError('insufficient_funds', { param: 'amount' });
+      default:
+        throw new Error(`unexpected ledger result ${result?.result} for ${input.transferId}`);
+    }
+  }
+
+  /** A transfer the user sent or received; others' transfers are indistinguishable from missing ones. */
+  async get(userId: string, id: string): Promise<TransferView> {
+    const transfer = await this.#o.ledger.getTransfer(id);
+    const meta = (transfer?.metadata ?? {}) as { from?: string; to?: string };
+    if (!transfer || transfer.code !== 'p2p' || (meta.from !== userId && meta.to !== userId)) {
+      throw new ChatPayError('transfer_not_found');
+    }
+    return transferView(transfer);
+  }
+}

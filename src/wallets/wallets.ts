@@ -1,0 +1,91 @@
+import type { Pool } from '../db/pool.ts';
+import type { Account, Ledger } from '../ledger/index.ts';
+import { availableBalance } from '../ledger/index.ts';
+import { findCurrency } from '../shared/currencies.ts';
+import { formatAmount } from '../shared/money.ts';
+
+/** A user's wallet in one currency is the ledger account with this id: derived, so it needs no lookup. */
+export function walletAccountId(userId: string, currency: string): string {
+  return `wal_${userId.replace(/^usr_/, '')}_${currency}`;
+}
+
+export interface WalletView {
+  readonly id: string;
+  readonly object: 'wallet';
+  readonly currency: string;
+  /** What the owner can spend now: posted balance less outgoing holds. */
+  readonly available: string;
+  /** Settled balance: posted credits less posted debits. */
+  readonly posted: string;
+  readonly pending: { readonly incoming: string; readonly outgoing: string };
+}
+
+export function walletView(id: string, currency: string, account: Account | undefined): WalletView {
+  const zero = formatAmount(0n, currency);
+  if (!account)
+    return {
+      id,
+      object: 'wallet',
+      currency,
+      available: zero,
+      posted: zero,
+      pending: { incoming: zero, outgoing: zero },
+    };
+  return {
+    id,
+    object: 'wallet',
+    currency,
+    available: formatAmount(availableBalance(account), currency),
+    posted: formatAmount(account.creditsPosted - account.debitsPosted, currency),
+    pending: {
+      incoming: formatAmount(account.creditsPending, currency),
+      outgoing: formatAmount(account.debitsPending, currency),
+    },
+  };
+}
+
+export class Wallets {
+  readonly #pool: Pool;
+  readonly #ledger: Ledger;
+
+  constructor(pool: Pool, ledger: Ledger) {
+    this.#pool = pool;
+    this.#ledger = ledger;
+  }
+
+  /** Creates the user's wallet in `currency` if it does not exist yet (idempotent). */
+  async ensure(userId: string, currency: string): Promise<string> {
+    const id = walletAccountId(userId, currency);
+    const [result] = await this.#ledger.createAccounts([
+      { id, currency, kind: 'wallet', ownerId: userId, flags: { debitsMustNotExceedCredits: true } },
+    ]);
+    if (result?.result !== 'ok' && result?.result !== 'exists')
+      throw new Error(`wallet ${id}: ${result?.result}`);
+    return id;
+  }
+
+  async list(userId: string): Promise<WalletView[]> {
+    const { rows } = await this.#pool.query<{ id: string; currency: string }>(
+      `SELECT id, currency FROM ledger_accounts WHERE owner_id = $1 AND kind = 'wallet' ORDER BY currency`,
+      [userId],
+    );
+    const accounts = await this.#ledger.getAccounts(rows.map((r) => r.id));
+    return rows.map((r) => walletView(r.id, r.currency, accounts.get(r.id)));
+  }
+
+  /** The wallet in one currency; one that was never used shows zero balances. */
+  async get(userId: string, currency: string): Promise<WalletView | undefined> {
+    if (!findCurrency(currency)) return undefined;
+    const id = walletAccountId(userId, currency);
+    return walletView(id, currency, await this.#ledger.getAccount(id));
+  }
+
+  /** Ids of the user's wallet accounts. */
+  async accountIds(userId: string): Promise<string[]> {
+    const { rows } = await this.#pool.query<{ id: string }>(
+      `SELECT id FROM ledger_accounts WHERE owner_id = $1 AND kind = 'wallet'`,
+      [userId],
+    );
+    return rows.map((r) => r.id);
+  }
+}

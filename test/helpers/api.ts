@@ -1,0 +1,122 @@
+import { Writable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { afterAll } from 'vitest';
+import { buildApp } from '../../src/api/app.ts';
+import type { ApiServices } from '../../src/api/context.ts';
+import { loadConfig } from '../../src/config/load.ts';
+import { newId } from '../../src/shared/ids.ts';
+import { parseAmount } from '../../src/shared/money.ts';
+import { Secret } from '../../src/shared/secret.ts';
+import { Tokens, Users } from '../../src/users/index.ts';
+import { TransferService, Wallets } from '../../src/wallets/index.ts';
+import { freshDatabase, quietLogger, testLedger } from './database.ts';
+
+export interface TestApi {
+  readonly app: FastifyInstance;
+  readonly services: ApiServices;
+  /** Every line the app logged, for tests that check what must never be logged. */
+  readonly logs: string[];
+  register(overrides?: { email?: string; phone?: string; password?: string }): Promise<TestUser>;
+  fund(userId: string, currency: string, amount: string): Promise<void>;
+}
+
+export interface TestUser {
+  readonly id: string;
+  readonly email: string;
+  readonly password: string;
+  readonly token: string;
+  readonly refreshToken: string;
+  readonly auth: { authorization: string };
+}
+
+/** The whole API on a fresh database, driven with `app.inject()`. */
+export async function testApi(): Promise<TestApi> {
+  const db = await freshDatabase();
+  const ledger = testLedger(db.pool);
+  const config = loadConfig({ TRANSFER_PIN_REQUIRED_ABOVE: 'ETB=1000,KES=2500,USD=20' });
+  const users = new Users(db.pool);
+  const wallets = new Wallets(db.pool, ledger);
+  const tokens = new Tokens(db.pool, {
+    secret: new Secret('test-secret-that-is-long-enough-for-hs256-signing'),
+    accessTokenTtlSeconds: 900,
+    refreshTokenTtlSeconds: 3600,
+  });
+  const transfers = new TransferService({
+    pool: db.pool,
+    ledger,
+    users,
+    wallets,
+    pinRequiredAbove: config.pinRequiredAbove,
+  });
+  const services: ApiServices = {
+    pool: db.pool,
+    ledger,
+    users,
+    tokens,
+    wallets,
+    transfers,
+    logger: quietLogger,
+  };
+  const logs: string[] = [];
+  const logStream = new Writable({
+    write(chunk, _encoding, done) {
+      logs.push(String(chunk));
+      done();
+    },
+  });
+  const app = await buildApp({ services, logLevel: 'debug', logStream });
+  await app.ready();
+  afterAll(() => app.close());
+  const source = `test-funding-${newId('x')}`;
+  const sources = new Set<string>();
+  let counter = 0;
+  return {
+    app,
+    services,
+    logs,
+    async register(overrides = {}) {
+      const email = overrides.email ?? `u${Date.now()}${counter++}@example.com`;
+      const password = overrides.password ?? 'correct horse battery';
+      const created = await app.inject({
+        method: 'POST',
+        url: '/v1/users',
+        payload: { email, password, ...overrides },
+      });
+      if (created.statusCode !== 201) throw new Error(`register: ${created.statusCode} ${created.body}`);
+      const signin = await app.inject({
+        method: 'POST',
+        url: '/v1/auth/token',
+        payload: { login: overrides.phone ?? email, password },
+      });
+      if (signin.statusCode !== 200) throw new Error(`sign in: ${signin.statusCode} ${signin.body}`);
+      const { access_token, refresh_token } = signin.json();
+      return {
+        id: created.json().id,
+        email,
+        password,
+        token: access_token,
+        refreshToken: refresh_token,
+        auth: { authorization: `Bearer ${access_token}` },
+      };
+    },
+    async fund(userId, currency, amount) {
+      const from = `${source}-${currency}`;
+      if (!sources.has(from)) {
+        await ledger.createAccounts([{ id: from, currency, kind: 'suspense' }]);
+        sources.add(from);
+      }
+      const to = await wallets.ensure(userId, currency);
+      const [r] = await ledger.createTransfers([
+        {
+          id: newId('txf'),
+          debitAccountId: from,
+          creditAccountId: to,
+          amount: parseAmount(amount, currency),
+          currency,
+          code: 'deposit',
+        },
+      ]);
+      if (r?.result !== 'ok') throw new Error(`fund: ${r?.result}`);
+    },
+  };
+}
