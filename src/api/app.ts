@@ -1,3 +1,4 @@
+import AjvCompiler from '@fastify/ajv-compiler';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -25,6 +26,25 @@ export interface AppOptions {
 
 export const apiVersion = '2026-11-23';
 
+const ajvCompilers = AjvCompiler();
+
+/**
+ * Query strings, path params and headers arrive as text, so their validator coerces (`limit=20`
+ * becomes 20). Bodies are JSON and must be validated as sent: coercion would turn `"amount": 10.1`
+ * (a float, refused on principle) into the string "10.1".
+ */
+type Compile = (route: AjvCompiler.RouteDefinition) => unknown;
+const strictBodies = ((externalSchemas: unknown, options?: { customOptions?: object }) => {
+  const build = ajvCompilers as unknown as (schemas: unknown, options: unknown) => Compile;
+  const coercing = build(externalSchemas, options);
+  const strict = build(externalSchemas, {
+    ...options,
+    customOptions: { ...options?.customOptions, coerceTypes: false },
+  });
+  return (route: AjvCompiler.RouteDefinition) =>
+    route.httpPart === 'body' ? strict(route) : coercing(route);
+}) as unknown as AjvCompiler.BuildCompilerFromPool;
+
 /**
  * The HTTP application: `/health` (alive), `/ready` (can serve), `/v1/*` (the API), `/openapi.json`
  * and `/docs`. Route schemas are the one source of validation, response serialisation and OpenAPI.
@@ -43,6 +63,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     requestTimeout: 30_000,
     return503OnClosing: true,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+    schemaController: { compilersFactory: { buildValidator: strictBodies } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   for (const schema of [

@@ -48,7 +48,6 @@ export async function listTransactions(
   walletIds: readonly string[],
   query: TransactionQuery,
 ): Promise<{ data: TransactionView[]; has_more: boolean }> {
-  if (walletIds.length === 0) return { data: [], has_more: false };
   let afterSeq: string | null = null;
   if (query.startingAfter !== undefined) {
     const { rows } = await pool.query<{ seq: string }>(
@@ -59,6 +58,7 @@ export async function listTransactions(
       throw new ChatPayError('validation_failed', { param: 'starting_after', message: 'Unknown cursor.' });
     afterSeq = rows[0].seq;
   }
+  if (walletIds.length === 0) return { data: [], has_more: false };
   const { rows } = await pool.query<Row>(
     `SELECT * FROM (
        SELECT t.id, t.seq::text, t.code, t.currency, coalesce(r.amount, t.amount)::text AS amount,
