@@ -2,7 +2,7 @@ import AjvCompiler from '@fastify/ajv-compiler';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
 import { isDatabaseReady } from '../db/pool.ts';
 import { redactPaths } from '../shared/logger.ts';
 import type { ApiServices } from './context.ts';
@@ -22,6 +22,8 @@ export interface AppOptions {
   readonly logLevel: string;
   /** Tests pass a stream to read what would be logged. */
   readonly logStream?: NodeJS.WritableStream;
+  /** Sees every route as it is added (tests check each one's schema and access). */
+  readonly onRoute?: (route: RouteOptions) => void;
 }
 
 export const apiVersion = '2026-11-23';
@@ -58,7 +60,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       ...(options.logStream ? { stream: options.logStream } : {}),
     },
     genReqId: genRequestId,
-    requestIdLogLabel: 'request_id',
     bodyLimit: 64 * 1024,
     requestTimeout: 30_000,
     return503OnClosing: true,
@@ -66,6 +67,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     schemaController: { compilersFactory: { buildValidator: strictBodies } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  if (options.onRoute) app.addHook('onRoute', options.onRoute);
   for (const schema of [
     ErrorEnvelope,
     UserSchema,

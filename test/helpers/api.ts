@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, RouteOptions } from 'fastify';
 import { afterAll } from 'vitest';
 import { buildApp } from '../../src/api/app.ts';
 import type { ApiServices } from '../../src/api/context.ts';
@@ -119,4 +119,17 @@ export async function testApi(): Promise<TestApi> {
       if (r?.result !== 'ok') throw new Error(`fund: ${r?.result}`);
     },
   };
+}
+
+/** Every /v1 route the app serves, as registered (no database needed: routes don't touch services). */
+export async function routeTable(): Promise<RouteOptions[]> {
+  const routes: RouteOptions[] = [];
+  const app = await buildApp({
+    services: {} as ApiServices,
+    logLevel: 'silent',
+    onRoute: (route) => routes.push(route),
+  });
+  await app.ready();
+  await app.close();
+  return routes.filter((r) => r.url.startsWith('/v1') && r.method !== 'HEAD');
 }

@@ -25,6 +25,7 @@ export const authRoutes = (services: ApiServices): FastifyPluginAsyncTypebox =>
       {
         config: noReplay,
         schema: {
+          security: [],
           tags: ['auth'],
           summary: 'Sign in: a short-lived access token and a rotating refresh token',
           body: Type.Object(
@@ -48,6 +49,7 @@ export const authRoutes = (services: ApiServices): FastifyPluginAsyncTypebox =>
       {
         config: noReplay,
         schema: {
+          security: [],
           tags: ['auth'],
           summary: 'Exchange a refresh token for a new pair (the old one stops working)',
           body: Type.Object(
@@ -65,6 +67,7 @@ export const authRoutes = (services: ApiServices): FastifyPluginAsyncTypebox =>
       {
         config: noReplay,
         schema: {
+          security: [],
           tags: ['auth'],
           summary: 'Sign out: the refresh token and every token rotated from it stop working',
           body: Type.Object(

@@ -40,6 +40,7 @@ export const userRoutes = (services: ApiServices): FastifyPluginAsyncTypebox =>
       {
         config: { access: 'public' },
         schema: {
+          security: [],
           tags: ['users'],
           summary: 'Register with an email or a phone number and a password',
           body: Type.Object(

@@ -1,0 +1,141 @@
+import type { InjectOptions } from 'fastify';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { routeTable, type TestApi, type TestUser, testApi } from '../helpers/api.ts';
+
+/**
+ * Who may do what to which object, route by route. Each case proves two things: the route refuses a
+ * caller without credentials (unless public), and a signed-in user can't read or move another user's
+ * money through it. A route without a case here fails the last test: new routes must add one.
+ */
+
+let api: TestApi;
+let alice: TestUser;
+let eve: TestUser;
+let aliceTransfer: string;
+let aliceHistoryItem: string;
+
+beforeAll(async () => {
+  api = await testApi();
+  alice = await api.register();
+  eve = await api.register();
+  const bob = await api.register();
+  await api.fund(alice.id, 'ETB', '100.00');
+  await api.fund(eve.id, 'ETB', '1.00');
+  const sent = await api.app.inject({
+    method: 'POST',
+    url: '/v1/transfers',
+    headers: alice.auth,
+    payload: { to: bob.id, amount: '10.00', currency: 'ETB' },
+  });
+  aliceTransfer = sent.json().id;
+  aliceHistoryItem = (
+    await api.app.inject({ method: 'GET', url: '/v1/transactions', headers: alice.auth })
+  ).json().data[0].id;
+});
+
+interface Case {
+  /** The request as the attacker (Eve) would send it; `headers` get her credentials added. */
+  readonly request: () => InjectOptions;
+  /** What Eve must get when she aims at Alice's objects (omitted: the route has no foreign object). */
+  readonly foreign?: { readonly status: number; readonly check?: (body: unknown) => void };
+  readonly public?: true;
+}
+
+const cases: Record<string, Case> = {
+  'POST /v1/users': {
+    public: true,
+    request: () => ({
+      method: 'POST',
+      url: '/v1/users',
+      payload: { email: 'new@example.com', password: 'a long enough password' },
+    }),
+  },
+  'POST /v1/auth/token': {
+    public: true,
+    request: () => ({
+      method: 'POST',
+      url: '/v1/auth/token',
+      payload: { login: alice.email, password: 'wrong password!' },
+    }),
+  },
+  'POST /v1/auth/refresh': {
+    public: true,
+    request: () => ({ method: 'POST', url: '/v1/auth/refresh', payload: { refresh_token: 'rt_x.y' } }),
+  },
+  'POST /v1/auth/logout': {
+    public: true,
+    // Logging out needs the refresh token itself; Alice's id alone gives Eve nothing to revoke.
+    request: () => ({
+      method: 'POST',
+      url: '/v1/auth/logout',
+      payload: { refresh_token: `${alice.refreshToken.split('.')[0]}.guess` },
+    }),
+  },
+  'GET /v1/me': {
+    request: () => ({ method: 'GET', url: '/v1/me' }),
+    foreign: { status: 200, check: (body) => expect((body as { id: string }).id).toBe(eve.id) },
+  },
+  'PUT /v1/me/pin': { request: () => ({ method: 'PUT', url: '/v1/me/pin', payload: { pin: '1357' } }) },
+  'GET /v1/transactions': {
+    request: () => ({ method: 'GET', url: `/v1/transactions?starting_after=${aliceHistoryItem}` }),
+    foreign: { status: 400 },
+  },
+  'GET /v1/wallets': {
+    request: () => ({ method: 'GET', url: '/v1/wallets' }),
+    foreign: { status: 200, check: (body) => expect(JSON.stringify(body)).not.toContain(alice.id.slice(4)) },
+  },
+  'GET /v1/wallets/:currency': {
+    request: () => ({ method: 'GET', url: '/v1/wallets/ETB' }),
+    foreign: { status: 200, check: (body) => expect((body as { available: string }).available).toBe('1.00') },
+  },
+  'POST /v1/transfers': {
+    // There is no "from" to forge: a transfer always leaves the caller's own wallet.
+    request: () => ({
+      method: 'POST',
+      url: '/v1/transfers',
+      payload: { to: alice.id, amount: '50.00', currency: 'ETB', from: alice.id },
+    }),
+    foreign: { status: 400 },
+  },
+  'GET /v1/transfers/:id': {
+    request: () => ({ method: 'GET', url: `/v1/transfers/${aliceTransfer}` }),
+    foreign: {
+      status: 404,
+      check: (body) => expect((body as { error: { code: string } }).error.code).toBe('transfer_not_found'),
+    },
+  },
+};
+
+describe('access control, route by route', () => {
+  for (const [name, c] of Object.entries(cases)) {
+    if (!c.public) {
+      it(`${name} refuses callers without credentials`, async () => {
+        const res = await api.app.inject(c.request());
+        expect([res.statusCode, res.json().error.code]).toEqual([401, 'unauthenticated']);
+      });
+    }
+    if (c.foreign) {
+      const foreign = c.foreign;
+      it(`${name} never exposes or moves another user's money`, async () => {
+        const request = c.request();
+        const res = await api.app.inject({
+          ...request,
+          headers: { ...(request.headers ?? {}), ...eve.auth },
+        });
+        expect(res.statusCode).toBe(foreign.status);
+        foreign.check?.(res.json());
+      });
+    }
+  }
+
+  it("left Alice's balances as they were", async () => {
+    const wallet = await api.app.inject({ method: 'GET', url: '/v1/wallets/ETB', headers: alice.auth });
+    expect(wallet.json().available).toBe('90.00');
+  });
+
+  it('has a case for every route (add one when you add a route)', async () => {
+    const routes = (await routeTable()).map((r) => `${r.method} ${r.url}`);
+    expect(routes.filter((r) => !(r in cases))).toEqual([]);
+    expect(Object.keys(cases).filter((c) => !routes.includes(c))).toEqual([]);
+  });
+});

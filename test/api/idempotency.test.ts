@@ -1,0 +1,145 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type TestApi, testApi } from '../helpers/api.ts';
+
+let api: TestApi;
+beforeAll(async () => {
+  api = await testApi();
+});
+
+async function pair(amount = '100.00') {
+  const alice = await api.register();
+  const bob = await api.register();
+  await api.fund(alice.id, 'ETB', amount);
+  return { alice, bob };
+}
+
+const balance = async (user: { auth: { authorization: string } }) =>
+  (await api.app.inject({ method: 'GET', url: '/v1/wallets/ETB', headers: user.auth })).json().available;
+
+describe('Idempotency-Key', () => {
+  it('replays the first response for the same key and body, and pays once', async () => {
+    const { alice, bob } = await pair();
+    const request = {
+      method: 'POST' as const,
+      url: '/v1/transfers',
+      headers: { ...alice.auth, 'idempotency-key': 'order-1' },
+      payload: { to: bob.id, amount: '10.00', currency: 'ETB' },
+    };
+    const first = await api.app.inject(request);
+    const second = await api.app.inject(request);
+    expect(first.statusCode).toBe(201);
+    expect(first.headers['idempotent-replayed']).toBeUndefined();
+    expect([second.statusCode, second.headers['idempotent-replayed']]).toEqual([201, 'true']);
+    expect(second.json()).toEqual(first.json());
+    expect(await balance(alice)).toBe('90.00');
+  });
+
+  it('refuses the same key with a different body, changing nothing', async () => {
+    const { alice, bob } = await pair();
+    const headers = { ...alice.auth, 'idempotency-key': 'order-2' };
+    await api.app.inject({
+      method: 'POST',
+      url: '/v1/transfers',
+      headers,
+      payload: { to: bob.id, amount: '10.00', currency: 'ETB' },
+    });
+    const other = await api.app.inject({
+      method: 'POST',
+      url: '/v1/transfers',
+      headers,
+      payload: { to: bob.id, amount: '20.00', currency: 'ETB' },
+    });
+    expect([other.statusCode, other.json().error.code]).toEqual([422, 'idempotency_key_reused']);
+    expect(await balance(alice)).toBe('90.00');
+  });
+
+  it('scopes keys to the caller: two users may use the same key', async () => {
+    const a = await pair();
+    const b = await pair();
+    for (const { alice, bob } of [a, b]) {
+      const res = await api.app.inject({
+        method: 'POST',
+        url: '/v1/transfers',
+        headers: { ...alice.auth, 'idempotency-key': 'shared-key' },
+        payload: { to: bob.id, amount: '1.00', currency: 'ETB' },
+      });
+      expect([res.statusCode, res.headers['idempotent-replayed']]).toEqual([201, undefined]);
+    }
+  });
+
+  it('gives exactly one transfer for 50 concurrent identical requests', async () => {
+    const { alice, bob } = await pair();
+    const request = {
+      method: 'POST' as const,
+      url: '/v1/transfers',
+      headers: { ...alice.auth, 'idempotency-key': 'burst' },
+      payload: { to: bob.id, amount: '7.00', currency: 'ETB' },
+    };
+    const responses = await Promise.all(Array.from({ length: 50 }, () => api.app.inject(request)));
+    const statuses = responses.map((r) => r.statusCode);
+    expect(statuses.every((s) => s === 201 || s === 409)).toBe(true);
+    const created = responses.filter((r) => r.statusCode === 201);
+    expect(created.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(created.map((r) => r.json().id)).size).toBe(1);
+    for (const r of responses.filter((x) => x.statusCode === 409))
+      expect(r.json().error.code).toBe('idempotency_key_in_progress');
+    expect(await balance(alice)).toBe('93.00');
+    expect(await balance(bob)).toBe('7.00');
+    const replay = await api.app.inject(request);
+    expect([replay.statusCode, replay.json().id]).toEqual([201, created[0]?.json().id]);
+  });
+
+  it('replays a refusal too, but forgets a validation failure', async () => {
+    const { alice, bob } = await pair('5.00');
+    const headers = { ...alice.auth, 'idempotency-key': 'too-much' };
+    const payload = { to: bob.id, amount: '10.00', currency: 'ETB' };
+    const first = await api.app.inject({ method: 'POST', url: '/v1/transfers', headers, payload });
+    expect(first.json().error.code).toBe('insufficient_funds');
+    await api.fund(alice.id, 'ETB', '10.00');
+    const again = await api.app.inject({ method: 'POST', url: '/v1/transfers', headers, payload });
+    expect([again.json().error.code, again.headers['idempotent-replayed']]).toEqual([
+      'insufficient_funds',
+      'true',
+    ]);
+    const badKey = { ...alice.auth, 'idempotency-key': 'bad-body' };
+    const invalid = await api.app.inject({
+      method: 'POST',
+      url: '/v1/transfers',
+      headers: badKey,
+      payload: { to: bob.id, amount: 'x', currency: 'ETB' },
+    });
+    expect(invalid.json().error.code).toBe('amount_invalid');
+    const schemaInvalid = { ...alice.auth, 'idempotency-key': 'bad-schema' };
+    await api.app.inject({
+      method: 'POST',
+      url: '/v1/transfers',
+      headers: schemaInvalid,
+      payload: { to: bob.id },
+    });
+    const retried = await api.app.inject({
+      method: 'POST',
+      url: '/v1/transfers',
+      headers: schemaInvalid,
+      payload,
+    });
+    expect(retried.statusCode).toBe(201); // a body that failed validation stored nothing under its key
+  });
+
+  it('rejects malformed keys', async () => {
+    const { alice, bob } = await pair();
+    for (const key of ['', 'x'.repeat(256), 'has space', 'ключ']) {
+      const res = await api.app.inject({
+        method: 'POST',
+        url: '/v1/transfers',
+        headers: { ...alice.auth, 'idempotency-key': key },
+        payload: { to: bob.id, amount: '1.00', currency: 'ETB' },
+      });
+      expect([key, res.statusCode, res.json().error.code]).toEqual([
+        key,
+        400,
+        expect.stringMatching(/idempotency_key_invalid|validation_failed/),
+      ]);
+    }
+    expect(await balance(alice)).toBe('100.00');
+  });
+});
