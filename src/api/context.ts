@@ -1,5 +1,6 @@
 import type { Pool } from '../db/pool.ts';
 import type { Ledger } from '../ledger/index.ts';
+import type { EventBus } from '../realtime/index.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Tokens, Users } from '../users/index.ts';
 import type { TransferService, Wallets } from '../wallets/index.ts';
@@ -12,6 +13,7 @@ export interface ApiServices {
   readonly tokens: Tokens;
   readonly wallets: Wallets;
   readonly transfers: TransferService;
+  readonly events: EventBus;
   readonly logger: Logger;
 }
 
@@ -29,6 +31,11 @@ declare module 'fastify' {
     access?: Access;
     /** POSTs are idempotent by default; routes whose answers hold secrets (tokens) opt out. */
     idempotent?: boolean;
+    /**
+     * Also accept the access token as `?access_token=` (WebSocket upgrades from browsers can't set
+     * headers). Only for routes that need it: URLs end up in logs and histories.
+     */
+    tokenInQuery?: boolean;
   }
   interface FastifyRequest {
     principal: Principal | null;

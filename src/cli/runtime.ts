@@ -7,6 +7,7 @@ import { type EmbeddedPostgres, startEmbeddedPostgres } from '../db/embedded.ts'
 import { migrateToLatest } from '../db/migrate.ts';
 import { createPool, type Pool } from '../db/pool.ts';
 import { Ledger } from '../ledger/index.ts';
+import { MemoryEventBus } from '../realtime/index.ts';
 import type { Logger } from '../shared/logger.ts';
 import { type Secret, Secret as SecretValue } from '../shared/secret.ts';
 import { Tokens, Users } from '../users/index.ts';
@@ -75,14 +76,16 @@ export async function createServices(
     accessTokenTtlSeconds: config.auth.accessTokenTtlSeconds,
     refreshTokenTtlSeconds: config.auth.refreshTokenTtlSeconds,
   });
+  const events = new MemoryEventBus();
   const transfers = new TransferService({
     pool,
     ledger,
     users,
     wallets,
+    events,
     pinRequiredAbove: config.pinRequiredAbove,
   });
-  return { pool, ledger, users, tokens, wallets, transfers, logger };
+  return { pool, ledger, users, tokens, wallets, transfers, events, logger };
 }
 
 /**

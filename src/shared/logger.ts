@@ -21,6 +21,7 @@ export const redactPaths: readonly string[] = [
   'req.headers.authorization',
   'req.headers.cookie',
   'req.headers["idempotency-key"]',
+  'req.query.access_token',
   'res.headers["set-cookie"]',
 ];
 

@@ -1,6 +1,8 @@
 import type { Pool } from '../db/pool.ts';
 import type { Ledger, Transfer } from '../ledger/index.ts';
+import type { EventBus } from '../realtime/index.ts';
 import { ChatPayError } from '../shared/errors.ts';
+import { newId } from '../shared/ids.ts';
 import { formatAmount, parseAmount, requireCurrency } from '../shared/money.ts';
 import { checkPin } from '../users/pin.ts';
 import type { Users } from '../users/users.ts';
@@ -52,6 +54,8 @@ export interface TransferServiceOptions {
   readonly wallets: Wallets;
   /** Currency → minor units above which the PIN is needed; currencies not listed always need it. */
   readonly pinRequiredAbove: ReadonlyMap<string, bigint>;
+  /** Tells sender and recipient, in real time, once the money has moved. */
+  readonly events?: EventBus;
 }
 
 /** Person-to-person transfers: one ledger transfer from the sender's wallet to the recipient's. */
@@ -89,13 +93,43 @@ export class TransferService {
       },
     ]);
     switch (result?.result) {
-      case 'ok':
+      case 'ok': {
+        const view = transferView(result.transfer as Transfer);
+        await this.#notify(view);
+        return view;
+      }
       case 'exists':
+        // A retry: the money moved (and both sides were told) the first time.
         return transferView(result.transfer as Transfer);
       case 'exceeds_credits':
         throw new ChatPayError('insufficient_funds', { param: 'amount' });
       default:
         throw new Error(`unexpected ledger result ${result?.result} for ${input.transferId}`);
+    }
+  }
+
+  async #notify(view: TransferView): Promise<void> {
+    const events = this.#o.events;
+    if (!events) return;
+    const created_at = new Date().toISOString();
+    try {
+      await Promise.all([
+        events.publish(view.from.user_id, {
+          id: newId('evt'),
+          type: 'transfer.sent',
+          created_at,
+          data: view,
+        }),
+        events.publish(view.to.user_id, {
+          id: newId('evt'),
+          type: 'transfer.received',
+          created_at,
+          data: view,
+        }),
+      ]);
+    } catch {
+      // The transfer is committed; a lost notification must not turn it into an error. Clients
+      // re-sync from GET /v1/transactions when they reconnect.
     }
   }
 

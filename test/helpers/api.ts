@@ -4,15 +4,17 @@ import { afterAll } from 'vitest';
 import { buildApp } from '../../src/api/app.ts';
 import type { ApiServices } from '../../src/api/context.ts';
 import { loadConfig } from '../../src/config/load.ts';
+import { type EventBus, MemoryEventBus } from '../../src/realtime/index.ts';
 import { newId } from '../../src/shared/ids.ts';
 import { parseAmount } from '../../src/shared/money.ts';
 import { Secret } from '../../src/shared/secret.ts';
 import { Tokens, Users } from '../../src/users/index.ts';
 import { TransferService, Wallets } from '../../src/wallets/index.ts';
-import { freshDatabase, quietLogger, testLedger } from './database.ts';
+import { freshDatabase, quietLogger, type TestDatabase, testLedger } from './database.ts';
 
 export interface TestApi {
   readonly app: FastifyInstance;
+  readonly database: TestDatabase;
   readonly services: ApiServices;
   /** Every line the app logged, for tests that check what must never be logged. */
   readonly logs: string[];
@@ -29,9 +31,16 @@ export interface TestUser {
   readonly auth: { authorization: string };
 }
 
+export interface TestApiOptions {
+  /** Another bus (Redis) instead of the in-memory one. */
+  readonly events?: EventBus;
+  /** Share another TestApi's database (two API processes on one database). */
+  readonly database?: TestDatabase;
+}
+
 /** The whole API on a fresh database, driven with `app.inject()`. */
-export async function testApi(): Promise<TestApi> {
-  const db = await freshDatabase();
+export async function testApi(options: TestApiOptions = {}): Promise<TestApi> {
+  const db = options.database ?? (await freshDatabase());
   const ledger = testLedger(db.pool);
   const config = loadConfig({ TRANSFER_PIN_REQUIRED_ABOVE: 'ETB=1000,KES=2500,USD=20' });
   const users = new Users(db.pool);
@@ -41,11 +50,13 @@ export async function testApi(): Promise<TestApi> {
     accessTokenTtlSeconds: 900,
     refreshTokenTtlSeconds: 3600,
   });
+  const events = options.events ?? new MemoryEventBus();
   const transfers = new TransferService({
     pool: db.pool,
     ledger,
     users,
     wallets,
+    events,
     pinRequiredAbove: config.pinRequiredAbove,
   });
   const services: ApiServices = {
@@ -55,6 +66,7 @@ export async function testApi(): Promise<TestApi> {
     tokens,
     wallets,
     transfers,
+    events,
     logger: quietLogger,
   };
   const logs: string[] = [];
@@ -72,6 +84,7 @@ export async function testApi(): Promise<TestApi> {
   let counter = 0;
   return {
     app,
+    database: db,
     services,
     logs,
     async register(overrides = {}) {

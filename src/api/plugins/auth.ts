@@ -18,7 +18,14 @@ export function registerAuth(app: FastifyInstance, services: ApiServices): void 
       throw new ChatPayError('forbidden');
     }
     const header = request.headers.authorization;
-    const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+    const fromQuery = request.routeOptions.config.tokenInQuery
+      ? (request.query as { access_token?: unknown } | undefined)?.access_token
+      : undefined;
+    const token = header?.startsWith('Bearer ')
+      ? header.slice(7).trim()
+      : typeof fromQuery === 'string'
+        ? fromQuery
+        : undefined;
     if (!token) throw new ChatPayError('unauthenticated');
     const claims = await services.tokens.verifyAccess(token);
     request.principal = { kind: 'user', userId: claims.userId, role: claims.role };
