@@ -14,6 +14,8 @@ export interface ApiServices {
   readonly wallets: Wallets;
   readonly transfers: TransferService;
   readonly events: EventBus;
+  /** Shared state across API processes (rate limits), when REDIS_URL is set. */
+  readonly redis?: import('ioredis').Redis | undefined;
   readonly logger: Logger;
 }
 

@@ -54,7 +54,7 @@ function readEnvFile(path: string | undefined): Record<string, string> {
 
 // A value is echoed back only when it can't be a secret.
 function describeValue(name: string, value: unknown): string {
-  if (name === 'DATABASE_URL' || name === 'JWT_SECRET') return '';
+  if (name === 'DATABASE_URL' || name === 'JWT_SECRET' || name === 'REDIS_URL') return '';
   return typeof value === 'string' || typeof value === 'number' ? ` (got ${JSON.stringify(value)})` : '';
 }
 
@@ -92,6 +92,8 @@ function freeze(env: Env): Config {
       accessTokenTtlSeconds: env.ACCESS_TOKEN_TTL_SECONDS,
       refreshTokenTtlSeconds: env.REFRESH_TOKEN_TTL_SECONDS,
     },
+    redisUrl: env.REDIS_URL === undefined ? undefined : new Secret(env.REDIS_URL),
+    rateLimit: { perMinute: env.RATE_LIMIT_PER_MINUTE, authPerMinute: env.AUTH_RATE_LIMIT_PER_MINUTE },
     pinRequiredAbove: parsePinThresholds(env.TRANSFER_PIN_REQUIRED_ABOVE),
     ledger: {
       batchTransfersMax: env.LEDGER_BATCH_TRANSFERS_MAX,

@@ -68,6 +68,25 @@ export const envSchema = Type.Object({
     maximum: 3_600_000,
     description: 'How often expired pending transfers are voided.',
   }),
+  REDIS_URL: Type.Optional(
+    Type.String({
+      pattern: '^rediss?://',
+      description:
+        'Redis for rate limits and realtime fan-out across API processes. Unset: in-process equivalents (one node).',
+    }),
+  ),
+  RATE_LIMIT_PER_MINUTE: Type.Integer({
+    default: 600,
+    minimum: 1,
+    maximum: 1_000_000,
+    description: 'Requests per minute per signed-in caller (per IP for anonymous ones).',
+  }),
+  AUTH_RATE_LIMIT_PER_MINUTE: Type.Integer({
+    default: 20,
+    minimum: 1,
+    maximum: 100_000,
+    description: 'Requests per minute per IP on sign-up, sign-in and token refresh.',
+  }),
   JWT_SECRET: Type.Optional(
     Type.String({
       minLength: 32,
@@ -116,6 +135,8 @@ export interface Config {
     readonly accessTokenTtlSeconds: number;
     readonly refreshTokenTtlSeconds: number;
   };
+  readonly redisUrl: import('../shared/secret.ts').Secret | undefined;
+  readonly rateLimit: { readonly perMinute: number; readonly authPerMinute: number };
   /** Currency → minor units above which a transfer needs the PIN. */
   readonly pinRequiredAbove: ReadonlyMap<string, bigint>;
   readonly ledger: {

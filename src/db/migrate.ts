@@ -2,12 +2,14 @@ import { Kysely, PostgresDialect } from 'kysely';
 import { type Migration, type MigrationResult, Migrator } from 'kysely/migration';
 import * as m0001 from './migrations/0001-ledger.ts';
 import * as m0002 from './migrations/0002-users-and-api.ts';
+import * as m0003 from './migrations/0003-audit-and-merchants.ts';
 import type { Pool } from './pool.ts';
 
 /** Every migration, in order. Registration is this one literal: add a file, add a line. */
 export const migrations: Readonly<Record<string, Migration>> = {
   '0001-ledger': m0001,
   '0002-users-and-api': m0002,
+  '0003-audit-and-merchants': m0003,
 };
 
 /**

@@ -1,8 +1,11 @@
 import { Writable } from 'node:stream';
 import type { FastifyInstance, RouteOptions } from 'fastify';
+import type { Redis } from 'ioredis';
 import { afterAll } from 'vitest';
 import { buildApp } from '../../src/api/app.ts';
 import type { ApiServices } from '../../src/api/context.ts';
+import { routesOnly } from '../../src/api/openapi-document.ts';
+import type { RateLimits } from '../../src/api/plugins/rate-limit.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { type EventBus, MemoryEventBus } from '../../src/realtime/index.ts';
 import { newId } from '../../src/shared/ids.ts';
@@ -36,6 +39,10 @@ export interface TestApiOptions {
   readonly events?: EventBus;
   /** Share another TestApi's database (two API processes on one database). */
   readonly database?: TestDatabase;
+  /** Rate limits; by default high enough that only the rate-limit tests meet them. */
+  readonly rateLimits?: RateLimits;
+  /** Redis for shared rate limits. */
+  readonly redis?: Redis;
 }
 
 /** The whole API on a fresh database, driven with `app.inject()`. */
@@ -67,6 +74,7 @@ export async function testApi(options: TestApiOptions = {}): Promise<TestApi> {
     wallets,
     transfers,
     events,
+    redis: options.redis,
     logger: quietLogger,
   };
   const logs: string[] = [];
@@ -76,7 +84,8 @@ export async function testApi(options: TestApiOptions = {}): Promise<TestApi> {
       done();
     },
   });
-  const app = await buildApp({ services, logLevel: 'debug', logStream });
+  const rateLimits = options.rateLimits ?? { perMinute: 1_000_000, authPerMinute: 1_000_000 };
+  const app = await buildApp({ services, logLevel: 'debug', logStream, rateLimits });
   await app.ready();
   afterAll(() => app.close());
   const source = `test-funding-${newId('x')}`;
@@ -138,7 +147,7 @@ export async function testApi(options: TestApiOptions = {}): Promise<TestApi> {
 export async function routeTable(): Promise<RouteOptions[]> {
   const routes: RouteOptions[] = [];
   const app = await buildApp({
-    services: {} as ApiServices,
+    services: routesOnly(),
     logLevel: 'silent',
     onRoute: (route) => routes.push(route),
   });

@@ -1,0 +1,54 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Pool } from '../../db/pool.ts';
+
+/** What a handler may add to its request's audit entry: the object acted on, and its states. */
+export interface AuditDetails {
+  readonly object?: string;
+  readonly before?: unknown;
+  readonly after?: unknown;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    audit: AuditDetails | null;
+  }
+}
+
+const userAgentMax = 256;
+
+function principalOf(request: FastifyRequest): string {
+  return request.principal ? `user:${request.principal.userId}` : 'anonymous';
+}
+
+/**
+ * Every state-changing request (anything but GET/HEAD/OPTIONS), whether it succeeded or not, leaves
+ * one audit row: who, what route, which object, before and after where the handler says, the outcome,
+ * IP, user agent and request id. Bodies are never copied in: they can hold passwords and PINs.
+ */
+export function registerAudit(app: FastifyInstance, pool: Pool): void {
+  app.decorateRequest('audit', null);
+  app.addHook('onResponse', async (request, reply) => {
+    if (['GET', 'HEAD', 'OPTIONS'].includes(request.method)) return;
+    if (!(request.routeOptions.url ?? '').startsWith('/v1')) return;
+    const details = request.audit ?? {};
+    try {
+      await pool.query(
+        `INSERT INTO audit_log (principal, action, object, before, after, status, ip, user_agent, request_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        [
+          principalOf(request),
+          `${request.method} ${request.routeOptions.url}`,
+          details.object ?? null,
+          details.before === undefined ? null : JSON.stringify(details.before),
+          details.after === undefined ? null : JSON.stringify(details.after),
+          reply.statusCode,
+          request.ip,
+          String(request.headers['user-agent'] ?? '').slice(0, userAgentMax),
+          request.id,
+        ],
+      );
+    } catch (error) {
+      request.log.error({ err: error }, 'audit entry lost');
+    }
+  });
+}

@@ -1,0 +1,47 @@
+import rateLimit from '@fastify/rate-limit';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Redis } from 'ioredis';
+import { ChatPayError } from '../../shared/errors.ts';
+
+export interface RateLimits {
+  /** Per signed-in caller (per IP when anonymous), per minute, on every /v1 route. */
+  readonly perMinute: number;
+  /** Per IP, per minute, on sign-up, sign-in and refresh: where passwords are guessed. */
+  readonly authPerMinute: number;
+}
+
+export const authRateLimited = new Set(['/v1/users', '/v1/auth/token', '/v1/auth/refresh']);
+
+function keyOf(request: FastifyRequest): string {
+  if (authRateLimited.has(request.routeOptions.url ?? '')) return `auth:${request.ip}`;
+  return request.principal ? `user:${request.principal.userId}` : `ip:${request.ip}`;
+}
+
+/**
+ * Rate limits shared by every API process through Redis when there is one (else counted in memory).
+ * Counted after authentication, so a signed-in caller's budget follows them across IPs; auth routes
+ * count per IP. Over the limit: 429 `rate_limited` with Retry-After.
+ */
+export async function registerRateLimit(
+  app: FastifyInstance,
+  limits: RateLimits,
+  redis?: Redis,
+): Promise<void> {
+  await app.register(rateLimit, {
+    global: true,
+    hook: 'preHandler',
+    max: (request) =>
+      authRateLimited.has(request.routeOptions.url ?? '') ? limits.authPerMinute : limits.perMinute,
+    timeWindow: 60_000,
+    keyGenerator: keyOf,
+    allowList: (request) => !(request.routeOptions.url ?? '').startsWith('/v1'),
+    nameSpace: 'chatpay-rate-limit:',
+    ...(redis ? { redis, skipOnError: false } : {}),
+    errorResponseBuilder: (_request, context) => {
+      const error = new ChatPayError('rate_limited', {
+        message: `Too many requests; retry after ${Math.ceil(context.ttl / 1000)} seconds.`,
+      });
+      return Object.assign(error, { statusCode: 429 });
+    },
+  });
+}
