@@ -2,7 +2,8 @@ import type { Pool } from '../db/pool.ts';
 import type { Ledger } from '../ledger/index.ts';
 import type { EventBus } from '../realtime/index.ts';
 import type { Logger } from '../shared/logger.ts';
-import type { Tokens, Users } from '../users/index.ts';
+import type { KeyMode, Merchants } from '../merchants/index.ts';
+import type { Role, Tokens, Users } from '../users/index.ts';
 import type { TransferService, Wallets } from '../wallets/index.ts';
 
 /** Everything the HTTP layer calls. The CLI builds it; tests build their own on a test database. */
@@ -13,24 +14,34 @@ export interface ApiServices {
   readonly tokens: Tokens;
   readonly wallets: Wallets;
   readonly transfers: TransferService;
+  readonly merchants: Merchants;
   readonly events: EventBus;
   /** Shared state across API processes (rate limits), when REDIS_URL is set. */
   readonly redis?: import('ioredis').Redis | undefined;
   readonly logger: Logger;
 }
 
-/** Who may call a route. Every /v1 route declares one (a test checks). */
-export type Access = 'public' | 'user' | 'operator';
+/**
+ * Who may call a route. Every /v1 route declares one (a test checks): anyone, a signed-in user (JWT),
+ * an operator (JWT with an operator role; `roles` narrows it), or a merchant (API key `sk_test_`/`sk_live_`).
+ */
+export type Access = 'public' | 'user' | 'operator' | 'merchant';
 
-export interface Principal {
-  readonly kind: 'user';
-  readonly userId: string;
-  readonly role: import('../users/index.ts').Role;
+export type Principal =
+  | { readonly kind: 'user'; readonly userId: string; readonly role: Role }
+  | { readonly kind: 'merchant'; readonly merchantId: string; readonly mode: KeyMode; readonly keyId: string };
+
+/** The caller as one string: idempotency scopes, rate-limit buckets and audit rows use it. */
+export function principalKey(principal: Principal | null, ip: string): string {
+  if (!principal) return `ip:${ip}`;
+  return principal.kind === 'user' ? `user:${principal.userId}` : `merchant:${principal.merchantId}:${principal.mode}`;
 }
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     access?: Access;
+    /** For `operator` routes: the roles allowed (default: every operator role). */
+    roles?: readonly Role[];
     /** POSTs are idempotent by default; routes whose answers hold secrets (tokens) opt out. */
     idempotent?: boolean;
     /**

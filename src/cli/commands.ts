@@ -1,7 +1,10 @@
 import { buildApp } from '../api/app.ts';
+import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
 import type { Config } from '../config/schema.ts';
+import { operatorRoles, type Role, Users } from '../users/index.ts';
 import type { Logger } from '../shared/logger.ts';
-import { createLedger, createServices, migrate, onShutdownSignal, openDatabase } from './runtime.ts';
+import { closeServices, createLedger, createServices, migrate, onShutdownSignal, openDatabase } from './runtime.ts';
 
 export interface Command {
   readonly summary: string;
@@ -17,28 +20,76 @@ const start: Command = {
 unset), migrations, the ledger and the HTTP server on HOST:PORT. Prints the URL it serves.
 SIGINT (Ctrl-C) or SIGTERM stops it and the embedded database cleanly.`,
   async run(config, logger) {
-    const database = await openDatabase(config, logger, 'chatpay-start');
+    return runServer(config, logger, { migrate: true, name: 'chatpay-start' });
+  },
+};
+
+async function runServer(config: Config, logger: Logger, mode: { migrate: boolean; name: string }): Promise<'running'> {
+  const database = await openDatabase(config, logger, mode.name);
+  try {
+    if (mode.migrate) await migrate(database, logger);
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  const ledger = createLedger(config, database.pool, logger);
+  ledger.start();
+  const services = await createServices(config, database.pool, ledger, logger);
+  const app = await buildApp({ services, logLevel: config.logLevel, rateLimits: config.rateLimit });
+  const address = await app.listen({ host: config.http.host, port: config.http.port });
+  onShutdownSignal(logger, async () => {
+    await app.close();
+    await ledger.close();
+    await closeServices(services);
+    await database.close();
+  });
+  const where = database.embedded ? `embedded PostgreSQL on port ${database.embedded.port}` : 'DATABASE_URL';
+  process.stdout.write(`ChatPay is running at ${address} (database: ${where}). Press Ctrl-C to stop.\n`);
+  return 'running';
+}
+
+const serve: Command = {
+  summary: 'Run the API (HTTP, webhooks, realtime) against DATABASE_URL',
+  usage: 'chatpay serve',
+  help: `Serves the HTTP API on HOST:PORT against DATABASE_URL (required: no embedded database here).
+Does not migrate: run \`chatpay migrate\` first. Several \`serve\` processes may run behind a load
+balancer; set REDIS_URL so they share rate limits and realtime events.`,
+  async run(config, logger) {
+    if (!config.database.url) {
+      process.stderr.write('chatpay serve: DATABASE_URL is required (use `chatpay start` for embedded defaults)\n');
+      return 78;
+    }
+    return runServer(config, logger, { migrate: false, name: 'chatpay-serve' });
+  },
+};
+
+const adminCreate: Command = {
+  summary: 'Create an operator and print a one-time password',
+  usage: 'chatpay admin create --email <email> [--role admin|finance|support|viewer]',
+  help: `Creates an operator account for the console and the operator API, with a random password printed
+once (change it after signing in). Roles: admin (everything), finance (payouts, reports), support
+(users, tickets), viewer (read only).`,
+  async run(config, logger, args) {
+    const { values } = parseArgs({
+      args: [...args],
+      options: { email: { type: 'string' }, role: { type: 'string', default: 'admin' } },
+      strict: true,
+    });
+    const role = values.role as Role;
+    if (!values.email || !operatorRoles.includes(role)) {
+      process.stderr.write(`Usage: ${adminCreate.usage}\n`);
+      return 2;
+    }
+    const database = await openDatabase(config, logger, 'chatpay-admin');
     try {
       await migrate(database, logger);
-    } catch (error) {
+      const password = randomBytes(18).toString('base64url');
+      const user = await new Users(database.pool).register({ email: values.email, password, role });
+      process.stdout.write(`operator ${user.id} (${user.email}, ${role}) created\none-time password: ${password}\n`);
+      return 0;
+    } finally {
       await database.close();
-      throw error;
     }
-    const ledger = createLedger(config, database.pool, logger);
-    ledger.start();
-    const services = await createServices(config, database.pool, ledger, logger);
-    const app = await buildApp({ services, logLevel: config.logLevel });
-    const address = await app.listen({ host: config.http.host, port: config.http.port });
-    onShutdownSignal(logger, async () => {
-      await app.close();
-      await ledger.close();
-      await database.close();
-    });
-    const where = database.embedded
-      ? `embedded PostgreSQL on port ${database.embedded.port}`
-      : 'DATABASE_URL';
-    process.stdout.write(`ChatPay is running at ${address} (database: ${where}). Press Ctrl-C to stop.\n`);
-    return 'running';
   },
 };
 
@@ -83,6 +134,8 @@ Exits 0 when all hold, 1 (listing each violation and the account or transfer) wh
 /** Every command, by its words on the command line. */
 export const commands: Readonly<Record<string, Command>> = {
   start,
+  serve,
+  'admin create': adminCreate,
   migrate: migrateCommand,
   'ledger verify': ledgerVerify,
 };

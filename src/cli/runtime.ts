@@ -7,7 +7,9 @@ import { type EmbeddedPostgres, startEmbeddedPostgres } from '../db/embedded.ts'
 import { migrateToLatest } from '../db/migrate.ts';
 import { createPool, type Pool } from '../db/pool.ts';
 import { Ledger } from '../ledger/index.ts';
-import { MemoryEventBus } from '../realtime/index.ts';
+import { Merchants } from '../merchants/index.ts';
+import { Redis } from 'ioredis';
+import { type EventBus, MemoryEventBus, RedisEventBus } from '../realtime/index.ts';
 import type { Logger } from '../shared/logger.ts';
 import { type Secret, Secret as SecretValue } from '../shared/secret.ts';
 import { Tokens, Users } from '../users/index.ts';
@@ -76,7 +78,10 @@ export async function createServices(
     accessTokenTtlSeconds: config.auth.accessTokenTtlSeconds,
     refreshTokenTtlSeconds: config.auth.refreshTokenTtlSeconds,
   });
-  const events = new MemoryEventBus();
+  const redis = config.redisUrl ? connectRedis(config.redisUrl, logger) : undefined;
+  const events: EventBus = config.redisUrl
+    ? new RedisEventBus({ url: config.redisUrl, logger: logger.child({ component: 'realtime' }) })
+    : new MemoryEventBus();
   const transfers = new TransferService({
     pool,
     ledger,
@@ -85,7 +90,24 @@ export async function createServices(
     events,
     pinRequiredAbove: config.pinRequiredAbove,
   });
-  return { pool, ledger, users, tokens, wallets, transfers, events, logger };
+  const merchants = new Merchants(pool);
+  return { pool, ledger, users, tokens, wallets, transfers, merchants, events, redis, logger };
+}
+
+export async function closeServices(services: ApiServices): Promise<void> {
+  await services.events.close();
+  await services.redis?.quit().catch(() => undefined);
+}
+
+/** A Redis client that reports trouble in the log instead of crashing, and retries with a cap. */
+function connectRedis(url: Secret, logger: Logger): Redis {
+  const redis = new Redis(url.reveal(), {
+    maxRetriesPerRequest: 2,
+    connectTimeout: 5_000,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 5_000),
+  });
+  redis.on('error', (error: Error) => logger.warn({ err: { message: error.message } }, 'redis connection trouble'));
+  return redis;
 }
 
 /**

@@ -132,6 +132,8 @@ export const errorCatalogue = {
     message: 'The refresh token is invalid, expired or already used.',
   },
   forbidden: { type: 'permission_error', status: 403, message: 'You may not do this.' },
+  merchant_not_found: { type: 'not_found_error', status: 404, message: 'No such merchant.' },
+  api_key_not_found: { type: 'not_found_error', status: 404, message: 'No such API key.' },
   // Users.
   user_exists: {
     type: 'conflict_error',

@@ -128,7 +128,7 @@ describe('chatpay CLI', () => {
     const ready = await fetch(`${s.url}/ready`);
     expect([ready.status, await ready.json()]).toEqual([
       200,
-      { status: 'ready', checks: { database: 'ok' } },
+      { status: 'ready', checks: { database: 'ok', realtime: 'ok' } },
     ]);
     s.child.kill('SIGTERM');
     expect(await s.exited).toBe(0);

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Pool } from '../../db/pool.ts';
+import { principalKey } from '../context.ts';
 
 /** What a handler may add to its request's audit entry: the object acted on, and its states. */
 export interface AuditDetails {
@@ -17,7 +18,7 @@ declare module 'fastify' {
 const userAgentMax = 256;
 
 function principalOf(request: FastifyRequest): string {
-  return request.principal ? `user:${request.principal.userId}` : 'anonymous';
+  return request.principal ? principalKey(request.principal, request.ip) : 'anonymous';
 }
 
 /**

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Pool } from '../../db/pool.ts';
+import { principalKey } from '../context.ts';
 import { canonicalJson } from '../../ledger/rules.ts';
 import { ChatPayError } from '../../shared/errors.ts';
 
@@ -18,7 +19,7 @@ interface StoredKey {
 }
 
 function scopeOf(request: FastifyRequest): string {
-  return request.principal ? `user:${request.principal.userId}` : `ip:${request.ip}`;
+  return principalKey(request.principal, request.ip);
 }
 
 function requestHash(request: FastifyRequest): string {

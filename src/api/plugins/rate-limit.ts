@@ -2,6 +2,7 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import { ChatPayError } from '../../shared/errors.ts';
+import { principalKey } from '../context.ts';
 
 export interface RateLimits {
   /** Per signed-in caller (per IP when anonymous), per minute, on every /v1 route. */
@@ -14,7 +15,7 @@ export const authRateLimited = new Set(['/v1/users', '/v1/auth/token', '/v1/auth
 
 function keyOf(request: FastifyRequest): string {
   if (authRateLimited.has(request.routeOptions.url ?? '')) return `auth:${request.ip}`;
-  return request.principal ? `user:${request.principal.userId}` : `ip:${request.ip}`;
+  return principalKey(request.principal, request.ip);
 }
 
 /**

@@ -1,0 +1,1 @@
+export { type ApiKeyView, type KeyMode, type Merchant, type MerchantPrincipal, Merchants, merchantAccountId } from './merchants.ts';
