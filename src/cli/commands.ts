@@ -1,15 +1,24 @@
-import { buildApp } from '../api/app.ts';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { buildApp } from '../api/app.ts';
 import type { Config } from '../config/schema.ts';
-import { operatorRoles, type Role, Users } from '../users/index.ts';
 import type { Logger } from '../shared/logger.ts';
-import { closeServices, createLedger, createServices, migrate, onShutdownSignal, openDatabase } from './runtime.ts';
+import { operatorRoles, type Role, Users } from '../users/index.ts';
+import {
+  closeServices,
+  createLedger,
+  createServices,
+  migrate,
+  onShutdownSignal,
+  openDatabase,
+} from './runtime.ts';
 
 export interface Command {
   readonly summary: string;
   readonly usage: string;
   readonly help: string;
+  /** Commands without it refuse any argument but --help. */
+  readonly acceptsArguments?: boolean;
   run(config: Config, logger: Logger, args: readonly string[]): Promise<number | 'running'>;
 }
 
@@ -24,7 +33,11 @@ SIGINT (Ctrl-C) or SIGTERM stops it and the embedded database cleanly.`,
   },
 };
 
-async function runServer(config: Config, logger: Logger, mode: { migrate: boolean; name: string }): Promise<'running'> {
+async function runServer(
+  config: Config,
+  logger: Logger,
+  mode: { migrate: boolean; name: string },
+): Promise<'running'> {
   const database = await openDatabase(config, logger, mode.name);
   try {
     if (mode.migrate) await migrate(database, logger);
@@ -56,7 +69,9 @@ Does not migrate: run \`chatpay migrate\` first. Several \`serve\` processes may
 balancer; set REDIS_URL so they share rate limits and realtime events.`,
   async run(config, logger) {
     if (!config.database.url) {
-      process.stderr.write('chatpay serve: DATABASE_URL is required (use `chatpay start` for embedded defaults)\n');
+      process.stderr.write(
+        'chatpay serve: DATABASE_URL is required (use `chatpay start` for embedded defaults)\n',
+      );
       return 78;
     }
     return runServer(config, logger, { migrate: false, name: 'chatpay-serve' });
@@ -66,15 +81,22 @@ balancer; set REDIS_URL so they share rate limits and realtime events.`,
 const adminCreate: Command = {
   summary: 'Create an operator and print a one-time password',
   usage: 'chatpay admin create --email <email> [--role admin|finance|support|viewer]',
+  acceptsArguments: true,
   help: `Creates an operator account for the console and the operator API, with a random password printed
 once (change it after signing in). Roles: admin (everything), finance (payouts, reports), support
 (users, tickets), viewer (read only).`,
   async run(config, logger, args) {
-    const { values } = parseArgs({
-      args: [...args],
-      options: { email: { type: 'string' }, role: { type: 'string', default: 'admin' } },
-      strict: true,
-    });
+    let values: { email?: string | undefined; role?: string | undefined };
+    try {
+      ({ values } = parseArgs({
+        args: [...args],
+        options: { email: { type: 'string' }, role: { type: 'string', default: 'admin' } },
+        strict: true,
+      }));
+    } catch {
+      process.stderr.write(`Usage: ${adminCreate.usage}\n`);
+      return 2;
+    }
     const role = values.role as Role;
     if (!values.email || !operatorRoles.includes(role)) {
       process.stderr.write(`Usage: ${adminCreate.usage}\n`);
@@ -85,7 +107,9 @@ once (change it after signing in). Roles: admin (everything), finance (payouts, 
       await migrate(database, logger);
       const password = randomBytes(18).toString('base64url');
       const user = await new Users(database.pool).register({ email: values.email, password, role });
-      process.stdout.write(`operator ${user.id} (${user.email}, ${role}) created\none-time password: ${password}\n`);
+      process.stdout.write(
+        `operator ${user.id} (${user.email}, ${role}) created\none-time password: ${password}\n`,
+      );
       return 0;
     } finally {
       await database.close();

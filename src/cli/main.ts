@@ -31,7 +31,7 @@ async function main(argv: readonly string[]): Promise<number | 'running'> {
     process.stdout.write(`Usage: ${found.command.usage}\n\n${found.command.help}\n`);
     return 0;
   }
-  if (found.rest.length > 0) {
+  if (found.rest.length > 0 && !found.command.acceptsArguments) {
     process.stderr.write(`chatpay: unexpected arguments: ${found.rest.join(' ')}\n`);
     return 2;
   }

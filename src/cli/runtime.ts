@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import type { ApiServices } from '../api/context.ts';
 import type { Config } from '../config/schema.ts';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from '../db/embedded.ts';
@@ -8,7 +9,6 @@ import { migrateToLatest } from '../db/migrate.ts';
 import { createPool, type Pool } from '../db/pool.ts';
 import { Ledger } from '../ledger/index.ts';
 import { Merchants } from '../merchants/index.ts';
-import { Redis } from 'ioredis';
 import { type EventBus, MemoryEventBus, RedisEventBus } from '../realtime/index.ts';
 import type { Logger } from '../shared/logger.ts';
 import { type Secret, Secret as SecretValue } from '../shared/secret.ts';
@@ -106,7 +106,9 @@ function connectRedis(url: Secret, logger: Logger): Redis {
     connectTimeout: 5_000,
     retryStrategy: (attempt) => Math.min(attempt * 200, 5_000),
   });
-  redis.on('error', (error: Error) => logger.warn({ err: { message: error.message } }, 'redis connection trouble'));
+  redis.on('error', (error: Error) =>
+    logger.warn({ err: { message: error.message } }, 'redis connection trouble'),
+  );
   return redis;
 }
 

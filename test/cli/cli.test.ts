@@ -121,6 +121,54 @@ describe('chatpay CLI', () => {
     expect(broken.stdout).toContain('FAIL account_totals_match_transfers: account cli-a');
   });
 
+  it('creates an operator with a one-time password, stored only as a hash', async () => {
+    const r = await run(['admin', 'create', '--email', 'ops@example.com', '--role', 'finance'], {
+      DATABASE_URL: db.url,
+    });
+    expect(r.code).toBe(0);
+    const password = /one-time password: (\S+)/.exec(r.stdout)?.[1];
+    expect(password?.length).toBeGreaterThanOrEqual(20);
+    const { rows } = await db.pool.query(
+      "SELECT role, password_hash FROM users WHERE email = 'ops@example.com'",
+    );
+    expect(rows[0].role).toBe('finance');
+    expect(rows[0].password_hash).not.toContain(password);
+    expect(
+      (await run(['admin', 'create', '--email', 'x@example.com', '--role', 'king'], { DATABASE_URL: db.url }))
+        .code,
+    ).toBe(2);
+    expect(
+      (await run(['admin', 'create', '--email', 'ops@example.com'], { DATABASE_URL: db.url })).code,
+    ).toBe(1);
+  });
+
+  it('serve needs DATABASE_URL and serves the API without migrating', async () => {
+    const refused = await run(['serve'], {});
+    expect([refused.code, refused.stderr]).toEqual([78, expect.stringContaining('DATABASE_URL is required')]);
+    const child = spawn(process.execPath, [main, 'serve'], {
+      env: cleanEnv({ DATABASE_URL: db.url, PORT: '0', JWT_SECRET: 'x'.repeat(40) }),
+      cwd: tmpdir(),
+    });
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (d) => {
+        out += d;
+        const m = /running at (http:\/\/\S+)/.exec(out);
+        if (m) resolve(m[1] as string);
+      });
+      child.on('close', (code) => reject(new Error(`serve exited ${code}`)));
+    });
+    const created = await fetch(`${url}/v1/users`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'served@example.com', password: 'a long enough password' }),
+    });
+    expect(created.status).toBe(201);
+    const exited = new Promise((r) => child.on('close', r));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+
   it('serves /health and /ready on DATABASE_URL and stops cleanly on SIGTERM', async () => {
     const s = await start({ DATABASE_URL: db.url });
     expect(s.line).toContain('database: DATABASE_URL');
