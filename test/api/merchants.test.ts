@@ -106,6 +106,26 @@ describe('operators and merchants', () => {
     expect([401, 403]).toContain(res.statusCode);
   });
 
+  it.each([
+    ['POST', '/v1/merchants', { name: '' }],
+    ['POST', '/v1/merchants', { name: 'x'.repeat(201) }],
+    ['POST', '/v1/merchants', { name: 'Shop', owner: 'me' }],
+    ['POST', '/v1/merchants/MID/api_keys', { mode: 'prod' }],
+    ['POST', '/v1/merchants/MID/api_keys', {}],
+  ] as const)('validates %s %s %j', async (method, url, payload) => {
+    const { merchant } = await merchantWithKey();
+    const res = await api.app.inject({ method, url: url.replace('MID', merchant.id), headers: admin.auth, payload });
+    expect([res.statusCode, res.json().error.code]).toEqual([400, 'validation_failed']);
+  });
+
+  it('validates the merchant history query', async () => {
+    const { auth } = await merchantWithKey();
+    for (const query of ['limit=0', 'limit=500', 'starting_after=txf_unknown']) {
+      const res = await api.app.inject({ method: 'GET', url: `/v1/balance/transactions?${query}`, headers: auth });
+      expect([query, res.statusCode]).toEqual([query, 400]);
+    }
+  });
+
   it("refuses keys of an unknown merchant, and another merchant's key ids", async () => {
     const a = await merchantWithKey();
     const b = await merchantWithKey();
