@@ -7,6 +7,7 @@ import type { ApiServices } from '../../src/api/context.ts';
 import { routesOnly } from '../../src/api/openapi-document.ts';
 import type { RateLimits } from '../../src/api/plugins/rate-limit.ts';
 import { loadConfig } from '../../src/config/load.ts';
+import { Merchants } from '../../src/merchants/index.ts';
 import { type EventBus, MemoryEventBus } from '../../src/realtime/index.ts';
 import { newId } from '../../src/shared/ids.ts';
 import { parseAmount } from '../../src/shared/money.ts';
@@ -73,6 +74,7 @@ export async function testApi(options: TestApiOptions = {}): Promise<TestApi> {
     tokens,
     wallets,
     transfers,
+    merchants: new Merchants(db.pool),
     events,
     redis: options.redis,
     logger: quietLogger,
