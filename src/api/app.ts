@@ -3,15 +3,21 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
+import type { Redis } from 'ioredis';
 import { isDatabaseReady } from '../db/pool.ts';
+import { registerRealtime } from '../realtime/index.ts';
 import { redactPaths } from '../shared/logger.ts';
 import type { ApiServices } from './context.ts';
+import { registerAudit } from './plugins/audit.ts';
 import { registerAuth } from './plugins/auth.ts';
 import { registerErrorHandling } from './plugins/errors.ts';
 import { registerIdempotency } from './plugins/idempotency.ts';
+import { registerMetrics } from './plugins/metrics.ts';
+import { type RateLimits, registerRateLimit } from './plugins/rate-limit.ts';
 import { genRequestId, registerRequestId } from './plugins/request-id.ts';
 import { authRoutes, TokenPair } from './routes/auth.ts';
 import { meRoutes, TransactionSchemaRef } from './routes/me.ts';
+import { merchantRoutes, merchantSchemas } from './routes/merchants.ts';
 import { TransferSchema, transferRoutes } from './routes/transfers.ts';
 import { UserSchema, userRoutes } from './routes/users.ts';
 import { WalletSchema, walletRoutes } from './routes/wallets.ts';
@@ -22,11 +28,31 @@ export interface AppOptions {
   readonly logLevel: string;
   /** Tests pass a stream to read what would be logged. */
   readonly logStream?: NodeJS.WritableStream;
+  /** Defaults: 600 a minute per caller, 20 a minute per IP on auth routes. */
+  readonly rateLimits?: RateLimits;
   /** Sees every route as it is added (tests check each one's schema and access). */
   readonly onRoute?: (route: RouteOptions) => void;
 }
 
 export const apiVersion = '2026-11-23';
+
+const defaultRateLimits: RateLimits = { perMinute: 600, authPerMinute: 20 };
+
+// What a request log line says about the request. Query strings are cut: `?access_token=` must
+// never reach a log.
+function requestForLog(request: {
+  method: string;
+  url: string;
+  ip?: string;
+  headers: Record<string, unknown>;
+}) {
+  return {
+    method: request.method,
+    url: request.url.split('?')[0],
+    ip: request.ip,
+    user_agent: request.headers['user-agent'],
+  };
+}
 
 const ajvCompilers = AjvCompiler();
 
@@ -47,6 +73,17 @@ const strictBodies = ((externalSchemas: unknown, options?: { customOptions?: obj
     route.httpPart === 'body' ? strict(route) : coercing(route);
 }) as unknown as AjvCompiler.BuildCompilerFromPool;
 
+async function isRedisReady(redis: Redis, timeoutMs = 1_000): Promise<boolean> {
+  const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), timeoutMs).unref());
+  return Promise.race([
+    redis.ping().then(
+      () => true,
+      () => false,
+    ),
+    timeout,
+  ]);
+}
+
 /**
  * The HTTP application: `/health` (alive), `/ready` (can serve), `/v1/*` (the API), `/openapi.json`
  * and `/docs`. Route schemas are the one source of validation, response serialisation and OpenAPI.
@@ -57,6 +94,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     logger: {
       level: options.logLevel,
       redact: { paths: [...redactPaths, 'req.body', 'res.body'], censor: '[redacted]' },
+      serializers: { req: requestForLog },
       ...(options.logStream ? { stream: options.logStream } : {}),
     },
     genReqId: genRequestId,
@@ -75,6 +113,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     WalletSchema,
     TransferSchema,
     TransactionSchemaRef,
+    ...merchantSchemas,
   ]) {
     app.addSchema(schema);
   }
@@ -97,15 +136,25 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerRequestId(app);
   registerErrorHandling(app);
   registerAuth(app, services);
+  await registerRateLimit(app, options.rateLimits ?? defaultRateLimits, services.redis);
   registerIdempotency(app, services.pool);
+  registerAudit(app, services.pool);
+  registerMetrics(app, { pool: services.pool, ledger: services.ledger });
 
   app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/ready', { schema: { hide: true } }, async (_request, reply) => {
-    const database = await isDatabaseReady(services.pool);
-    if (!database) reply.code(503);
+    const [database, realtime] = await Promise.all([
+      isDatabaseReady(services.pool),
+      services.events.isReady(),
+    ]);
+    const redis = services.redis ? await isRedisReady(services.redis) : undefined;
+    const ok = database && realtime && redis !== false;
+    if (!ok) reply.code(503);
+    const state = (up: boolean) => (up ? 'ok' : 'unavailable');
+    const checks = { database: state(database), realtime: state(realtime) };
     return {
-      status: database ? 'ready' : 'unavailable',
-      checks: { database: database ? 'ok' : 'unavailable' },
+      status: ok ? 'ready' : 'unavailable',
+      checks: redis === undefined ? checks : { ...checks, redis: state(redis) },
     };
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
@@ -115,5 +164,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(meRoutes(services));
   await app.register(walletRoutes(services));
   await app.register(transferRoutes(services));
+  await app.register(merchantRoutes(services));
+  await registerRealtime(app, { bus: services.events });
   return app;
 }

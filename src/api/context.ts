@@ -1,8 +1,8 @@
 import type { Pool } from '../db/pool.ts';
 import type { Ledger } from '../ledger/index.ts';
+import type { KeyMode, Merchants } from '../merchants/index.ts';
 import type { EventBus } from '../realtime/index.ts';
 import type { Logger } from '../shared/logger.ts';
-import type { KeyMode, Merchants } from '../merchants/index.ts';
 import type { Role, Tokens, Users } from '../users/index.ts';
 import type { TransferService, Wallets } from '../wallets/index.ts';
 
@@ -29,12 +29,19 @@ export type Access = 'public' | 'user' | 'operator' | 'merchant';
 
 export type Principal =
   | { readonly kind: 'user'; readonly userId: string; readonly role: Role }
-  | { readonly kind: 'merchant'; readonly merchantId: string; readonly mode: KeyMode; readonly keyId: string };
+  | {
+      readonly kind: 'merchant';
+      readonly merchantId: string;
+      readonly mode: KeyMode;
+      readonly keyId: string;
+    };
 
 /** The caller as one string: idempotency scopes, rate-limit buckets and audit rows use it. */
 export function principalKey(principal: Principal | null, ip: string): string {
   if (!principal) return `ip:${ip}`;
-  return principal.kind === 'user' ? `user:${principal.userId}` : `merchant:${principal.merchantId}:${principal.mode}`;
+  return principal.kind === 'user'
+    ? `user:${principal.userId}`
+    : `merchant:${principal.merchantId}:${principal.mode}`;
 }
 
 declare module 'fastify' {

@@ -51,7 +51,8 @@ describe('configuration', () => {
       DATABASE_POOL_MAX: '0',
       NODE_ENV: 'production',
     });
-    expect(found).toHaveLength(4);
+    expect(found).toHaveLength(5);
+    expect(found.join('\n')).toMatch(/JWT_SECRET: required in production/);
     expect(found.join('\n')).toMatch(/PORT/);
     expect(found.join('\n')).toMatch(/LOG_LEVEL/);
     expect(found.join('\n')).toMatch(/DATABASE_POOL_MAX/);
@@ -61,8 +62,12 @@ describe('configuration', () => {
   it('refuses embedded defaults in production', () => {
     expect(problems({ NODE_ENV: 'production' })).toEqual([
       'DATABASE_URL: required in production (the embedded PostgreSQL is for development only)',
+      'JWT_SECRET: required in production (development generates one in the data dir)',
     ]);
-    expect(problems({ NODE_ENV: 'production', DATABASE_URL: 'postgres://u:p@db/chatpay' })).toEqual([]);
+    const production = { NODE_ENV: 'production', DATABASE_URL: 'postgres://u:p@db/chatpay', JWT_SECRET: 'j'.repeat(32) };
+    expect(problems(production)).toEqual([]);
+    expect(problems({ ...production, JWT_SECRET: 'short' }).join('\n')).toMatch(/JWT_SECRET/);
+    expect(problems({ ...production, JWT_SECRET: 'short' }).join('\n')).not.toContain('short');
   });
 
   it('never echoes the database URL, and keeps it out of logs', () => {

@@ -1,1 +1,8 @@
-export { type ApiKeyView, type KeyMode, type Merchant, type MerchantPrincipal, Merchants, merchantAccountId } from './merchants.ts';
+export {
+  type ApiKeyView,
+  type KeyMode,
+  type Merchant,
+  type MerchantPrincipal,
+  Merchants,
+  merchantAccountId,
+} from './merchants.ts';

@@ -73,12 +73,23 @@ export class Merchants {
   }
 
   async create(input: { name: string; email?: string | undefined; createdBy: string }): Promise<Merchant> {
-    const { rows } = await this.#pool.query<{ id: string; name: string; email: string | null; created_at: Date }>(
+    const { rows } = await this.#pool.query<{
+      id: string;
+      name: string;
+      email: string | null;
+      created_at: Date;
+    }>(
       'INSERT INTO merchants (id, name, email, created_by) VALUES ($1, $2, $3, $4) RETURNING id, name, email, created_at',
       [newId('mer'), input.name, input.email ?? null, input.createdBy],
     );
     const row = rows[0] as { id: string; name: string; email: string | null; created_at: Date };
-    return { id: row.id, object: 'merchant', name: row.name, email: row.email, created_at: row.created_at.toISOString() };
+    return {
+      id: row.id,
+      object: 'merchant',
+      name: row.name,
+      email: row.email,
+      created_at: row.created_at.toISOString(),
+    };
   }
 
   async exists(id: string): Promise<boolean> {

@@ -41,7 +41,37 @@ interface Case {
   readonly public?: true;
 }
 
+const operatorOnly = (request: () => InjectOptions): Case => ({
+  request,
+  // A signed-in end user is not an operator.
+  foreign: { status: 403 },
+});
+
 const cases: Record<string, Case> = {
+  'POST /v1/merchants': operatorOnly(() => ({
+    method: 'POST',
+    url: '/v1/merchants',
+    payload: { name: 'Eve Shop' },
+  })),
+  'POST /v1/merchants/:id/api_keys': operatorOnly(() => ({
+    method: 'POST',
+    url: '/v1/merchants/mer_x/api_keys',
+    payload: { mode: 'live' },
+  })),
+  'GET /v1/merchants/:id/api_keys': operatorOnly(() => ({
+    method: 'GET',
+    url: '/v1/merchants/mer_x/api_keys',
+  })),
+  'DELETE /v1/merchants/:id/api_keys/:key_id': operatorOnly(() => ({
+    method: 'DELETE',
+    url: '/v1/merchants/mer_x/api_keys/key_x',
+  })),
+  // Merchant routes take API keys only: a user's token is refused (no merchant's money is visible).
+  'GET /v1/balance': { request: () => ({ method: 'GET', url: '/v1/balance' }), foreign: { status: 401 } },
+  'GET /v1/balance/transactions': {
+    request: () => ({ method: 'GET', url: '/v1/balance/transactions' }),
+    foreign: { status: 401 },
+  },
   'POST /v1/users': {
     public: true,
     request: () => ({
@@ -96,6 +126,10 @@ const cases: Record<string, Case> = {
       payload: { to: alice.id, amount: '50.00', currency: 'ETB', from: alice.id },
     }),
     foreign: { status: 400 },
+  },
+  'GET /v1/realtime': {
+    // Eve's socket only ever hears her own events (test/api/realtime.test.ts checks over real sockets).
+    request: () => ({ method: 'GET', url: '/v1/realtime' }),
   },
   'GET /v1/transfers/:id': {
     request: () => ({ method: 'GET', url: `/v1/transfers/${aliceTransfer}` }),

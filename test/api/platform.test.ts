@@ -37,14 +37,20 @@ describe('rate limits', () => {
     expect(limited.json().error.code).toBe('rate_limited');
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
     // A process with its own Redis keyspace counts separately: the sharing above was real.
-    expect((await b.app.inject({ method: 'GET', url: '/v1/wallets', headers: user.auth })).statusCode).toBe(200);
+    expect((await b.app.inject({ method: 'GET', url: '/v1/wallets', headers: user.auth })).statusCode).toBe(
+      200,
+    );
   });
 
   it('count per IP on sign-in, whoever is named', async () => {
     const api = await testApi({ rateLimits: { perMinute: 100, authPerMinute: 3 } });
     const codes: number[] = [];
     for (let i = 0; i < 5; i++) {
-      const res = await api.app.inject({ method: 'POST', url: '/v1/auth/token', payload: { login: `guess${i}@example.com`, password: 'guess guess guess' } });
+      const res = await api.app.inject({
+        method: 'POST',
+        url: '/v1/auth/token',
+        payload: { login: `guess${i}@example.com`, password: 'guess guess guess' },
+      });
       codes.push(res.statusCode);
     }
     expect(codes).toEqual([401, 401, 401, 429, 429]);
@@ -63,7 +69,9 @@ describe('observability', () => {
     await api.app.inject({ method: 'GET', url: '/v1/wallets', headers: user.auth });
     const res = await api.app.inject({ method: 'GET', url: '/metrics' });
     expect(res.statusCode).toBe(200);
-    expect(res.body).toMatch(/chatpay_http_request_duration_seconds_count\{route="\/v1\/wallets",method="GET",status="200"\} 1/);
+    expect(res.body).toMatch(
+      /chatpay_http_request_duration_seconds_count\{route="\/v1\/wallets",method="GET",status="200"\} 1/,
+    );
     expect(res.body).toMatch(/chatpay_ledger_batch_transfers_count [1-9]/);
     expect(res.body).toMatch(/chatpay_db_pool_connections\{state="total"\} [1-9]/);
   });
@@ -75,15 +83,39 @@ describe('observability', () => {
 
   it('audits every state-changing request: who, what, outcome, IP, user agent, request id', async () => {
     const user = await api.register();
-    const res = await api.app.inject({ method: 'PUT', url: '/v1/me/pin', headers: { ...user.auth, 'user-agent': 'audit-test/1.0' }, payload: { pin: '2580' } });
-    const refused = await api.app.inject({ method: 'PUT', url: '/v1/me/pin', headers: user.auth, payload: { pin: 'abcd' } });
+    const res = await api.app.inject({
+      method: 'PUT',
+      url: '/v1/me/pin',
+      headers: { ...user.auth, 'user-agent': 'audit-test/1.0' },
+      payload: { pin: '2580' },
+    });
+    const refused = await api.app.inject({
+      method: 'PUT',
+      url: '/v1/me/pin',
+      headers: user.auth,
+      payload: { pin: 'abcd' },
+    });
     const { rows } = await api.services.pool.query(
       'SELECT principal, action, status, ip, user_agent, request_id FROM audit_log WHERE request_id = ANY($1) ORDER BY status',
       [[res.headers['request-id'], refused.headers['request-id']]],
     );
     expect(rows).toEqual([
-      { principal: `user:${user.id}`, action: 'PUT /v1/me/pin', status: 204, ip: '127.0.0.1', user_agent: 'audit-test/1.0', request_id: res.headers['request-id'] },
-      { principal: `user:${user.id}`, action: 'PUT /v1/me/pin', status: 400, ip: '127.0.0.1', user_agent: 'lightMyRequest', request_id: refused.headers['request-id'] },
+      {
+        principal: `user:${user.id}`,
+        action: 'PUT /v1/me/pin',
+        status: 204,
+        ip: '127.0.0.1',
+        user_agent: 'audit-test/1.0',
+        request_id: res.headers['request-id'],
+      },
+      {
+        principal: `user:${user.id}`,
+        action: 'PUT /v1/me/pin',
+        status: 400,
+        ip: '127.0.0.1',
+        user_agent: 'lightMyRequest',
+        request_id: refused.headers['request-id'],
+      },
     ]);
     await expect(api.services.pool.query('DELETE FROM audit_log')).rejects.toThrow(/append-only/);
   });
@@ -103,23 +135,64 @@ describe('secrets never leak', () => {
     };
     await call({ method: 'POST', url: '/v1/users', payload: { email, password } });
     await call({ method: 'POST', url: '/v1/users', payload: { email, password } }); // duplicate: an error body
-    await call({ method: 'POST', url: '/v1/auth/token', payload: { login: email, password: `${password}-wrong` } });
-    const tokens = (await call({ method: 'POST', url: '/v1/auth/token', payload: { login: email, password } })).json();
+    await call({
+      method: 'POST',
+      url: '/v1/auth/token',
+      payload: { login: email, password: `${password}-wrong` },
+    });
+    const tokens = (
+      await call({ method: 'POST', url: '/v1/auth/token', payload: { login: email, password } })
+    ).json();
     const auth = { authorization: `Bearer ${tokens.access_token}` };
     await call({ method: 'PUT', url: '/v1/me/pin', headers: auth, payload: { pin } });
-    await call({ method: 'PUT', url: '/v1/me/pin', headers: auth, payload: { pin: '1111', current_pin: '9999' } });
-    await call({ method: 'POST', url: '/v1/transfers', headers: auth, payload: { to: 'nobody@example.com', amount: '5000.00', currency: 'ETB', pin } });
+    await call({
+      method: 'PUT',
+      url: '/v1/me/pin',
+      headers: auth,
+      payload: { pin: '1111', current_pin: '9999' },
+    });
+    await call({
+      method: 'POST',
+      url: '/v1/transfers',
+      headers: auth,
+      payload: { to: 'nobody@example.com', amount: '5000.00', currency: 'ETB', pin },
+    });
     await call({ method: 'POST', url: '/v1/auth/refresh', payload: { refresh_token: tokens.refresh_token } });
     const adminEmail = `admin-${newId('c')}@example.com`;
     await api.services.users.register({ email: adminEmail, password, role: 'admin' });
-    const adminToken = (await call({ method: 'POST', url: '/v1/auth/token', payload: { login: adminEmail, password } })).json().access_token;
-    const merchant = (await call({ method: 'POST', url: '/v1/merchants', headers: { authorization: `Bearer ${adminToken}` }, payload: { name: 'Canary' } })).json();
-    const key = (await api.app.inject({ method: 'POST', url: `/v1/merchants/${merchant.id}/api_keys`, headers: { authorization: `Bearer ${adminToken}` }, payload: { mode: 'test' } })).json().secret;
+    const adminToken = (
+      await call({ method: 'POST', url: '/v1/auth/token', payload: { login: adminEmail, password } })
+    ).json().access_token;
+    const merchant = (
+      await call({
+        method: 'POST',
+        url: '/v1/merchants',
+        headers: { authorization: `Bearer ${adminToken}` },
+        payload: { name: 'Canary' },
+      })
+    ).json();
+    const key = (
+      await api.app.inject({
+        method: 'POST',
+        url: `/v1/merchants/${merchant.id}/api_keys`,
+        headers: { authorization: `Bearer ${adminToken}` },
+        payload: { mode: 'test' },
+      })
+    ).json().secret;
     await call({ method: 'GET', url: '/v1/balance', headers: { authorization: `Bearer ${key}` } });
     await call({ method: 'GET', url: '/v1/balance', headers: { authorization: `Bearer ${key}x` } });
-    const canaries = [password, pin, tokens.access_token, tokens.refresh_token, tokens.refresh_token.split('.')[1], key];
+    const canaries = [
+      password,
+      pin,
+      tokens.access_token,
+      tokens.refresh_token,
+      tokens.refresh_token.split('.')[1],
+      key,
+    ];
     const audit = JSON.stringify((await api.services.pool.query('SELECT * FROM audit_log')).rows);
-    const idempotency = JSON.stringify((await api.services.pool.query('SELECT * FROM idempotency_keys')).rows);
+    const idempotency = JSON.stringify(
+      (await api.services.pool.query('SELECT * FROM idempotency_keys')).rows,
+    );
     const logs = api.logs.join('\n');
     expect(api.logs.length).toBeGreaterThan(10); // the log was really captured
     for (const canary of canaries) {

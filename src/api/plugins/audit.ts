@@ -28,9 +28,11 @@ function principalOf(request: FastifyRequest): string {
  */
 export function registerAudit(app: FastifyInstance, pool: Pool): void {
   app.decorateRequest('audit', null);
-  app.addHook('onResponse', async (request, reply) => {
-    if (['GET', 'HEAD', 'OPTIONS'].includes(request.method)) return;
-    if (!(request.routeOptions.url ?? '').startsWith('/v1')) return;
+  // onSend, not onResponse: the row is written before the caller sees the answer, so an acknowledged
+  // change always has its audit entry.
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (['GET', 'HEAD', 'OPTIONS'].includes(request.method)) return payload;
+    if (!(request.routeOptions.url ?? '').startsWith('/v1')) return payload;
     const details = request.audit ?? {};
     try {
       await pool.query(
@@ -51,5 +53,6 @@ export function registerAudit(app: FastifyInstance, pool: Pool): void {
     } catch (error) {
       request.log.error({ err: error }, 'audit entry lost');
     }
+    return payload;
   });
 }

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
+import type { KeyMode } from '../../merchants/index.ts';
 import { ChatPayError } from '../../shared/errors.ts';
 import { operatorRoles } from '../../users/index.ts';
-import type { KeyMode } from '../../merchants/index.ts';
 import type { ApiServices, Principal } from '../context.ts';
 
 /**

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Pool } from '../../db/pool.ts';
-import { principalKey } from '../context.ts';
 import { canonicalJson } from '../../ledger/rules.ts';
 import { ChatPayError } from '../../shared/errors.ts';
+import { principalKey } from '../context.ts';
 
 const keyPattern = /^[\x21-\x7e]{1,255}$/;
 // A request still "in progress" after this long is taken to have died with its process; a retry

@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { walletView } from '../../wallets/index.ts';
-import { listTransactions } from '../../wallets/index.ts';
+import { listTransactions, walletView } from '../../wallets/index.ts';
 import type { ApiServices } from '../context.ts';
 import { merchantOf, userIdOf } from '../plugins/auth.ts';
 import { errors, list, Timestamp } from '../schemas.ts';
@@ -26,7 +25,9 @@ const ApiKeySchema = Type.Object(
     created_at: Timestamp,
     last_used_at: Type.Union([Timestamp, Type.Null()]),
     revoked_at: Type.Union([Timestamp, Type.Null()]),
-    secret: Type.Optional(Type.String({ description: 'Only in the answer that creates the key: store it now.' })),
+    secret: Type.Optional(
+      Type.String({ description: 'Only in the answer that creates the key: store it now.' }),
+    ),
   },
   { $id: 'ApiKey' },
 );
@@ -46,7 +47,10 @@ export const merchantRoutes = (services: ApiServices): FastifyPluginAsyncTypebox
           tags: ['merchants'],
           summary: 'Create a merchant (operators with role admin)',
           body: Type.Object(
-            { name: Type.String({ minLength: 1, maxLength: 200 }), email: Type.Optional(Type.String({ maxLength: 254 })) },
+            {
+              name: Type.String({ minLength: 1, maxLength: 200 }),
+              email: Type.Optional(Type.String({ maxLength: 254 })),
+            },
             { additionalProperties: false },
           ),
           response: { 201: Type.Ref('Merchant'), ...errors(400, 401, 403, 409, 422, 429) },
@@ -77,7 +81,10 @@ export const merchantRoutes = (services: ApiServices): FastifyPluginAsyncTypebox
       },
       async (request, reply) => {
         const key = await services.merchants.createKey(request.params.id, request.body.mode);
-        request.audit = { object: key.id, after: { merchant: request.params.id, mode: key.mode, last4: key.last4 } };
+        request.audit = {
+          object: key.id,
+          after: { merchant: request.params.id, mode: key.mode, last4: key.last4 },
+        };
         return reply.code(201).send(key);
       },
     );
