@@ -64,7 +64,11 @@ describe('configuration', () => {
       'DATABASE_URL: required in production (the embedded PostgreSQL is for development only)',
       'JWT_SECRET: required in production (development generates one in the data dir)',
     ]);
-    const production = { NODE_ENV: 'production', DATABASE_URL: 'postgres://u:p@db/chatpay', JWT_SECRET: 'j'.repeat(32) };
+    const production = {
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://u:p@db/chatpay',
+      JWT_SECRET: 'j'.repeat(32),
+    };
     expect(problems(production)).toEqual([]);
     expect(problems({ ...production, JWT_SECRET: 'short' }).join('\n')).toMatch(/JWT_SECRET/);
     expect(problems({ ...production, JWT_SECRET: 'short' }).join('\n')).not.toContain('short');
