@@ -137,7 +137,7 @@ export class TransferService {
   async get(userId: string, id: string): Promise<TransferView> {
     const transfer = await this.#o.ledger.getTransfer(id);
     const meta = (transfer?.metadata ?? {}) as { from?: string; to?: string };
-    if (!transfer || transfer.code !== 'p2p' || (meta.from !== userId && meta.to !== userId)) {
+    if (transfer?.code !== 'p2p' || (meta.from !== userId && meta.to !== userId)) {
       throw new ChatPayError('transfer_not_found');
     }
     return transferView(transfer);
