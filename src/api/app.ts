@@ -16,8 +16,8 @@ import { registerMetrics } from './plugins/metrics.ts';
 import { type RateLimits, registerRateLimit } from './plugins/rate-limit.ts';
 import { genRequestId, registerRequestId } from './plugins/request-id.ts';
 import { authRoutes, TokenPair } from './routes/auth.ts';
-import { meRoutes, TransactionSchemaRef } from './routes/me.ts';
 import { merchantRoutes, merchantSchemas } from './routes/merchants.ts';
+import { TransactionSchemaRef, transactionRoutes } from './routes/transactions.ts';
 import { TransferSchema, transferRoutes } from './routes/transfers.ts';
 import { UserSchema, userRoutes } from './routes/users.ts';
 import { WalletSchema, walletRoutes } from './routes/wallets.ts';
@@ -161,7 +161,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   await app.register(userRoutes(services));
   await app.register(authRoutes(services));
-  await app.register(meRoutes(services));
+  await app.register(transactionRoutes(services));
   await app.register(walletRoutes(services));
   await app.register(transferRoutes(services));
   await app.register(merchantRoutes(services));

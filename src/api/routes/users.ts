@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { ChatPayError } from '../../shared/errors.ts';
-import type { User } from '../../users/index.ts';
+import { setPin, type User } from '../../users/index.ts';
 import type { ApiServices } from '../context.ts';
 import { userIdOf } from '../plugins/auth.ts';
 import { errors, Timestamp, UserId } from '../schemas.ts';
@@ -76,6 +76,26 @@ export const userRoutes = (services: ApiServices): FastifyPluginAsyncTypebox =>
         const user = await services.users.get(userIdOf(request));
         if (!user) throw new ChatPayError('unauthenticated');
         return userView(user);
+      },
+    );
+
+    app.put(
+      '/v1/me/pin',
+      {
+        config: { access: 'user' },
+        schema: {
+          tags: ['users'],
+          summary: 'Set or change your transaction PIN (4–6 digits)',
+          body: Type.Object(
+            { pin: Type.String({ maxLength: 6 }), current_pin: Type.Optional(Type.String({ maxLength: 6 })) },
+            { additionalProperties: false },
+          ),
+          response: { 204: Type.Null(), ...errors(400, 401, 403, 423, 429) },
+        },
+      },
+      async (request, reply) => {
+        await setPin(services.pool, userIdOf(request), request.body.pin, request.body.current_pin);
+        return reply.code(204).send(null);
       },
     );
   };

@@ -1,6 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { setPin } from '../../users/index.ts';
 import { listTransactions } from '../../wallets/index.ts';
 import type { ApiServices } from '../context.ts';
 import { userIdOf } from '../plugins/auth.ts';
@@ -26,28 +25,8 @@ const TransactionSchema = Type.Object(
 
 export const TransactionSchemaRef = TransactionSchema;
 
-export const meRoutes = (services: ApiServices): FastifyPluginAsyncTypebox =>
+export const transactionRoutes = (services: ApiServices): FastifyPluginAsyncTypebox =>
   async function routes(app) {
-    app.put(
-      '/v1/me/pin',
-      {
-        config: { access: 'user' },
-        schema: {
-          tags: ['users'],
-          summary: 'Set or change your transaction PIN (4–6 digits)',
-          body: Type.Object(
-            { pin: Type.String({ maxLength: 6 }), current_pin: Type.Optional(Type.String({ maxLength: 6 })) },
-            { additionalProperties: false },
-          ),
-          response: { 204: Type.Null(), ...errors(400, 401, 403, 423, 429) },
-        },
-      },
-      async (request, reply) => {
-        await setPin(services.pool, userIdOf(request), request.body.pin, request.body.current_pin);
-        return reply.code(204).send(null);
-      },
-    );
-
     app.get(
       '/v1/transactions',
       {
