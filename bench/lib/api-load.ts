@@ -1,0 +1,189 @@
+import http from 'node:http';
+import * as hdr from 'hdr-histogram-js';
+
+export interface LoadRequest {
+  readonly method: 'GET' | 'POST';
+  readonly path: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body?: string;
+}
+
+export interface LoadOptions {
+  readonly baseUrl: string;
+  readonly agent: http.Agent;
+  readonly ratePerS: number;
+  /** Sent at the full rate before measuring, and not measured: connections, JIT, caches warm up. */
+  readonly warmupMs: number;
+  readonly durationMs: number;
+  /** Beyond this many requests in flight, a request due is counted as an error instead of sent. */
+  readonly inFlightMax: number;
+  /** A request without a response this long after its intended send time is aborted: an error. */
+  readonly requestTimeoutMs: number;
+  readonly expectedStatus: number;
+  readonly makeRequest: (sequence: number) => LoadRequest;
+}
+
+export interface LoadResult {
+  /** Responses (any status) that ended inside the measured window: the throughput. */
+  readonly completed: number;
+  /** Of the requests due in the measured window: wrong status, network error, timeout or over the cap. */
+  readonly errors: number;
+  /** Microseconds from intended send time to response end, for every measured request answered. */
+  readonly latencyUs: hdr.Histogram;
+  /** Why the errors happened, for the operator reading stderr. */
+  readonly failures: ReadonlyMap<string, number>;
+}
+
+const latencyUsMax = 60_000_000;
+const sweepIntervalMs = 250;
+
+interface Outcome {
+  /** 0 when no complete response arrived. */
+  readonly status: number;
+  readonly reason?: string;
+}
+
+/**
+ * Open loop: request i is due at t0 + i / rate whatever the server does, and its latency runs from
+ * that intended time, not from when it was actually sent. A server that stalls therefore shows as
+ * latency on every request it delays, instead of quietly slowing the sender (coordinated omission).
+ */
+export async function runOpenLoop(options: LoadOptions): Promise<LoadResult> {
+  const latencyUs = hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: latencyUsMax,
+    numberOfSignificantValueDigits: 3,
+  });
+  const failures = new Map<string, number>();
+  const target = new URL(options.baseUrl);
+  const intervalMs = 1000 / options.ratePerS;
+  const requestsCount = Math.ceil((options.warmupMs + options.durationMs) / intervalMs);
+  const t0Ms = performance.now() + 10;
+  const windowStartMs = t0Ms + options.warmupMs;
+  const windowEndMs = windowStartMs + options.durationMs;
+  // Each request in flight, with its intended send time: the sweeper aborts the ones past their timeout.
+  const inFlight = new Map<http.ClientRequest, number>();
+  const expired = new Set<http.ClientRequest>();
+  let completed = 0;
+  let errors = 0;
+  let drained: () => void = () => undefined;
+
+  const fail = (measured: boolean, reason: string) => {
+    if (!measured) return;
+    errors++;
+    failures.set(reason, (failures.get(reason) ?? 0) + 1);
+  };
+
+  const fire = (sequence: number, intendedMs: number) => {
+    const measured = intendedMs >= windowStartMs;
+    if (inFlight.size >= options.inFlightMax) return fail(measured, 'in-flight cap reached');
+    const request = options.makeRequest(sequence);
+    const req = send(target, options.agent, request, (answer) => {
+      inFlight.delete(req);
+      const outcome = expired.delete(req) ? { status: 0, reason: 'timeout' } : answer;
+      const endMs = performance.now();
+      if (outcome.status > 0 && endMs >= windowStartMs && endMs < windowEndMs) completed++;
+      // A timed-out request took at least this long: leaving it out would flatter the percentiles.
+      if (measured && (outcome.status > 0 || outcome.reason === 'timeout')) {
+        latencyUs.recordValue(Math.min(latencyUsMax, Math.max(1, Math.round((endMs - intendedMs) * 1000))));
+      }
+      if (outcome.status !== options.expectedStatus)
+        fail(measured, outcome.reason ?? `HTTP ${outcome.status}`);
+      if (inFlight.size === 0) drained();
+    });
+    inFlight.set(req, intendedMs);
+  };
+
+  const sweeper = setInterval(() => {
+    const deadlineMs = performance.now() - options.requestTimeoutMs;
+    for (const [req, intendedMs] of inFlight) {
+      if (intendedMs >= deadlineMs) continue;
+      expired.add(req);
+      req.destroy(new Error('timeout'));
+    }
+  }, sweepIntervalMs);
+  try {
+    await schedule(t0Ms, intervalMs, requestsCount, fire);
+    if (inFlight.size > 0) await new Promise<void>((resolve) => (drained = resolve));
+  } finally {
+    clearInterval(sweeper);
+  }
+  return { completed, errors, latencyUs, failures };
+}
+
+/**
+ * Calls `fire(i, intendedMs)` for every request due, waking when the next one is: timers fire late
+ * (at best every millisecond, later when the loop is busy), so each wake sends everything due by then.
+ */
+function schedule(
+  t0Ms: number,
+  intervalMs: number,
+  requestsCount: number,
+  fire: (sequence: number, intendedMs: number) => void,
+): Promise<void> {
+  return new Promise((resolve) => {
+    let next = 0;
+    const tick = () => {
+      const dueCount = Math.min(requestsCount, Math.floor((performance.now() - t0Ms) / intervalMs) + 1);
+      for (; next < dueCount; next++) fire(next, t0Ms + next * intervalMs);
+      if (next >= requestsCount) return resolve();
+      setTimeout(tick, Math.max(0, t0Ms + next * intervalMs - performance.now()));
+    };
+    setTimeout(tick, Math.max(0, t0Ms - performance.now()));
+  });
+}
+
+/** One request; `done` is called once, after the whole response body has arrived or on failure. */
+function send(
+  target: URL,
+  agent: http.Agent,
+  request: LoadRequest,
+  done: (outcome: Outcome) => void,
+): http.ClientRequest {
+  let finished = false;
+  const finish = (outcome: Outcome) => {
+    if (finished) return;
+    finished = true;
+    done(outcome);
+  };
+  const req = http.request(
+    {
+      host: target.hostname,
+      port: target.port,
+      method: request.method,
+      path: request.path,
+      headers: request.headers,
+      agent,
+    },
+    (res) => {
+      const status = res.statusCode ?? 0;
+      const ok = status >= 200 && status < 300;
+      // The body is kept only to name the error code of a failure.
+      let body = '';
+      if (!ok) res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        if (!ok && body.length < 2000) body += chunk;
+      });
+      res.on('end', () => finish({ status, ...(ok ? {} : { reason: errorReason(status, body) }) }));
+      res.on('error', (error) => finish(failure(error)));
+      // Closed without 'end' (and, in some Node versions, without 'error'): the response was cut off.
+      res.on('close', () => finish({ status: 0, reason: 'network: response cut off' }));
+    },
+  );
+  req.on('error', (error: NodeJS.ErrnoException) => finish(failure(error)));
+  req.end(request.body);
+  return req;
+}
+
+function failure(error: NodeJS.ErrnoException): Outcome {
+  return { status: 0, reason: `network: ${error.code ?? error.message}` };
+}
+
+function errorReason(status: number, body: string): string {
+  try {
+    const code = (JSON.parse(body) as { error?: { code?: string } }).error?.code;
+    return code ? `HTTP ${status} ${code}` : `HTTP ${status}`;
+  } catch {
+    return `HTTP ${status}`;
+  }
+}
