@@ -45,14 +45,14 @@ async function runServer(
     await database.close();
     throw error;
   }
-  const ledger = createLedger(config, database.pool, logger);
+  const { ledger, close: closeLedger } = createLedger(config, database, logger);
   ledger.start();
   const services = await createServices(config, database.pool, ledger, logger);
   const app = await buildApp({ services, logLevel: config.logLevel, rateLimits: config.rateLimit });
   const address = await app.listen({ host: config.http.host, port: config.http.port });
   onShutdownSignal(logger, async () => {
     await app.close();
-    await ledger.close();
+    await closeLedger();
     await closeServices(services);
     await database.close();
   });
@@ -144,8 +144,9 @@ Exits 0 when all hold, 1 (listing each violation and the account or transfer) wh
     const database = await openDatabase(config, logger, 'chatpay-verify');
     try {
       await migrate(database, logger);
-      const ledger = createLedger(config, database.pool, logger);
+      const { ledger, close } = createLedger(config, database, logger);
       const violations = await ledger.verify();
+      await close();
       for (const v of violations) process.stdout.write(`FAIL ${v.check}: ${v.detail}\n`);
       process.stdout.write(violations.length === 0 ? 'ledger verified: all invariants hold\n' : '');
       return violations.length === 0 ? 0 : 1;

@@ -60,8 +60,33 @@ export async function migrate(database: Database, logger: Logger): Promise<void>
     logger.info({ migration: result.migrationName, status: result.status }, 'migration');
 }
 
-export function createLedger(config: Config, pool: Pool, logger: Logger): Ledger {
-  return new Ledger({ pool, logger: logger.child({ component: 'ledger' }), ...config.ledger });
+export interface LedgerHandle {
+  readonly ledger: Ledger;
+  close(): Promise<void>;
+}
+
+/** The ledger, with connections of its own for the batching engine (one per batch in flight, plus one). */
+export function createLedger(config: Config, database: Database, logger: Logger): LedgerHandle {
+  const enginePool = createPool({
+    url: database.url,
+    max: config.ledger.batchesInFlightMax + 1,
+    statementTimeoutMs: config.database.statementTimeoutMs,
+    logger,
+    applicationName: 'chatpay-ledger',
+  });
+  const ledger = new Ledger({
+    pool: database.pool,
+    enginePool,
+    logger: logger.child({ component: 'ledger' }),
+    ...config.ledger,
+  });
+  return {
+    ledger,
+    async close() {
+      await ledger.close();
+      await enginePool.end();
+    },
+  };
 }
 
 /** The services behind the API, wired once. */

@@ -19,6 +19,11 @@ import { type Violation, verifyLedger } from './verify.ts';
 
 export interface LedgerOptions {
   readonly pool: Pool;
+  /**
+   * Connections for the batching engine alone, so batches never queue behind request traffic for a
+   * pooled connection (default: `pool`).
+   */
+  readonly enginePool?: Pool;
   readonly logger: Logger;
   readonly batchTransfersMax: number;
   readonly queueTransfersMax: number;
@@ -55,7 +60,7 @@ export class Ledger {
     this.#pool = options.pool;
     this.#logger = options.logger;
     this.#expiryIntervalMs = options.expiryIntervalMs;
-    this.#engine = new LedgerEngine(options);
+    this.#engine = new LedgerEngine({ ...options, pool: options.enginePool ?? options.pool });
   }
 
   /** Starts the expiry sweeper. */

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createSecretKey, type KeyObject, randomBytes } from 'node:crypto';
 import { jwtVerify, SignJWT } from 'jose';
 import type { Pool } from '../db/pool.ts';
 import { ChatPayError } from '../shared/errors.ts';
@@ -39,12 +39,13 @@ function sha256(text: string): string {
 export class Tokens {
   readonly #pool: Pool;
   readonly #options: TokenOptions;
-  readonly #key: Uint8Array;
+  readonly #key: KeyObject;
 
   constructor(pool: Pool, options: TokenOptions) {
     this.#pool = pool;
     this.#options = options;
-    this.#key = new TextEncoder().encode(options.secret.reveal());
+    // A KeyObject made once: handing jose raw bytes makes it import the key on every sign and verify.
+    this.#key = createSecretKey(Buffer.from(options.secret.reveal(), 'utf8'));
   }
 
   async issue(user: User, familyId = newId('rtf')): Promise<TokenPair> {

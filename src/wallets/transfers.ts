@@ -6,7 +6,7 @@ import { newId } from '../shared/ids.ts';
 import { formatAmount, parseAmount, requireCurrency } from '../shared/money.ts';
 import { checkPin } from '../users/pin.ts';
 import type { Users } from '../users/users.ts';
-import type { Wallets } from './wallets.ts';
+import { type Wallets, walletAccountId } from './wallets.ts';
 
 export interface SendInput {
   readonly fromUserId: string;
@@ -75,23 +75,25 @@ export class TransferService {
     const threshold = this.#o.pinRequiredAbove.get(input.currency);
     if (threshold === undefined || amount > threshold)
       await checkPin(this.#o.pool, input.fromUserId, input.pin);
-    const [debit, credit] = await Promise.all([
-      this.#o.wallets.ensure(input.fromUserId, input.currency),
-      this.#o.wallets.ensure(recipient.id, input.currency),
-    ]);
+    const debit = walletAccountId(input.fromUserId, input.currency);
+    const credit = walletAccountId(recipient.id, input.currency);
     const metadata: Record<string, string> = { from: input.fromUserId, to: recipient.id };
     if (input.note) metadata.note = input.note;
-    const [result] = await this.#o.ledger.createTransfers([
-      {
-        id: input.transferId,
-        debitAccountId: debit,
-        creditAccountId: credit,
-        amount,
-        currency: input.currency,
-        code: 'p2p',
-        metadata,
-      },
-    ]);
+    const transfer = {
+      id: input.transferId,
+      debitAccountId: debit,
+      creditAccountId: credit,
+      amount,
+      currency: input.currency,
+      code: 'p2p',
+      metadata,
+    };
+    let [result] = await this.#o.ledger.createTransfers([transfer]);
+    if (result?.result === 'credit_account_not_found') {
+      // The recipient's first money in this currency: open the wallet, then move the money.
+      await this.#o.wallets.ensure(recipient.id, input.currency);
+      [result] = await this.#o.ledger.createTransfers([transfer]);
+    }
     switch (result?.result) {
       case 'ok': {
         const view = transferView(result.transfer as Transfer);
@@ -102,6 +104,7 @@ export class TransferService {
         // A retry: the money moved (and both sides were told) the first time.
         return transferView(result.transfer as Transfer);
       case 'exceeds_credits':
+      case 'debit_account_not_found': // no wallet in this currency yet: nothing to send
         throw new ChatPayError('insufficient_funds', { param: 'amount' });
       default:
         throw new Error(`unexpected ledger result ${result?.result} for ${input.transferId}`);

@@ -1,6 +1,7 @@
 import type { Pool } from '../db/pool.ts';
 import type { Account, Ledger } from '../ledger/index.ts';
 import { availableBalance } from '../ledger/index.ts';
+import { type AccountRow, accountColumns, toAccount } from '../ledger/rows.ts';
 import { findCurrency } from '../shared/currencies.ts';
 import { formatAmount } from '../shared/money.ts';
 
@@ -65,12 +66,12 @@ export class Wallets {
   }
 
   async list(userId: string): Promise<WalletView[]> {
-    const { rows } = await this.#pool.query<{ id: string; currency: string }>(
-      `SELECT id, currency FROM ledger_accounts WHERE owner_id = $1 AND kind = 'wallet' ORDER BY currency`,
-      [userId],
-    );
-    const accounts = await this.#ledger.getAccounts(rows.map((r) => r.id));
-    return rows.map((r) => walletView(r.id, r.currency, accounts.get(r.id)));
+    const { rows } = await this.#pool.query<AccountRow>({
+      name: 'wallets_list',
+      text: `SELECT ${accountColumns} FROM ledger_accounts WHERE owner_id = $1 AND kind = 'wallet' ORDER BY currency`,
+      values: [userId],
+    });
+    return rows.map((row) => walletView(row.id, row.currency, toAccount(row)));
   }
 
   /** The wallet in one currency; one that was never used shows zero balances. */
