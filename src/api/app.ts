@@ -137,7 +137,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerErrorHandling(app);
   registerAuth(app, services);
   await registerRateLimit(app, options.rateLimits ?? defaultRateLimits, services.redis);
-  registerIdempotency(app, services.pool);
+  registerIdempotency(app, services.idempotencyPool ?? services.pool);
   registerAudit(app, services.pool);
   registerMetrics(app, { pool: services.pool, ledger: services.ledger });
 

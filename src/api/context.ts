@@ -16,6 +16,11 @@ export interface ApiServices {
   readonly transfers: TransferService;
   readonly merchants: Merchants;
   readonly events: EventBus;
+  /**
+   * Where idempotency records are written: a pool with asynchronous commit in production (a lost
+   * record only means a retry runs again, and money paths are exactly-once through ledger ids).
+   */
+  readonly idempotencyPool?: Pool | undefined;
   /** Shared state across API processes (rate limits), when REDIS_URL is set. */
   readonly redis?: import('ioredis').Redis | undefined;
   readonly logger: Logger;

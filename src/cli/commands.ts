@@ -47,7 +47,7 @@ async function runServer(
   }
   const { ledger, close: closeLedger } = createLedger(config, database, logger);
   ledger.start();
-  const services = await createServices(config, database.pool, ledger, logger);
+  const services = await createServices(config, database, ledger, logger);
   const app = await buildApp({ services, logLevel: config.logLevel, rateLimits: config.rateLimit });
   const address = await app.listen({ host: config.http.host, port: config.http.port });
   onShutdownSignal(logger, async () => {

@@ -92,10 +92,11 @@ export function createLedger(config: Config, database: Database, logger: Logger)
 /** The services behind the API, wired once. */
 export async function createServices(
   config: Config,
-  pool: Pool,
+  database: Database,
   ledger: Ledger,
   logger: Logger,
 ): Promise<ApiServices> {
+  const pool = database.pool;
   const users = new Users(pool);
   const wallets = new Wallets(pool, ledger);
   const tokens = new Tokens(pool, {
@@ -116,11 +117,32 @@ export async function createServices(
     pinRequiredAbove: config.pinRequiredAbove,
   });
   const merchants = new Merchants(pool);
-  return { pool, ledger, users, tokens, wallets, transfers, merchants, events, redis, logger };
+  const idempotencyPool = createPool({
+    url: database.url,
+    max: Math.max(2, Math.ceil(config.database.poolMax / 2)),
+    statementTimeoutMs: config.database.statementTimeoutMs,
+    logger,
+    applicationName: 'chatpay-idempotency',
+    asynchronousCommit: true,
+  });
+  return {
+    pool,
+    ledger,
+    users,
+    tokens,
+    wallets,
+    transfers,
+    merchants,
+    events,
+    redis,
+    idempotencyPool,
+    logger,
+  };
 }
 
 export async function closeServices(services: ApiServices): Promise<void> {
   await services.events.close();
+  await services.idempotencyPool?.end();
   await services.redis?.quit().catch(() => undefined);
 }
 

@@ -13,6 +13,11 @@ export interface PoolOptions {
   /** Shown in `pg_stat_activity`, so an operator can tell ChatPay's roles apart. */
   readonly applicationName?: string;
   readonly connectionTimeoutMs?: number;
+  /**
+   * Commit without waiting for the WAL flush. Only for records whose loss in a PostgreSQL crash is
+   * harmless because something durable covers them (idempotency records: the ledger's unique ids).
+   */
+  readonly asynchronousCommit?: boolean;
 }
 
 /**
@@ -29,6 +34,7 @@ export function createPool(options: PoolOptions): Pool {
     statement_timeout: options.statementTimeoutMs,
     connectionTimeoutMillis: options.connectionTimeoutMs ?? 10_000,
     idleTimeoutMillis: 30_000,
+    ...(options.asynchronousCommit ? { options: '-c synchronous_commit=off' } : {}),
   });
   const lost = (error: Error) => {
     const code = (error as { code?: string }).code;
