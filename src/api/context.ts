@@ -33,7 +33,7 @@ export interface ApiServices {
 export type Access = 'public' | 'user' | 'operator' | 'merchant';
 
 export type Principal =
-  | { readonly kind: 'user'; readonly userId: string; readonly role: Role }
+  | { readonly kind: 'user'; readonly userId: string; readonly role: Role; readonly expiresAtMs: number }
   | {
       readonly kind: 'merchant';
       readonly merchantId: string;

@@ -111,6 +111,9 @@ interface Connection {
   readonly request: FastifyRequest;
 }
 
+// 4000–4999 are the application's own close codes (RFC 6455 §7.4.2).
+const closeTokenExpired = 4001;
+
 function serve(socket: ClientSocket, userId: string, c: Connection): void {
   if (!c.connections.acquire(userId)) {
     c.request.log.info('realtime: too many connections for one user');
@@ -121,7 +124,16 @@ function serve(socket: ClientSocket, userId: string, c: Connection): void {
   socket.on('message', (data, isBinary) => answer(socket, data, isBinary));
   const unsubscribe = c.bus.subscribe(userId, (event) => forward(socket, event, c.limits));
   const stopHeartbeat = startHeartbeat(socket, c.limits.heartbeatIntervalMs);
+  // A socket may not outlive the token that opened it: the client reconnects with a fresh one.
+  const principal = c.request.principal;
+  const expiresInMs = principal?.kind === 'user' ? principal.expiresAtMs - Date.now() : 0;
+  const expiry = setTimeout(
+    () => socket.close(closeTokenExpired, 'access token expired'),
+    Math.max(0, expiresInMs),
+  );
+  expiry.unref();
   socket.on('close', () => {
+    clearTimeout(expiry);
     unsubscribe();
     stopHeartbeat();
     c.connections.release(userId);

@@ -22,6 +22,8 @@ export interface TokenPair {
 export interface AccessClaims {
   readonly userId: string;
   readonly role: Role;
+  /** When the token stops being valid (epoch ms): long-lived connections close then. */
+  readonly expiresAtMs: number;
 }
 
 const issuer = 'chatpay';
@@ -76,8 +78,14 @@ export class Tokens {
   async verifyAccess(token: string): Promise<AccessClaims> {
     try {
       const { payload } = await jwtVerify(token, this.#key, { issuer, audience, algorithms: ['HS256'] });
-      if (typeof payload.sub !== 'string' || typeof payload.role !== 'string') throw new Error('claims');
-      return { userId: payload.sub, role: payload.role as Role };
+      if (
+        typeof payload.sub !== 'string' ||
+        typeof payload.role !== 'string' ||
+        typeof payload.exp !== 'number'
+      ) {
+        throw new Error('claims');
+      }
+      return { userId: payload.sub, role: payload.role as Role, expiresAtMs: payload.exp * 1000 };
     } catch {
       throw new ChatPayError('unauthenticated');
     }

@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisEventBus } from '../../src/realtime/index.ts';
 import { Secret } from '../../src/shared/secret.ts';
+import { Tokens } from '../../src/users/index.ts';
 import { type TestApi, type TestUser, testApi } from '../helpers/api.ts';
 import { quietLogger } from '../helpers/database.ts';
 
@@ -224,6 +225,20 @@ describe('GET /v1/realtime on one process (in-memory bus)', () => {
     const marker = (await transfer(api, alice, bob, '0.01')).json().id;
     await until(() => bobSocket.events().some((e) => e.data.id === marker), 'the marker event');
     expect(bobSocket.events().map((e) => e.data.id)).toEqual([first.json().id, marker]);
+  });
+
+  it('closes a socket when the token that opened it expires (4001)', async () => {
+    const shortLived = new Tokens(api.services.pool, {
+      secret: new Secret('test-secret-that-is-long-enough-for-hs256-signing'),
+      accessTokenTtlSeconds: 1,
+      refreshTokenTtlSeconds: 60,
+    });
+    const user = await api.services.users.get(bob.id);
+    if (!user) throw new Error('bob is missing');
+    const { access_token } = await shortLived.issue(user);
+    const client = await connect(url, { ...bob, auth: { authorization: `Bearer ${access_token}` } });
+    const closed = await within(client.closed, 'close at token expiry', 3_000);
+    expect(closed).toEqual({ code: 4001, reason: 'access token expired' });
   });
 
   it('answers ping with pong and closes the socket (1008) on any other message', async () => {

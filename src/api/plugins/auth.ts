@@ -28,7 +28,12 @@ export function registerAuth(app: FastifyInstance, services: ApiServices): void 
     }
     if (token.startsWith('sk_')) throw new ChatPayError('forbidden'); // API keys don't act as people
     const claims = await services.tokens.verifyAccess(token);
-    request.principal = { kind: 'user', userId: claims.userId, role: claims.role };
+    request.principal = {
+      kind: 'user',
+      userId: claims.userId,
+      role: claims.role,
+      expiresAtMs: claims.expiresAtMs,
+    };
     if (access === 'operator' && !(config.roles ?? operatorRoles).includes(claims.role)) {
       throw new ChatPayError('forbidden');
     }
