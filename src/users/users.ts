@@ -81,7 +81,11 @@ export class Users {
   }
 
   async get(id: string): Promise<User | undefined> {
-    const { rows } = await this.#pool.query<UserRow>('SELECT * FROM users WHERE id = $1', [id]);
+    const { rows } = await this.#pool.query<UserRow>({
+      name: 'users_get',
+      text: 'SELECT * FROM users WHERE id = $1',
+      values: [id],
+    });
     return rows[0] ? toUser(rows[0]) : undefined;
   }
 

@@ -35,10 +35,11 @@ export function registerAudit(app: FastifyInstance, pool: Pool): void {
     if (!(request.routeOptions.url ?? '').startsWith('/v1')) return payload;
     const details = request.audit ?? {};
     try {
-      await pool.query(
-        `INSERT INTO audit_log (principal, action, object, before, after, status, ip, user_agent, request_id)
+      await pool.query({
+        name: 'audit_insert',
+        text: `INSERT INTO audit_log (principal, action, object, before, after, status, ip, user_agent, request_id)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-        [
+        values: [
           principalOf(request),
           `${request.method} ${request.routeOptions.url}`,
           details.object ?? null,
@@ -49,7 +50,7 @@ export function registerAudit(app: FastifyInstance, pool: Pool): void {
           String(request.headers['user-agent'] ?? '').slice(0, userAgentMax),
           request.id,
         ],
-      );
+      });
     } catch (error) {
       request.log.error({ err: error }, 'audit entry lost');
     }

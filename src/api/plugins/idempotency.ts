@@ -46,21 +46,23 @@ export function registerIdempotency(app: FastifyInstance, pool: Pool): void {
     if (typeof key !== 'string' || !keyPattern.test(key)) throw new ChatPayError('idempotency_key_invalid');
     const scope = scopeOf(request);
     const hash = requestHash(request);
-    const claimed = await pool.query(
-      `INSERT INTO idempotency_keys (principal, key, request_hash, state, locked_until)
+    const claimed = await pool.query({
+      name: 'idempotency_claim',
+      text: `INSERT INTO idempotency_keys (principal, key, request_hash, state, locked_until)
        VALUES ($1, $2, $3, 'in_progress', now() + make_interval(secs => $4))
        ON CONFLICT (principal, key) DO NOTHING`,
-      [scope, key, hash, inProgressLeaseSeconds],
-    );
+      values: [scope, key, hash, inProgressLeaseSeconds],
+    });
     if (claimed.rowCount === 1) {
       request.idempotency = { scope, key };
       return;
     }
-    const { rows } = await pool.query<StoredKey>(
-      `SELECT request_hash, state, response_status, response_body, locked_until < now() AS lease_expired
+    const { rows } = await pool.query<StoredKey>({
+      name: 'idempotency_read',
+      text: `SELECT request_hash, state, response_status, response_body, locked_until < now() AS lease_expired
          FROM idempotency_keys WHERE principal = $1 AND key = $2`,
-      [scope, key],
-    );
+      values: [scope, key],
+    });
     const stored = rows[0];
     if (!stored) throw new ChatPayError('idempotency_key_in_progress'); // deleted a moment ago: retry
     if (stored.request_hash !== hash) throw new ChatPayError('idempotency_key_reused');
@@ -80,16 +82,17 @@ export function registerIdempotency(app: FastifyInstance, pool: Pool): void {
         claim.key,
       ]);
     } else {
-      await pool.query(
-        `UPDATE idempotency_keys SET state = 'done', response_status = $3, response_body = $4::jsonb
+      await pool.query({
+        name: 'idempotency_done',
+        text: `UPDATE idempotency_keys SET state = 'done', response_status = $3, response_body = $4::jsonb
           WHERE principal = $1 AND key = $2`,
-        [
+        values: [
           claim.scope,
           claim.key,
           reply.statusCode,
           typeof payload === 'string' ? payload : JSON.stringify(payload),
         ],
-      );
+      });
     }
     return payload;
   });
