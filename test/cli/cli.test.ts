@@ -46,6 +46,7 @@ function start(env: Record<string, string>): Promise<Started> {
       env: cleanEnv({ PORT: '0', ...env }),
       cwd: tmpdir(),
     });
+    children.add(child);
     let all = '';
     const exited = new Promise<number | null>((r) => child.on('close', r));
     const timer = setTimeout(() => reject(new Error(`no start line within 60 s:\n${all}`)), 60_000);
@@ -64,6 +65,8 @@ function start(env: Record<string, string>): Promise<Started> {
 
 let db: TestDatabase;
 let dataDir: string;
+// Servers a failed assertion left running are stopped when the file ends.
+const children = new Set<ChildProcess>();
 
 beforeAll(async () => {
   db = await freshDatabase(2);
@@ -71,6 +74,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
   await rm(dataDir, { recursive: true, force: true });
 });
 
@@ -149,6 +153,7 @@ describe('chatpay CLI', () => {
       env: cleanEnv({ DATABASE_URL: db.url, PORT: '0', JWT_SECRET: 'x'.repeat(40) }),
       cwd: tmpdir(),
     });
+    children.add(child);
     const url = await new Promise<string>((resolve, reject) => {
       let out = '';
       child.stdout.on('data', (d) => {
