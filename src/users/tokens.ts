@@ -27,6 +27,8 @@ export interface AccessClaims {
 }
 
 const issuer = 'chatpay';
+// Verified access tokens kept in memory (oldest evicted first).
+const verifiedTokensMax = 10_000;
 const audience = 'chatpay-api';
 
 function sha256(text: string): string {
@@ -42,6 +44,7 @@ export class Tokens {
   readonly #pool: Pool;
   readonly #options: TokenOptions;
   readonly #key: KeyObject;
+  readonly #verified = new Map<string, AccessClaims>();
 
   constructor(pool: Pool, options: TokenOptions) {
     this.#pool = pool;
@@ -76,6 +79,18 @@ export class Tokens {
   }
 
   async verifyAccess(token: string): Promise<AccessClaims> {
+    // A client reuses its token for every call until it expires: checking the signature once is
+    // enough. The cache is bounded and honours expiry; a token it holds was verified by us.
+    const cached = this.#verified.get(token);
+    if (cached && cached.expiresAtMs > Date.now()) return cached;
+    const claims = await this.#verify(token);
+    if (this.#verified.size >= verifiedTokensMax)
+      this.#verified.delete(this.#verified.keys().next().value as string);
+    this.#verified.set(token, claims);
+    return claims;
+  }
+
+  async #verify(token: string): Promise<AccessClaims> {
     try {
       const { payload } = await jwtVerify(token, this.#key, { issuer, audience, algorithms: ['HS256'] });
       if (
