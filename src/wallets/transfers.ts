@@ -8,6 +8,8 @@ import { checkPin } from '../users/pin.ts';
 import type { Users } from '../users/users.ts';
 import { type Wallets, walletAccountId } from './wallets.ts';
 
+const userIdPattern = /^usr_[0-9a-z]{26}$/;
+
 export interface SendInput {
   readonly fromUserId: string;
   /** `usr_…`, `@telegram_username`, a phone number or an email address. */
@@ -69,7 +71,10 @@ export class TransferService {
   async send(input: SendInput): Promise<TransferView> {
     requireCurrency(input.currency);
     const amount = parseAmount(input.amount, input.currency);
-    const recipient = await this.#o.users.resolveRecipient(input.to);
+    // A user id needs no lookup: if its wallet exists, so does the user (users are never deleted);
+    // if not, the ledger says `credit_account_not_found` and the user is looked up then.
+    const byId = userIdPattern.test(input.to);
+    const recipient = byId ? { id: input.to } : await this.#o.users.resolveRecipient(input.to);
     if (!recipient) throw new ChatPayError('recipient_not_found', { param: 'to' });
     if (recipient.id === input.fromUserId) throw new ChatPayError('transfer_to_self', { param: 'to' });
     const threshold = this.#o.pinRequiredAbove.get(input.currency);
@@ -91,6 +96,9 @@ export class TransferService {
     let [result] = await this.#o.ledger.createTransfers([transfer]);
     if (result?.result === 'credit_account_not_found') {
       // The recipient's first money in this currency: open the wallet, then move the money.
+      if (byId && !(await this.#o.users.get(recipient.id))) {
+        throw new ChatPayError('recipient_not_found', { param: 'to' });
+      }
       await this.#o.wallets.ensure(recipient.id, input.currency);
       [result] = await this.#o.ledger.createTransfers([transfer]);
     }

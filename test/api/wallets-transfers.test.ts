@@ -71,6 +71,12 @@ describe('POST /v1/transfers', () => {
 
   it.each([
     [{ to: 'x', amount: '1.00', currency: 'KES' }, 404, 'recipient_not_found', 'to'],
+    [
+      { to: 'usr_00000000000000000000000000', amount: '1.00', currency: 'KES' },
+      404,
+      'recipient_not_found',
+      'to',
+    ],
     [{ amount: '1.00', currency: 'KES' }, 400, 'validation_failed', 'to'],
     [{ to: 'SELF', amount: '1.00', currency: 'KES' }, 400, 'transfer_to_self', 'to'],
     [{ to: 'BOB', amount: '1.005', currency: 'KES' }, 400, 'amount_too_precise', 'amount'],
