@@ -17,11 +17,24 @@ declare module 'fastify' {
 
 const userAgentMax = 256;
 
+const insertAudit = `INSERT INTO audit_log (principal, action, object, before, after, status, ip, user_agent, request_id)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`;
+
+// With an Idempotency-Key: the answer to replay is stored in the same statement (one write per request).
+const insertWithAnswer = `WITH answer AS (
+    UPDATE idempotency_keys SET state = 'done', response_status = $6, response_body = $12::jsonb
+     WHERE principal = $10 AND key = $11
+  )
+  ${insertAudit}`;
+
 function principalOf(request: FastifyRequest): string {
   return request.principal ? principalKey(request.principal, request.ip) : 'anonymous';
 }
 
 /**
+ * Also stores the answer of a request that carried an Idempotency-Key (see idempotency.ts), in the
+ * same statement as its audit row.
+ *
  * Every state-changing request (anything but GET/HEAD/OPTIONS), whether it succeeded or not, leaves
  * one audit row: who, what route, which object, before and after where the handler says, the outcome,
  * IP, user agent and request id. Bodies are never copied in: they can hold passwords and PINs.
@@ -34,23 +47,30 @@ export function registerAudit(app: FastifyInstance, pool: Pool): void {
     if (['GET', 'HEAD', 'OPTIONS'].includes(request.method)) return payload;
     if (!(request.routeOptions.url ?? '').startsWith('/v1')) return payload;
     const details = request.audit ?? {};
+    const row = [
+      principalOf(request),
+      `${request.method} ${request.routeOptions.url}`,
+      details.object ?? null,
+      details.before === undefined ? null : JSON.stringify(details.before),
+      details.after === undefined ? null : JSON.stringify(details.after),
+      reply.statusCode,
+      request.ip,
+      String(request.headers['user-agent'] ?? '').slice(0, userAgentMax),
+      request.id,
+    ];
     try {
-      await pool.query({
-        name: 'audit_insert',
-        text: `INSERT INTO audit_log (principal, action, object, before, after, status, ip, user_agent, request_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-        values: [
-          principalOf(request),
-          `${request.method} ${request.routeOptions.url}`,
-          details.object ?? null,
-          details.before === undefined ? null : JSON.stringify(details.before),
-          details.after === undefined ? null : JSON.stringify(details.after),
-          reply.statusCode,
-          request.ip,
-          String(request.headers['user-agent'] ?? '').slice(0, userAgentMax),
-          request.id,
-        ],
-      });
+      const claim = request.idempotency;
+      const storeAnswer = claim !== null && reply.statusCode < 500 && !reply.getHeader('idempotent-replayed');
+      if (storeAnswer) {
+        const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
+        await pool.query({
+          name: 'audit_insert_with_answer',
+          text: insertWithAnswer,
+          values: [...row, claim.scope, claim.key, body],
+        });
+      } else {
+        await pool.query({ name: 'audit_insert', text: insertAudit, values: row });
+      }
     } catch (error) {
       request.log.error({ err: error }, 'audit entry lost');
     }

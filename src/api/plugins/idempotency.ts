@@ -73,27 +73,16 @@ export function registerIdempotency(app: FastifyInstance, pool: Pool): void {
     request.idempotency = { scope, key };
   });
 
+  // The answer is stored by the audit hook, in the same statement as the request's audit row (one
+  // write per request instead of two). Here only a failure is handled: a 5xx answer is not kept, so
+  // the client may retry.
   app.addHook('onSend', async (request, reply, payload) => {
     const claim = request.idempotency;
-    if (!claim || reply.getHeader('idempotent-replayed')) return payload;
-    if (reply.statusCode >= 500) {
-      await pool.query('DELETE FROM idempotency_keys WHERE principal = $1 AND key = $2', [
-        claim.scope,
-        claim.key,
-      ]);
-    } else {
-      await pool.query({
-        name: 'idempotency_done',
-        text: `UPDATE idempotency_keys SET state = 'done', response_status = $3, response_body = $4::jsonb
-          WHERE principal = $1 AND key = $2`,
-        values: [
-          claim.scope,
-          claim.key,
-          reply.statusCode,
-          typeof payload === 'string' ? payload : JSON.stringify(payload),
-        ],
-      });
-    }
+    if (!claim || reply.statusCode < 500 || reply.getHeader('idempotent-replayed')) return payload;
+    await pool.query('DELETE FROM idempotency_keys WHERE principal = $1 AND key = $2', [
+      claim.scope,
+      claim.key,
+    ]);
     return payload;
   });
 }
