@@ -32,6 +32,54 @@ describe('every /v1 route', () => {
   });
 });
 
+describe('bad input on every route with a body', () => {
+  it('is refused with validation_failed and the offending field, whoever calls', async () => {
+    const user = await api.register();
+    const email = `admin-${Date.now()}@example.com`;
+    await api.services.users.register({ email, password: 'operator password 1', role: 'admin' });
+    const admin = (
+      await api.app.inject({
+        method: 'POST',
+        url: '/v1/auth/token',
+        payload: { login: email, password: 'operator password 1' },
+      })
+    ).json();
+    const merchant = (
+      await api.app.inject({
+        method: 'POST',
+        url: '/v1/merchants',
+        headers: { authorization: `Bearer ${admin.access_token}` },
+        payload: { name: 'M' },
+      })
+    ).json();
+    const credentials: Record<string, Record<string, string>> = {
+      public: {},
+      user: user.auth,
+      operator: { authorization: `Bearer ${admin.access_token}` },
+    };
+    const routes = (await routeTable()).filter(
+      (r) => (r.schema as { body?: unknown } | undefined)?.body !== undefined,
+    );
+    expect(routes.length).toBeGreaterThan(5);
+    for (const route of routes) {
+      const url = route.url
+        .replace(':id', merchant.id)
+        .replace(':key_id', 'key_x')
+        .replace(':currency', 'ETB');
+      const headers = credentials[String(route.config?.access)] ?? {};
+      for (const payload of [{ unexpected: 1 }, []]) {
+        const res = await api.app.inject({ method: route.method as 'POST', url, headers, payload });
+        expect([route.method, route.url, res.statusCode, res.json().error.code]).toEqual([
+          route.method,
+          route.url,
+          400,
+          'validation_failed',
+        ]);
+      }
+    }
+  });
+});
+
 describe('HTTP conventions', () => {
   it('serves the OpenAPI document and a docs page', async () => {
     const doc = await api.app.inject({ method: 'GET', url: '/openapi.json' });
