@@ -5,7 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
 import type { Redis } from 'ioredis';
 import { isDatabaseReady } from '../db/pool.ts';
-import { registerRealtime } from '../realtime/index.ts';
+import { registerRealtime, registerWebSocket } from '../realtime/index.ts';
 import { redactPaths } from '../shared/logger.ts';
 import type { ApiServices } from './context.ts';
 import { registerAudit } from './plugins/audit.ts';
@@ -133,6 +133,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
 
+  await registerWebSocket(app);
   registerRequestId(app);
   registerErrorHandling(app);
   registerAuth(app, services);

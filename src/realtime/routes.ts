@@ -52,6 +52,19 @@ const description = [
   `with 1008, as does opening more than ${defaultRealtimeLimits.connectionsPerUserMax} at once.`,
 ].join(' ');
 
+/**
+ * Registers the WebSocket plugin. It must come before any hook that can refuse a request (auth, rate
+ * limits): the plugin's own onRequest hook takes charge of upgrade requests, and only then does a
+ * refused upgrade get its socket closed after the answer.
+ */
+export async function registerWebSocket(
+  app: FastifyInstance,
+  limits: Partial<RealtimeLimits> = {},
+): Promise<void> {
+  const bytesMax = limits.clientMessageBytesMax ?? defaultRealtimeLimits.clientMessageBytesMax;
+  await app.register(websocket, { options: { maxPayload: bytesMax } });
+}
+
 /** `GET /v1/realtime`: each signed-in user's events, from whichever process published them. */
 export async function registerRealtime(
   app: FastifyInstance,
@@ -59,8 +72,6 @@ export async function registerRealtime(
 ): Promise<void> {
   const limits: RealtimeLimits = { ...defaultRealtimeLimits, ...deps.limits };
   const connections = new ConnectionCounts(limits.connectionsPerUserMax);
-  await app.register(websocket, { options: { maxPayload: limits.clientMessageBytesMax } });
-  closeRefusedUpgrades(app);
   // The full declaration (`handler` + `wsHandler`) rather than `websocket: true`: the latter hides
   // the route from OpenAPI and answers plain HTTP with a bare 404.
   app.route({
@@ -85,22 +96,6 @@ export async function registerRealtime(
     },
     wsHandler: (socket: ClientSocket, request: FastifyRequest) =>
       serve(socket, userIdOf(request), { bus: deps.bus, limits, connections, request }),
-  });
-}
-
-/**
- * An upgrade request answered over HTTP (401, 404…) must not keep its socket: nothing reads it once
- * the answer is out. The plugin closes it only when its own `onRequest` hook ran, and the auth hook,
- * registered earlier, refuses callers before that.
- */
-function closeRefusedUpgrades(app: FastifyInstance): void {
-  app.addHook('onResponse', async (request) => {
-    const raw = request.raw;
-    // Node marks requests it handed to the 'upgrade' event; `upgrade` is missing from its types.
-    if (!('upgrade' in raw) || raw.upgrade !== true) return;
-    // end() first: destroying at once could drop the answer before it leaves the socket.
-    const socket = raw.socket;
-    socket.end(() => socket.destroy());
   });
 }
 
