@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { buildApp } from '../api/app.ts';
+import { purgeIdempotencyKeys } from '../api/plugins/idempotency.ts';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../shared/logger.ts';
 import { operatorRoles, type Role, Users } from '../users/index.ts';
@@ -33,6 +34,9 @@ SIGINT (Ctrl-C) or SIGTERM stops it and the embedded database cleanly.`,
   },
 };
 
+// Expired idempotency keys are few per hour; an hourly sweep keeps the table small.
+const purgeIntervalMs = 3_600_000;
+
 async function runServer(
   config: Config,
   logger: Logger,
@@ -50,7 +54,13 @@ async function runServer(
   const services = await createServices(config, database, ledger, logger);
   const app = await buildApp({ services, logLevel: config.logLevel, rateLimits: config.rateLimit });
   const address = await app.listen({ host: config.http.host, port: config.http.port });
+  const purge = setInterval(() => {
+    purgeIdempotencyKeys(database.pool, config.idempotencyKeyRetentionHours).catch((error: unknown) =>
+      logger.warn({ err: error }, 'idempotency key purge failed'),
+    );
+  }, purgeIntervalMs).unref();
   onShutdownSignal(logger, async () => {
+    clearInterval(purge);
     await app.close();
     await closeLedger();
     await closeServices(services);

@@ -94,6 +94,7 @@ function freeze(env: Env): Config {
     },
     redisUrl: env.REDIS_URL === undefined ? undefined : new Secret(env.REDIS_URL),
     rateLimit: { perMinute: env.RATE_LIMIT_PER_MINUTE, authPerMinute: env.AUTH_RATE_LIMIT_PER_MINUTE },
+    idempotencyKeyRetentionHours: env.IDEMPOTENCY_KEY_RETENTION_HOURS,
     pinRequiredAbove: parsePinThresholds(env.TRANSFER_PIN_REQUIRED_ABOVE),
     ledger: {
       batchTransfersMax: env.LEDGER_BATCH_TRANSFERS_MAX,

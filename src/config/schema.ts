@@ -87,6 +87,12 @@ export const envSchema = Type.Object({
     maximum: 100_000,
     description: 'Requests per minute per IP on sign-up, sign-in and token refresh.',
   }),
+  IDEMPOTENCY_KEY_RETENTION_HOURS: Type.Integer({
+    default: 168,
+    minimum: 72,
+    maximum: 8_760,
+    description: 'How long Idempotency-Keys and their answers are kept (at least 72 hours).',
+  }),
   JWT_SECRET: Type.Optional(
     Type.String({
       minLength: 32,
@@ -137,6 +143,7 @@ export interface Config {
   };
   readonly redisUrl: import('../shared/secret.ts').Secret | undefined;
   readonly rateLimit: { readonly perMinute: number; readonly authPerMinute: number };
+  readonly idempotencyKeyRetentionHours: number;
   /** Currency → minor units above which a transfer needs the PIN. */
   readonly pinRequiredAbove: ReadonlyMap<string, bigint>;
   readonly ledger: {

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { purgeIdempotencyKeys } from '../../src/api/plugins/idempotency.ts';
 import { type TestApi, testApi } from '../helpers/api.ts';
 
 let api: TestApi;
@@ -141,5 +142,20 @@ describe('Idempotency-Key', () => {
       ]);
     }
     expect(await balance(alice)).toBe('100.00');
+  });
+
+  it('keeps keys for the retention period (at least 72 hours), then purges them', async () => {
+    const scope = `user:purge-${Date.now()}`;
+    await api.services.pool.query(
+      `INSERT INTO idempotency_keys (principal, key, request_hash, state, locked_until, created_at)
+       VALUES ($1, 'old', 'h', 'done', now(), now() - interval '73 hours'),
+              ($1, 'recent', 'h', 'done', now(), now() - interval '71 hours')`,
+      [scope],
+    );
+    expect(await purgeIdempotencyKeys(api.services.pool, 72)).toBeGreaterThanOrEqual(1);
+    const { rows } = await api.services.pool.query('SELECT key FROM idempotency_keys WHERE principal = $1', [
+      scope,
+    ]);
+    expect(rows.map((r) => r.key)).toEqual(['recent']);
   });
 });

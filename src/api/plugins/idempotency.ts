@@ -112,3 +112,23 @@ export function idempotentId(prefix: string, request: FastifyRequest, fallback: 
   const digest = createHash('sha256').update(`${claim.scope}\n${claim.key}`).digest('hex').slice(0, 32);
   return `${prefix}_${digest}`;
 }
+
+const purgeBatchMax = 10_000;
+
+/**
+ * Deletes keys older than the retention period, oldest first, in bounded batches (so a long backlog
+ * never holds one huge transaction). Returns how many went.
+ */
+export async function purgeIdempotencyKeys(pool: Pool, retentionHours: number): Promise<number> {
+  let purged = 0;
+  for (;;) {
+    const { rowCount } = await pool.query(
+      `DELETE FROM idempotency_keys WHERE ctid IN (
+         SELECT ctid FROM idempotency_keys WHERE created_at < now() - make_interval(hours => $1)
+         ORDER BY created_at LIMIT $2)`,
+      [retentionHours, purgeBatchMax],
+    );
+    purged += rowCount ?? 0;
+    if ((rowCount ?? 0) < purgeBatchMax) return purged;
+  }
+}
