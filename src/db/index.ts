@@ -7,7 +7,6 @@ export {
 export { migrateToLatest, migrations } from './migrate.ts';
 export {
   createPool,
-  inTransaction,
   isDatabaseReady,
   type Pool,
   type PoolClient,

@@ -163,7 +163,3 @@ export interface TransferResult {
   /** The transfer as committed (for `ok`) or as first committed (for `exists`). */
   readonly transfer?: Transfer;
 }
-
-export function isSuccess(result: TransferResultCode): boolean {
-  return result === 'ok' || result === 'exists';
-}

@@ -34,7 +34,3 @@ export const currencyCodes: readonly CurrencyCode[] = currencyList.map((c) => c.
 export function findCurrency(code: string): Currency | undefined {
   return currencies.get(code);
 }
-
-export function isCurrencyCode(code: string): code is CurrencyCode {
-  return currencies.has(code);
-}

@@ -49,17 +49,6 @@ export const errorCatalogue = {
   // Configuration (reported at start-up, never to HTTP clients).
   config_invalid: { type: 'api_error', status: 500, message: 'The configuration is invalid.' },
   // Ledger.
-  ledger_account_invalid: {
-    type: 'invalid_request_error',
-    status: 400,
-    message: 'The ledger account is invalid.',
-  },
-  ledger_account_exists_with_different_fields: {
-    type: 'conflict_error',
-    status: 409,
-    message: 'A ledger account with this id already exists with different fields.',
-  },
-  ledger_account_not_found: { type: 'not_found_error', status: 404, message: 'No such ledger account.' },
   ledger_transfer_not_found: { type: 'not_found_error', status: 404, message: 'No such ledger transfer.' },
   ledger_transfer_not_reversible: {
     type: 'invalid_request_error',

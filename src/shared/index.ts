@@ -1,11 +1,10 @@
-export { assert, assertNever } from './assert.ts';
+export { assert } from './assert.ts';
 export {
   type Currency,
   type CurrencyCode,
   currencies,
   currencyCodes,
   findCurrency,
-  isCurrencyCode,
 } from './currencies.ts';
 export {
   ChatPayError,
@@ -25,4 +24,4 @@ export {
   parseAmount,
   requireCurrency,
 } from './money.ts';
-export { constantTimeEqual, Secret } from './secret.ts';
+export { Secret } from './secret.ts';

@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { inspect } from 'node:util';
 
 const redacted = '[redacted]';
@@ -30,14 +29,4 @@ export class Secret {
   [inspect.custom](): string {
     return redacted;
   }
-}
-
-/**
- * Compares two strings in time that depends only on their lengths after hashing, so an attacker
- * timing responses learns nothing about how many leading characters matched.
- */
-export function constantTimeEqual(a: string, b: string): boolean {
-  const left = createHash('sha256').update(a).digest();
-  const right = createHash('sha256').update(b).digest();
-  return timingSafeEqual(left, right);
 }
