@@ -1,6 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Pool } from '../db/pool.ts';
 import { ChatPayError } from '../shared/errors.ts';
+import { sha256Hex } from '../shared/hash.ts';
 import { newId } from '../shared/ids.ts';
 
 export type KeyMode = 'test' | 'live';
@@ -43,10 +44,6 @@ interface KeyRow {
 const keyPattern = /^sk_(test|live)_[A-Za-z0-9_-]{43}$/;
 // Writing last_used_at on every request would make each API call a write; minute precision is enough.
 const lastUsedPrecisionSeconds = 60;
-
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
 
 function keyView(row: KeyRow): ApiKeyView {
   return {
@@ -103,7 +100,7 @@ export class Merchants {
     const secret = `sk_${mode}_${randomBytes(32).toString('base64url')}`;
     const { rows } = await this.#pool.query<KeyRow>(
       `INSERT INTO api_keys (id, merchant_id, mode, key_hash, last4) VALUES ($1, $2, $3, $4, $5) RETURNING *`,
-      [newId('key'), merchantId, mode, sha256(secret), secret.slice(-4)],
+      [newId('key'), merchantId, mode, sha256Hex(secret), secret.slice(-4)],
     );
     return { ...keyView(rows[0] as KeyRow), secret };
   }
@@ -134,14 +131,14 @@ export class Merchants {
         WHERE key_hash = $1 AND revoked_at IS NULL
           AND (last_used_at IS NULL OR last_used_at < now() - make_interval(secs => $2))
         RETURNING id, merchant_id, mode`,
-      [sha256(secret), lastUsedPrecisionSeconds],
+      [sha256Hex(secret), lastUsedPrecisionSeconds],
     );
     const row =
       rows[0] ??
       (
         await this.#pool.query<{ id: string; merchant_id: string; mode: KeyMode }>(
           'SELECT id, merchant_id, mode FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL',
-          [sha256(secret)],
+          [sha256Hex(secret)],
         )
       ).rows[0];
     if (!row) throw new ChatPayError('unauthenticated');

@@ -1,7 +1,8 @@
-import { createHash, createSecretKey, type KeyObject, randomBytes } from 'node:crypto';
+import { createSecretKey, type KeyObject, randomBytes } from 'node:crypto';
 import { jwtVerify, SignJWT } from 'jose';
 import type { Pool } from '../db/pool.ts';
 import { ChatPayError } from '../shared/errors.ts';
+import { sha256Hex } from '../shared/hash.ts';
 import { newId } from '../shared/ids.ts';
 import type { Secret } from '../shared/secret.ts';
 import type { Role, User } from './users.ts';
@@ -30,10 +31,6 @@ const issuer = 'chatpay';
 // Verified access tokens kept in memory (oldest evicted first).
 const verifiedTokensMax = 10_000;
 const audience = 'chatpay-api';
-
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
 
 /**
  * Short-lived JWT access tokens (HS256) and long-lived refresh tokens that rotate on every use. A
@@ -68,7 +65,7 @@ export class Tokens {
     await this.#pool.query(
       `INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, expires_at)
        VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5))`,
-      [id, user.id, familyId, sha256(secret), this.#options.refreshTokenTtlSeconds],
+      [id, user.id, familyId, sha256Hex(secret), this.#options.refreshTokenTtlSeconds],
     );
     return {
       access_token: accessToken,
@@ -122,7 +119,7 @@ export class Tokens {
        UNION ALL
        SELECT user_id, family_id, true FROM refresh_tokens
         WHERE token_hash = $1 AND replaced_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM used)`,
-      [sha256(secret)],
+      [sha256Hex(secret)],
     );
     const row = rows[0];
     if (!row) throw new ChatPayError('refresh_token_invalid');
@@ -140,7 +137,7 @@ export class Tokens {
     const secret = refreshToken.split('.')[1] ?? '';
     const { rows } = await this.#pool.query<{ family_id: string }>(
       'SELECT family_id FROM refresh_tokens WHERE token_hash = $1',
-      [sha256(secret)],
+      [sha256Hex(secret)],
     );
     if (rows[0]) await this.#revokeFamily(rows[0].family_id);
   }

@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Pool } from '../../db/pool.ts';
 import { canonicalJson } from '../../ledger/rules.ts';
 import { ChatPayError } from '../../shared/errors.ts';
+import { sha256Hex } from '../../shared/hash.ts';
 import { principalKey } from '../context.ts';
 
 const keyPattern = /^[\x21-\x7e]{1,255}$/;
@@ -23,11 +23,9 @@ function scopeOf(request: FastifyRequest): string {
 }
 
 function requestHash(request: FastifyRequest): string {
-  return createHash('sha256')
-    .update(
-      `${request.method} ${request.routeOptions.url}\n${JSON.stringify(request.params)}\n${canonicalJson(request.body)}`,
-    )
-    .digest('hex');
+  return sha256Hex(
+    `${request.method} ${request.routeOptions.url}\n${JSON.stringify(request.params)}\n${canonicalJson(request.body)}`,
+  );
 }
 
 /**
@@ -109,7 +107,7 @@ function replay(reply: FastifyReply, stored: StoredKey): FastifyReply {
 export function idempotentId(prefix: string, request: FastifyRequest, fallback: () => string): string {
   const claim = request.idempotency;
   if (!claim) return fallback();
-  const digest = createHash('sha256').update(`${claim.scope}\n${claim.key}`).digest('hex').slice(0, 32);
+  const digest = sha256Hex(`${claim.scope}\n${claim.key}`).slice(0, 32);
   return `${prefix}_${digest}`;
 }
 
