@@ -126,22 +126,22 @@ export class Merchants {
   /** The merchant a key belongs to, if the key is well formed, known and not revoked. */
   async authenticate(secret: string): Promise<MerchantPrincipal> {
     if (!keyPattern.test(secret)) throw new ChatPayError('unauthenticated');
-    const { rows } = await this.#pool.query<{ id: string; merchant_id: string; mode: KeyMode }>(
-      `UPDATE api_keys SET last_used_at = now()
-        WHERE key_hash = $1 AND revoked_at IS NULL
-          AND (last_used_at IS NULL OR last_used_at < now() - make_interval(secs => $2))
-        RETURNING id, merchant_id, mode`,
-      [sha256Hex(secret), lastUsedPrecisionSeconds],
-    );
-    const row =
-      rows[0] ??
-      (
-        await this.#pool.query<{ id: string; merchant_id: string; mode: KeyMode }>(
-          'SELECT id, merchant_id, mode FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL',
-          [sha256Hex(secret)],
-        )
-      ).rows[0];
+    const { rows } = await this.#pool.query<{
+      id: string;
+      merchant_id: string;
+      mode: KeyMode;
+      stale: boolean;
+    }>({
+      name: 'api_key_authenticate',
+      text: `SELECT id, merchant_id, mode,
+                    (last_used_at IS NULL OR last_used_at < now() - make_interval(secs => $2)) AS stale
+               FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`,
+      values: [sha256Hex(secret), lastUsedPrecisionSeconds],
+    });
+    const row = rows[0];
     if (!row) throw new ChatPayError('unauthenticated');
+    // At most one write per key per minute: the common request only reads.
+    if (row.stale) await this.#pool.query('UPDATE api_keys SET last_used_at = now() WHERE id = $1', [row.id]);
     return { merchantId: row.merchant_id, mode: row.mode, keyId: row.id };
   }
 

@@ -3,7 +3,7 @@ import type { Ledger, Transfer } from '../ledger/index.ts';
 import type { EventBus } from '../realtime/index.ts';
 import { ChatPayError } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
-import { formatAmount, parseAmount, requireCurrency } from '../shared/money.ts';
+import { formatAmount, parseAmount } from '../shared/money.ts';
 import { checkPin } from '../users/pin.ts';
 import type { Users } from '../users/users.ts';
 import { type Wallets, walletAccountId } from './wallets.ts';
@@ -69,8 +69,7 @@ export class TransferService {
   }
 
   async send(input: SendInput): Promise<TransferView> {
-    requireCurrency(input.currency);
-    const amount = parseAmount(input.amount, input.currency);
+    const amount = parseAmount(input.amount, input.currency); // also refuses an unknown currency
     // A user id needs no lookup: if its wallet exists, so does the user (users are never deleted);
     // if not, the ledger says `credit_account_not_found` and the user is looked up then.
     const byId = userIdPattern.test(input.to);
