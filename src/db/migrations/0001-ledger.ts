@@ -73,27 +73,29 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`CREATE INDEX ledger_transfers_expiry_idx ON ledger_transfers (expires_at) WHERE expires_at IS NOT NULL`.execute(
     db,
   );
+  // One guard for every table that may only grow; each trigger passes the reason to report.
   await sql`
-    CREATE FUNCTION ledger_transfers_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+    CREATE FUNCTION forbid_change() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-      RAISE EXCEPTION 'ledger transfers are immutable: post a reversing transfer instead'
-        USING ERRCODE = 'restrict_violation';
+      RAISE EXCEPTION '%', TG_ARGV[0] USING ERRCODE = 'restrict_violation';
     END $$`.execute(db);
   await sql`
     CREATE TRIGGER ledger_transfers_no_update BEFORE UPDATE OR DELETE ON ledger_transfers
-    FOR EACH ROW EXECUTE FUNCTION ledger_transfers_append_only()`.execute(db);
+    FOR EACH ROW EXECUTE FUNCTION forbid_change('ledger transfers are immutable: post a reversing transfer instead')`.execute(
+    db,
+  );
   await sql`
     CREATE TRIGGER ledger_transfers_no_truncate BEFORE TRUNCATE ON ledger_transfers
-    FOR EACH STATEMENT EXECUTE FUNCTION ledger_transfers_append_only()`.execute(db);
+    FOR EACH STATEMENT EXECUTE FUNCTION forbid_change('ledger transfers are immutable')`.execute(db);
   // Transfers reference accounts without a foreign key: the engine only writes transfers between
   // accounts it has just locked, and a foreign key would cost two index probes per transfer on the
   // hot path. Instead accounts can never be deleted, and \`chatpay ledger verify\` checks for orphans.
   await sql`
     CREATE TRIGGER ledger_accounts_no_delete BEFORE DELETE ON ledger_accounts
-    FOR EACH ROW EXECUTE FUNCTION ledger_transfers_append_only()`.execute(db);
+    FOR EACH ROW EXECUTE FUNCTION forbid_change('ledger accounts are never deleted')`.execute(db);
   await sql`
     CREATE TRIGGER ledger_accounts_no_truncate BEFORE TRUNCATE ON ledger_accounts
-    FOR EACH STATEMENT EXECUTE FUNCTION ledger_transfers_append_only()`.execute(db);
+    FOR EACH STATEMENT EXECUTE FUNCTION forbid_change('ledger accounts are never deleted')`.execute(db);
   await sql.raw(readBatchFunction).execute(db);
   await sql.raw(writeBatchFunction).execute(db);
 }
@@ -182,6 +184,6 @@ export async function down(db: Kysely<unknown>): Promise<void> {
   await sql`DROP FUNCTION ledger_write_batch(jsonb, jsonb)`.execute(db);
   await sql`DROP FUNCTION ledger_read_batch(text[], text[], text[], text[], boolean)`.execute(db);
   await sql`DROP TABLE ledger_transfers`.execute(db);
-  await sql`DROP FUNCTION ledger_transfers_append_only()`.execute(db);
+  await sql`DROP FUNCTION forbid_change()`.execute(db);
   await sql`DROP TABLE ledger_accounts`.execute(db);
 }

@@ -19,13 +19,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`CREATE INDEX audit_log_principal_idx ON audit_log (principal, at)`.execute(db);
   await sql`CREATE INDEX audit_log_object_idx ON audit_log (object, at) WHERE object IS NOT NULL`.execute(db);
   await sql`
-    CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-      RAISE EXCEPTION 'the audit log is append-only' USING ERRCODE = 'restrict_violation';
-    END $$`.execute(db);
-  await sql`
     CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log
-    FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()`.execute(db);
+    FOR EACH ROW EXECUTE FUNCTION forbid_change('the audit log is append-only')`.execute(db);
+  await sql`
+    CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+    FOR EACH STATEMENT EXECUTE FUNCTION forbid_change('the audit log is append-only')`.execute(db);
 
   await sql`
     CREATE TABLE merchants (
@@ -54,5 +52,4 @@ export async function down(db: Kysely<unknown>): Promise<void> {
   await sql`DROP TABLE api_keys`.execute(db);
   await sql`DROP TABLE merchants`.execute(db);
   await sql`DROP TABLE audit_log`.execute(db);
-  await sql`DROP FUNCTION audit_log_append_only()`.execute(db);
 }
