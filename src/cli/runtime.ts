@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import type { ApiServices } from '../api/context.ts';
 import type { Config } from '../config/schema.ts';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from '../db/embedded.ts';
@@ -11,6 +10,7 @@ import { Ledger } from '../ledger/index.ts';
 import { Merchants } from '../merchants/index.ts';
 import { type EventBus, MemoryEventBus, RedisEventBus } from '../realtime/index.ts';
 import type { Logger } from '../shared/logger.ts';
+import { connectRedis } from '../shared/redis.ts';
 import { type Secret, Secret as SecretValue } from '../shared/secret.ts';
 import { Tokens, Users } from '../users/index.ts';
 import { TransferService, Wallets } from '../wallets/index.ts';
@@ -143,20 +143,8 @@ export async function createServices(
 export async function closeServices(services: ApiServices): Promise<void> {
   await services.events.close();
   await services.idempotencyPool?.end();
-  await services.redis?.quit().catch(() => undefined);
-}
-
-/** A Redis client that reports trouble in the log instead of crashing, and retries with a cap. */
-function connectRedis(url: Secret, logger: Logger): Redis {
-  const redis = new Redis(url.reveal(), {
-    maxRetriesPerRequest: 2,
-    connectTimeout: 5_000,
-    retryStrategy: (attempt) => Math.min(attempt * 200, 5_000),
-  });
-  redis.on('error', (error: Error) =>
-    logger.warn({ err: { message: error.message } }, 'redis connection trouble'),
-  );
-  return redis;
+  // quit() needs a live connection; disconnect() also stops a client that is still reconnecting.
+  await services.redis?.quit().catch(() => services.redis?.disconnect());
 }
 
 /**

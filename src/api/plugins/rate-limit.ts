@@ -37,7 +37,9 @@ export async function registerRateLimit(
     keyGenerator: keyOf,
     allowList: (request) => !(request.routeOptions.url ?? '').startsWith('/v1'),
     nameSpace: 'chatpay-rate-limit:',
-    ...(redis ? { redis, skipOnError: false } : {}),
+    // Fail open: while Redis is away requests go unlimited rather than failing (authentication still
+    // applies, and /ready reports the outage to the load balancer).
+    ...(redis ? { redis, skipOnError: true } : {}),
     errorResponseBuilder: (_request, context) => {
       const error = new ChatPayError('rate_limited', {
         message: `Too many requests; retry after ${Math.ceil(context.ttl / 1000)} seconds.`,
