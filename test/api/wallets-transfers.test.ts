@@ -137,6 +137,8 @@ describe('POST /v1/transfers', () => {
     const stranger = await get(eve, `/v1/transfers/${id}`);
     expect([stranger.statusCode, stranger.json().error.code]).toEqual([404, 'transfer_not_found']);
     expect((await get(alice, '/v1/transfers/txf_nope')).statusCode).toBe(404);
+    const tooLong = await get(alice, `/v1/transfers/${'x'.repeat(101)}`);
+    expect([tooLong.statusCode, tooLong.json().error.code]).toEqual([400, 'validation_failed']);
   });
 });
 
