@@ -10,7 +10,7 @@ import { redactPaths } from '../shared/logger.ts';
 import type { ApiServices } from './context.ts';
 import { registerAudit } from './plugins/audit.ts';
 import { registerAuth } from './plugins/auth.ts';
-import { registerErrorHandling } from './plugins/errors.ts';
+import { frameworkErrors, registerErrorHandling } from './plugins/errors.ts';
 import { registerIdempotency } from './plugins/idempotency.ts';
 import { registerMetrics } from './plugins/metrics.ts';
 import { type RateLimits, registerRateLimit } from './plugins/rate-limit.ts';
@@ -98,6 +98,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       ...(options.logStream ? { stream: options.logStream } : {}),
     },
     genReqId: genRequestId,
+    frameworkErrors,
     bodyLimit: 64 * 1024,
     requestTimeout: 30_000,
     return503OnClosing: true,

@@ -117,6 +117,13 @@ describe('HTTP conventions', () => {
   it.each([
     ['unknown route', { method: 'GET' as const, url: '/v1/nope' }, 404, 'route_not_found'],
     [
+      'a path segment over the router limit',
+      { method: 'GET' as const, url: `/v1/wallets/${'E'.repeat(120)}` },
+      400,
+      'validation_failed',
+    ],
+    ['a malformed URL', { method: 'GET' as const, url: '/v1/transfers/%E0%A4%A' }, 400, 'validation_failed'],
+    [
       'broken JSON',
       {
         method: 'POST' as const,

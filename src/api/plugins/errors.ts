@@ -60,3 +60,18 @@ export function registerErrorHandling(app: FastifyInstance): void {
     reply.code(404).send(envelope(new ChatPayError('route_not_found'), request.id)),
   );
 }
+
+/**
+ * Errors Fastify answers before any route or hook runs (a malformed URL, a path parameter over the
+ * router's length limit): they get the same envelope and Request-Id as everything else.
+ */
+export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const mapped =
+    error.code === 'FST_ERR_BAD_URL' || error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? new ChatPayError('validation_failed', {
+          message: 'The URL is malformed or a path segment is too long.',
+        })
+      : new ChatPayError('internal_error', { cause: error });
+  if (mapped.code === 'internal_error') request.log.error({ err: error }, 'framework error');
+  reply.code(mapped.status).header('Request-Id', request.id).send(envelope(mapped, request.id));
+}
