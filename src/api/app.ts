@@ -16,11 +16,15 @@ import { registerMetrics } from './plugins/metrics.ts';
 import { type RateLimits, registerRateLimit } from './plugins/rate-limit.ts';
 import { genRequestId, registerRequestId } from './plugins/request-id.ts';
 import { authRoutes, TokenPair } from './routes/auth.ts';
+import { depositWithdrawalRoutes, paymentSchemas } from './routes/deposits-withdrawals.ts';
+import { merchantPaymentRoutes } from './routes/merchant-payments.ts';
 import { merchantRoutes, merchantSchemas } from './routes/merchants.ts';
+import { operationRoutes } from './routes/operations.ts';
 import { TransactionSchemaRef, transactionRoutes } from './routes/transactions.ts';
 import { TransferSchema, transferRoutes } from './routes/transfers.ts';
 import { UserSchema, userRoutes } from './routes/users.ts';
 import { WalletSchema, walletRoutes } from './routes/wallets.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
 import { ErrorEnvelope } from './schemas.ts';
 
 export interface AppOptions {
@@ -48,10 +52,19 @@ function requestForLog(request: {
 }) {
   return {
     method: request.method,
-    url: request.url.split('?')[0],
+    url: withoutSecrets(request.url),
     ip: request.ip,
     user_agent: request.headers['user-agent'],
   };
+}
+
+/**
+ * The URL as it may be logged: no query string (`?access_token=`), and no secret path token of an
+ * unsigned provider's callback (`/v1/webhooks/mpesa/<token>`).
+ */
+export function withoutSecrets(url: string): string {
+  const path = url.split('?')[0] ?? '';
+  return path.replace(/^(\/v1\/webhooks\/[^/]+\/)[^/]+/, '$1[redacted]');
 }
 
 const ajvCompilers = AjvCompiler();
@@ -115,6 +128,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     TransferSchema,
     TransactionSchemaRef,
     ...merchantSchemas,
+    ...paymentSchemas,
   ]) {
     app.addSchema(schema);
   }
@@ -167,6 +181,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(walletRoutes(services));
   await app.register(transferRoutes(services));
   await app.register(merchantRoutes(services));
+  await app.register(depositWithdrawalRoutes(services));
+  await app.register(merchantPaymentRoutes(services));
+  await app.register(operationRoutes(services));
+  await app.register(webhookRoutes(services));
   await registerRealtime(app, { bus: services.events });
   return app;
 }

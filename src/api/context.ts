@@ -1,6 +1,7 @@
 import type { Pool } from '../db/pool.ts';
 import type { Ledger } from '../ledger/index.ts';
 import type { KeyMode, Merchants } from '../merchants/index.ts';
+import type { Payments } from '../payments/index.ts';
 import type { EventBus } from '../realtime/index.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Role, Tokens, Users } from '../users/index.ts';
@@ -15,6 +16,8 @@ export interface ApiServices {
   readonly wallets: Wallets;
   readonly transfers: TransferService;
   readonly merchants: Merchants;
+  /** Deposits, collections, withdrawals and provider webhooks. */
+  readonly payments: Payments;
   readonly events: EventBus;
   /**
    * Where idempotency records are written: a pool with asynchronous commit in production (a lost
@@ -61,6 +64,11 @@ declare module 'fastify' {
      * headers). Only for routes that need it: URLs end up in logs and histories.
      */
     tokenInQuery?: boolean;
+    /**
+     * Provider webhooks: kept in full in their own inbox (webhook_events), so they skip the audit
+     * log and the per-caller rate limit (a provider sends bursts from a few addresses).
+     */
+    inbox?: boolean;
   }
   interface FastifyRequest {
     principal: Principal | null;

@@ -3,11 +3,13 @@ import { parseArgs } from 'node:util';
 import { buildApp } from '../api/app.ts';
 import { purgeIdempotencyKeys } from '../api/plugins/idempotency.ts';
 import type { Config } from '../config/schema.ts';
+import { crontab, startWorker, taskHandlers, type Worker } from '../jobs/index.ts';
 import type { Logger } from '../shared/logger.ts';
 import { operatorRoles, type Role, Users } from '../users/index.ts';
 import {
   closeServices,
   createLedger,
+  createProviders,
   createServices,
   migrate,
   onShutdownSignal,
@@ -27,20 +29,19 @@ const start: Command = {
   summary: 'Run everything in one process (embedded PostgreSQL unless DATABASE_URL is set)',
   usage: 'chatpay start',
   help: `Starts ChatPay in one process: PostgreSQL (embedded in CHATPAY_DATA_DIR when DATABASE_URL is
-unset), migrations, the ledger and the HTTP server on HOST:PORT. Prints the URL it serves.
+unset), migrations, the ledger, the job worker and the HTTP server on HOST:PORT. Payment providers
+without credentials run against local sandboxes (outside production), so deposits and withdrawals
+work end to end with no provider account. Prints the URL it serves.
 SIGINT (Ctrl-C) or SIGTERM stops it and the embedded database cleanly.`,
   async run(config, logger) {
-    return runServer(config, logger, { migrate: true, name: 'chatpay-start' });
+    return runServer(config, logger, { migrate: true, worker: true, sandboxes: true, name: 'chatpay-start' });
   },
 };
-
-// Expired idempotency keys are few per hour; an hourly sweep keeps the table small.
-const purgeIntervalMs = 3_600_000;
 
 async function runServer(
   config: Config,
   logger: Logger,
-  mode: { migrate: boolean; name: string },
+  mode: { migrate: boolean; worker: boolean; sandboxes: boolean; name: string },
 ): Promise<'running'> {
   const database = await openDatabase(config, logger, mode.name);
   try {
@@ -51,25 +52,77 @@ async function runServer(
   }
   const { ledger, close: closeLedger } = createLedger(config, database, logger);
   ledger.start();
-  const services = await createServices(config, database, ledger, logger);
+  const providers = await createProviders(config, logger, mode.sandboxes);
+  const services = await createServices(config, database, ledger, logger, providers);
   const app = await buildApp({ services, logLevel: config.logLevel, rateLimits: config.rateLimit });
   const address = await app.listen({ host: config.http.host, port: config.http.port });
-  const purge = setInterval(() => {
-    purgeIdempotencyKeys(database.pool, config.idempotencyKeyRetentionHours).catch((error: unknown) =>
-      logger.warn({ err: error }, 'idempotency key purge failed'),
-    );
-  }, purgeIntervalMs).unref();
+  // Sandboxes send dashboard-style webhooks to the address actually bound (PORT=0 picks one).
+  const publicUrl = config.publicUrl.endsWith(':0') ? address : config.publicUrl;
+  for (const [id, sandbox] of providers.sandboxes)
+    sandbox.control.setWebhookUrl(`${publicUrl}/v1/webhooks/${id}`);
+  const worker = mode.worker ? await startJobWorker(config, database, services, logger) : undefined;
   onShutdownSignal(logger, async () => {
-    clearInterval(purge);
     await app.close();
+    await worker?.stop();
     await closeLedger();
     await closeServices(services);
+    await providers.close();
     await database.close();
   });
   const where = database.embedded ? `embedded PostgreSQL on port ${database.embedded.port}` : 'DATABASE_URL';
   process.stdout.write(`ChatPay is running at ${address} (database: ${where}). Press Ctrl-C to stop.\n`);
+  for (const [id, sandbox] of providers.sandboxes) process.stdout.write(`  ${id} sandbox: ${sandbox.url}\n`);
   return 'running';
 }
+
+function startJobWorker(
+  config: Config,
+  database: Awaited<ReturnType<typeof openDatabase>>,
+  services: Awaited<ReturnType<typeof createServices>>,
+  logger: Logger,
+): Promise<Worker> {
+  return startWorker({
+    pool: database.pool,
+    logger,
+    concurrency: config.worker.concurrency,
+    crontab,
+    tasks: taskHandlers({
+      pool: database.pool,
+      payments: services.payments,
+      purgeIdempotencyKeys: () => purgeIdempotencyKeys(database.pool, config.idempotencyKeyRetentionHours),
+    }),
+  });
+}
+
+const workerCommand: Command = {
+  summary: 'Run the job worker (webhooks, payouts, notifications, reconciliation) against DATABASE_URL',
+  usage: 'chatpay worker',
+  help: `Runs jobs from the PostgreSQL job queue: applying provider webhooks, sending payouts, notifying
+users, reconciling pending payments (every minute) and purging old idempotency keys (hourly). Several
+workers may run; each job goes to one of them. Needs DATABASE_URL and configured providers.`,
+  async run(config, logger) {
+    if (!config.database.url) {
+      process.stderr.write(
+        'chatpay worker: DATABASE_URL is required (use `chatpay start` for embedded defaults)\n',
+      );
+      return 78;
+    }
+    const database = await openDatabase(config, logger, 'chatpay-worker');
+    const { ledger, close: closeLedger } = createLedger(config, database, logger);
+    const providers = await createProviders(config, logger, false);
+    const services = await createServices(config, database, ledger, logger, providers);
+    const worker = await startJobWorker(config, database, services, logger);
+    onShutdownSignal(logger, async () => {
+      await worker.stop();
+      await closeLedger();
+      await closeServices(services);
+      await providers.close();
+      await database.close();
+    });
+    process.stdout.write('ChatPay worker is running. Press Ctrl-C to stop.\n');
+    return 'running';
+  },
+};
 
 const serve: Command = {
   summary: 'Run the API (HTTP, webhooks, realtime) against DATABASE_URL',
@@ -84,7 +137,12 @@ balancer; set REDIS_URL so they share rate limits and realtime events.`,
       );
       return 78;
     }
-    return runServer(config, logger, { migrate: false, name: 'chatpay-serve' });
+    return runServer(config, logger, {
+      migrate: false,
+      worker: false,
+      sandboxes: false,
+      name: 'chatpay-serve',
+    });
   },
 };
 
@@ -170,6 +228,7 @@ Exits 0 when all hold, 1 (listing each violation and the account or transfer) wh
 export const commands: Readonly<Record<string, Command>> = {
   start,
   serve,
+  worker: workerCommand,
   'admin create': adminCreate,
   migrate: migrateCommand,
   'ledger verify': ledgerVerify,

@@ -8,6 +8,8 @@ import { migrateToLatest } from '../db/migrate.ts';
 import { createPool, type Pool } from '../db/pool.ts';
 import { Ledger } from '../ledger/index.ts';
 import { Merchants } from '../merchants/index.ts';
+import { buildPayments, ProviderGateway, type ProviderSetup, setUpProviders } from '../payments/index.ts';
+import { providerDefinitions } from '../payments/providers/registry.ts';
 import { type EventBus, MemoryEventBus, RedisEventBus } from '../realtime/index.ts';
 import type { Logger } from '../shared/logger.ts';
 import { connectRedis } from '../shared/redis.ts';
@@ -89,12 +91,28 @@ export function createLedger(config: Config, database: Database, logger: Logger)
   };
 }
 
-/** The services behind the API, wired once. */
+/**
+ * The payment providers: configured ones against the real provider; with `sandboxes` (the
+ * all-in-one `chatpay start` outside production) the others against sandboxes started here.
+ */
+export function createProviders(config: Config, logger: Logger, sandboxes: boolean): Promise<ProviderSetup> {
+  return setUpProviders({
+    definitions: providerDefinitions,
+    env: config.providers,
+    sandboxes: sandboxes && config.env !== 'production',
+    publicUrl: config.publicUrl,
+    timeoutMs: config.providerCalls.timeoutMs,
+    logger: logger.child({ component: 'providers' }),
+  });
+}
+
+/** The services behind the API and the worker, wired once. */
 export async function createServices(
   config: Config,
   database: Database,
   ledger: Ledger,
   logger: Logger,
+  providers: ProviderSetup,
 ): Promise<ApiServices> {
   const pool = database.pool;
   const users = new Users(pool);
@@ -117,6 +135,28 @@ export async function createServices(
     pinRequiredAbove: config.pinRequiredAbove,
   });
   const merchants = new Merchants(pool);
+  const gateway = new ProviderGateway(providers.entries, {
+    breakerFailuresMax: config.providerCalls.breakerFailuresMax,
+    breakerOpenMs: config.providerCalls.breakerOpenMs,
+    attemptsMax: 3,
+    logger,
+  });
+  const payments = buildPayments({
+    pool,
+    ledger,
+    wallets,
+    gateway,
+    events,
+    logger,
+    publicUrl: config.publicUrl,
+    feesJson: config.payments.feesJson,
+    limitsJson: config.payments.limitsJson,
+    settings: {
+      reconcileAfterSeconds: config.payments.reconcileAfterSeconds,
+      expireAfterSeconds: config.payments.expireAfterSeconds,
+      approvalAbove: config.payments.approvalAbove,
+    },
+  });
   const idempotencyPool = createPool({
     url: database.url,
     max: Math.max(2, Math.ceil(config.database.poolMax / 2)),
@@ -133,6 +173,7 @@ export async function createServices(
     wallets,
     transfers,
     merchants,
+    payments,
     events,
     redis,
     idempotencyPool,

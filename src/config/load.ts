@@ -2,6 +2,10 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { Value } from '@sinclair/typebox/value';
+import { parseFeeSchedule } from '../payments/fees.ts';
+import { parseLimits } from '../payments/limits.ts';
+import type { ProviderId } from '../payments/providers/provider.ts';
+import { providerDefinitions } from '../payments/providers/registry.ts';
 import { ChatPayError } from '../shared/errors.ts';
 import { parseAmount } from '../shared/money.ts';
 import { Secret } from '../shared/secret.ts';
@@ -52,9 +56,12 @@ function readEnvFile(path: string | undefined): Record<string, string> {
   }
 }
 
-// A value is echoed back only when it can't be a secret.
+const providerPrefixes = providerDefinitions.map((d) => `${d.id.toUpperCase()}_`);
+
+// A value is echoed back only when it can't be a secret: never a provider's, never a URL or key.
 function describeValue(name: string, value: unknown): string {
   if (name === 'DATABASE_URL' || name === 'JWT_SECRET' || name === 'REDIS_URL') return '';
+  if (providerPrefixes.some((prefix) => name.startsWith(prefix))) return '';
   return typeof value === 'string' || typeof value === 'number' ? ` (got ${JSON.stringify(value)})` : '';
 }
 
@@ -66,14 +73,35 @@ function crossFieldProblems(env: Env): string[] {
   if (env.NODE_ENV === 'production' && env.JWT_SECRET === undefined) {
     problems.push('JWT_SECRET: required in production (development generates one in the data dir)');
   }
-  if (typeof env.TRANSFER_PIN_REQUIRED_ABOVE === 'string') {
+  const parsers: [keyof Env, (text: string) => unknown][] = [
+    ['TRANSFER_PIN_REQUIRED_ABOVE', parsePinThresholds],
+    ['WITHDRAWAL_APPROVAL_ABOVE', parsePinThresholds],
+    ['PAYMENT_FEES', parseFeeSchedule],
+    ['PAYMENT_LIMITS', parseLimits],
+  ];
+  for (const [name, parse] of parsers) {
+    const text = env[name];
+    if (typeof text !== 'string') continue;
     try {
-      parsePinThresholds(env.TRANSFER_PIN_REQUIRED_ABOVE);
+      parse(text);
     } catch (error) {
-      problems.push(`TRANSFER_PIN_REQUIRED_ABOVE: ${(error as Error).message}`);
+      problems.push(`${String(name)}: ${(error as Error).message}`);
     }
   }
+  for (const definition of providerDefinitions) {
+    problems.push(...definition.problems(providerEnv(env, definition.id)));
+  }
   return problems;
+}
+
+/** The variables of one provider that are set. */
+function providerEnv(env: Env, id: ProviderId): Record<string, string> {
+  const prefix = `${id.toUpperCase()}_`;
+  const values: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (name.startsWith(prefix) && typeof value === 'string') values[name] = value;
+  }
+  return values;
 }
 
 function freeze(env: Env): Config {
@@ -96,6 +124,24 @@ function freeze(env: Env): Config {
     rateLimit: { perMinute: env.RATE_LIMIT_PER_MINUTE, authPerMinute: env.AUTH_RATE_LIMIT_PER_MINUTE },
     idempotencyKeyRetentionHours: env.IDEMPOTENCY_KEY_RETENTION_HOURS,
     pinRequiredAbove: parsePinThresholds(env.TRANSFER_PIN_REQUIRED_ABOVE),
+    publicUrl: (env.PUBLIC_URL ?? `http://${env.HOST}:${env.PORT}`).replace(/\/$/, ''),
+    payments: {
+      feesJson: env.PAYMENT_FEES,
+      limitsJson: env.PAYMENT_LIMITS,
+      approvalAbove: parsePinThresholds(env.WITHDRAWAL_APPROVAL_ABOVE),
+      reconcileAfterSeconds: env.PAYMENT_RECONCILE_AFTER_SECONDS,
+      expireAfterSeconds: env.PAYMENT_EXPIRE_AFTER_SECONDS,
+    },
+    providerCalls: {
+      timeoutMs: env.PROVIDER_TIMEOUT_MS,
+      breakerFailuresMax: env.PROVIDER_BREAKER_FAILURES,
+      breakerOpenMs: env.PROVIDER_BREAKER_OPEN_MS,
+    },
+    providers: Object.fromEntries(providerDefinitions.map((d) => [d.id, providerEnv(env, d.id)])) as Record<
+      ProviderId,
+      Record<string, string>
+    >,
+    worker: { concurrency: env.WORKER_CONCURRENCY },
     ledger: {
       batchTransfersMax: env.LEDGER_BATCH_TRANSFERS_MAX,
       queueTransfersMax: env.LEDGER_QUEUE_TRANSFERS_MAX,

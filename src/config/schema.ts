@@ -1,10 +1,14 @@
 import { type Static, Type } from '@sinclair/typebox';
+import type { ProviderId } from '../payments/providers/provider.ts';
+import { providerDefinitions } from '../payments/providers/registry.ts';
 
 /**
  * The one configuration schema: every environment variable ChatPay reads, its type, bounds, default
  * and meaning. The loader validates against it; the README's configuration table lists the same
  * variables (a test keeps the two in step).
  */
+const amountsPerCurrency = '^([A-Z]{3,5}=[0-9]+(\\.[0-9]+)?)(,[A-Z]{3,5}=[0-9]+(\\.[0-9]+)?)*$';
+
 export const envSchema = Type.Object({
   NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('test'), Type.Literal('production')], {
     default: 'development',
@@ -115,10 +119,75 @@ export const envSchema = Type.Object({
   TRANSFER_PIN_REQUIRED_ABOVE: Type.String({
     default:
       'ETB=1000,KES=2500,USD=20,EUR=20,NGN=30000,ZWG=500,TZS=50000,UGX=75000,RWF=25000,USDT=20,BTC=0.0003,ETH=0.008',
-    pattern: '^([A-Z]{3,5}=[0-9]+(\\.[0-9]+)?)(,[A-Z]{3,5}=[0-9]+(\\.[0-9]+)?)*$',
+    pattern: amountsPerCurrency,
     description:
       'Per currency, the amount (major units) above which a transfer needs the PIN. Unlisted currencies always need it.',
   }),
+  PUBLIC_URL: Type.Optional(
+    Type.String({
+      pattern: '^https?://[^/?#]+(/[^?#]*)?$',
+      description:
+        'The URL providers and browsers reach this server at; callbacks go to <PUBLIC_URL>/v1/webhooks/<provider>. Default: http://HOST:PORT.',
+    }),
+  ),
+  PAYMENT_FEES: Type.String({
+    default: '[{"provider":"*","currency":"*","direction":"withdrawal","percent":"1"}]',
+    description:
+      'Fee schedule, a JSON array of {provider|*, currency|*, direction deposit|withdrawal, percent, fixed?, min?, max?} (amounts in major units). The most specific rule wins; none means no fee.',
+  }),
+  PAYMENT_LIMITS: Type.String({
+    default: '[]',
+    description:
+      'Limits per user and currency, a JSON array of {currency, direction, per_transaction_min?, per_transaction_max?, per_day_max?} (major units; a day is the last 24 hours).',
+  }),
+  WITHDRAWAL_APPROVAL_ABOVE: Type.String({
+    default:
+      'ETB=50000,KES=100000,USD=1000,EUR=1000,NGN=1000000,ZWG=20000,TZS=2000000,UGX=3000000,RWF=1000000,USDT=1000,BTC=0.02,ETH=0.5',
+    pattern: amountsPerCurrency,
+    description:
+      'Per currency, the amount (major units) above which a withdrawal waits for a finance operator’s approval. Unlisted currencies always wait.',
+  }),
+  PAYMENT_RECONCILE_AFTER_SECONDS: Type.Integer({
+    default: 120,
+    minimum: 5,
+    maximum: 86_400,
+    description:
+      'A payment still pending this long after creation is asked about at the provider (then ever less often).',
+  }),
+  PAYMENT_EXPIRE_AFTER_SECONDS: Type.Integer({
+    default: 3_600,
+    minimum: 60,
+    maximum: 604_800,
+    description:
+      'A deposit or collection the provider still calls pending this long after creation ends expired.',
+  }),
+  PROVIDER_TIMEOUT_MS: Type.Integer({
+    default: 15_000,
+    minimum: 100,
+    maximum: 120_000,
+    description: 'Timeout of every HTTP call to a payment provider.',
+  }),
+  PROVIDER_BREAKER_FAILURES: Type.Integer({
+    default: 5,
+    minimum: 1,
+    maximum: 1_000,
+    description:
+      'Consecutive timeouts or outages that open a provider’s circuit (new payments through it then fail fast).',
+  }),
+  PROVIDER_BREAKER_OPEN_MS: Type.Integer({
+    default: 30_000,
+    minimum: 100,
+    maximum: 3_600_000,
+    description: 'How long an open circuit waits before one trial call.',
+  }),
+  WORKER_CONCURRENCY: Type.Integer({
+    default: 4,
+    minimum: 1,
+    maximum: 256,
+    description:
+      'Jobs (webhook application, payouts, notifications, reconciliation) one worker runs at once.',
+  }),
+  ...Object.fromEntries(providerDefinitions.flatMap((d) => Object.entries(d.env.properties))),
 });
 
 export type Env = Static<typeof envSchema>;
@@ -146,6 +215,24 @@ export interface Config {
   readonly idempotencyKeyRetentionHours: number;
   /** Currency → minor units above which a transfer needs the PIN. */
   readonly pinRequiredAbove: ReadonlyMap<string, bigint>;
+  /** The base URL callbacks and checkout returns use. */
+  readonly publicUrl: string;
+  readonly payments: {
+    readonly feesJson: string;
+    readonly limitsJson: string;
+    /** Currency → minor units above which a withdrawal needs approval. */
+    readonly approvalAbove: ReadonlyMap<string, bigint>;
+    readonly reconcileAfterSeconds: number;
+    readonly expireAfterSeconds: number;
+  };
+  readonly providerCalls: {
+    readonly timeoutMs: number;
+    readonly breakerFailuresMax: number;
+    readonly breakerOpenMs: number;
+  };
+  /** Each provider's environment variables as set (unset ones absent). */
+  readonly providers: Readonly<Record<ProviderId, Readonly<Record<string, string>>>>;
+  readonly worker: { readonly concurrency: number };
   readonly ledger: {
     readonly batchTransfersMax: number;
     readonly queueTransfersMax: number;

@@ -1,8 +1,10 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import { type Migration, type MigrationResult, Migrator } from 'kysely/migration';
+import { migrateJobQueue } from './jobs.ts';
 import * as m0001 from './migrations/0001-ledger.ts';
 import * as m0002 from './migrations/0002-users-and-api.ts';
 import * as m0003 from './migrations/0003-audit-and-merchants.ts';
+import * as m0004 from './migrations/0004-payments.ts';
 import type { Pool } from './pool.ts';
 
 /** Every migration, in order. Registration is this one literal: add a file, add a line. */
@@ -10,6 +12,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0001-ledger': m0001,
   '0002-users-and-api': m0002,
   '0003-audit-and-merchants': m0003,
+  '0004-payments': m0004,
 };
 
 /**
@@ -22,6 +25,8 @@ export async function migrateToLatest(pool: Pool): Promise<MigrationResult[]> {
     const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
     const { error, results } = await migrator.migrateToLatest();
     if (error) throw new Error('database migration failed', { cause: error });
+    // The job queue's own schema, versioned by graphile-worker.
+    await migrateJobQueue(pool);
     return results ?? [];
   } finally {
     await db.destroy();

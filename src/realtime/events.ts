@@ -1,5 +1,13 @@
-/** What a signed-in user hears on `GET /v1/realtime`: events about their own wallets. */
-export const realtimeEventTypes = ['transfer.sent', 'transfer.received'] as const;
+/**
+ * What a signed-in user hears on `GET /v1/realtime`: events about their own wallets, and every status
+ * change of their deposits and withdrawals (`data` is the deposit or withdrawal as the API shows it).
+ */
+export const realtimeEventTypes = [
+  'transfer.sent',
+  'transfer.received',
+  'deposit.updated',
+  'withdrawal.updated',
+] as const;
 export type RealtimeEventType = (typeof realtimeEventTypes)[number];
 
 export interface RealtimeEvent {

@@ -166,6 +166,101 @@ export const errorCatalogue = {
   },
   transfer_not_found: { type: 'not_found_error', status: 404, message: 'No such transfer.' },
   wallet_not_found: { type: 'not_found_error', status: 404, message: 'No wallet in this currency.' },
+  // Payments and providers.
+  provider_unknown: {
+    type: 'invalid_request_error',
+    status: 400,
+    message: 'No such payment provider is enabled here.',
+  },
+  provider_mode_mismatch: {
+    type: 'invalid_request_error',
+    status: 400,
+    message: 'This provider runs in the other mode: test keys use sandboxes, live keys real providers.',
+  },
+  provider_unavailable: {
+    type: 'api_error',
+    status: 503,
+    message: 'The payment provider is unavailable right now; try again later or use another provider.',
+  },
+  provider_error: {
+    type: 'api_error',
+    status: 502,
+    message: 'The payment provider refused or failed the request.',
+  },
+  operation_not_supported: {
+    type: 'invalid_request_error',
+    status: 400,
+    message: 'The provider does not support this operation.',
+  },
+  currency_not_supported: {
+    type: 'invalid_request_error',
+    status: 400,
+    message: 'The provider does not support this currency.',
+  },
+  amount_not_supported: {
+    type: 'invalid_request_error',
+    status: 400,
+    message: 'The provider cannot take this amount (for example, M-Pesa takes whole shillings only).',
+  },
+  payer_required: {
+    type: 'invalid_request_error',
+    status: 400,
+    message: 'This provider needs the payer’s phone number or email address.',
+  },
+  destination_invalid: {
+    type: 'invalid_request_error',
+    status: 400,
+    message: 'The payout destination is not one this provider can pay.',
+  },
+  amount_below_minimum: {
+    type: 'invalid_request_error',
+    status: 400,
+    message: 'The amount is below the minimum.',
+  },
+  limit_exceeded: {
+    type: 'invalid_request_error',
+    status: 400,
+    message: 'The amount passes a limit.',
+  },
+  payment_declined: {
+    type: 'invalid_request_error',
+    status: 402,
+    message: 'The provider declined the payment.',
+  },
+  deposit_not_found: { type: 'not_found_error', status: 404, message: 'No such deposit.' },
+  withdrawal_not_found: { type: 'not_found_error', status: 404, message: 'No such withdrawal.' },
+  payment_not_found: { type: 'not_found_error', status: 404, message: 'No such payment.' },
+  withdrawal_not_awaiting_approval: {
+    type: 'conflict_error',
+    status: 409,
+    message: 'The withdrawal is not waiting for approval.',
+  },
+  approval_by_requester: {
+    type: 'permission_error',
+    status: 403,
+    message: 'Another operator must approve this: nobody approves their own request.',
+  },
+  review_not_open: {
+    type: 'conflict_error',
+    status: 409,
+    message: 'The item is not waiting for review.',
+  },
+  refund_not_possible: {
+    type: 'invalid_request_error',
+    status: 400,
+    message: 'Only succeeded payments can be refunded, up to the amount not yet refunded.',
+  },
+  webhook_signature_invalid: {
+    type: 'authentication_error',
+    status: 401,
+    message: 'The webhook signature is missing or invalid.',
+  },
+  webhook_malformed: {
+    type: 'invalid_request_error',
+    status: 400,
+    message: 'The webhook body is malformed.',
+  },
+  job_not_found: { type: 'not_found_error', status: 404, message: 'No such dead job.' },
   // Generic.
   internal_error: { type: 'api_error', status: 500, message: 'Something went wrong on our side.' },
 } as const satisfies Record<string, ErrorSpec>;

@@ -13,6 +13,8 @@ let alice: TestUser;
 let eve: TestUser;
 let aliceTransfer: string;
 let aliceHistoryItem: string;
+const aliceDeposit = 'dep_alicesdeposit00000000000000';
+const aliceWithdrawal = 'wd_aliceswithdrawal000000000000';
 
 beforeAll(async () => {
   api = await testApi();
@@ -31,6 +33,14 @@ beforeAll(async () => {
   aliceHistoryItem = (
     await api.app.inject({ method: 'GET', url: '/v1/transactions', headers: alice.auth })
   ).json().data[0].id;
+  // Alice's deposit and withdrawal, as the payments engine would have stored them.
+  await api.database.pool.query(
+    `INSERT INTO payments (id, kind, provider, mode, status, user_id, account_id, amount, fee, currency,
+       requested_by, reconcile_at)
+     VALUES ($1, 'deposit', 'mpesa', 'test', 'pending', $3, 'wal_x_KES', 1000, 0, 'KES', $3, now()),
+            ($2, 'withdrawal', 'mpesa', 'test', 'requires_approval', $3, 'wal_x_KES', 1000, 0, 'KES', $3, now())`,
+    [aliceDeposit, aliceWithdrawal, alice.id],
+  );
 });
 
 interface Case {
@@ -130,6 +140,110 @@ const cases: Record<string, Case> = {
   'GET /v1/realtime': {
     // Eve's socket only ever hears her own events (test/api/realtime.test.ts checks over real sockets).
     request: () => ({ method: 'GET', url: '/v1/realtime' }),
+  },
+  'POST /v1/quotes': {
+    request: () => ({
+      method: 'POST',
+      url: '/v1/quotes',
+      payload: { provider: 'mpesa', direction: 'deposit', amount: '10.00', currency: 'KES' },
+    }),
+  },
+  'GET /v1/providers': { request: () => ({ method: 'GET', url: '/v1/providers' }) },
+  'GET /v1/providers/:provider/banks': {
+    request: () => ({ method: 'GET', url: '/v1/providers/chapa/banks?currency=ETB' }),
+  },
+  'POST /v1/deposits': {
+    // A deposit always goes to the caller's own wallet: there is no field to name another.
+    request: () => ({
+      method: 'POST',
+      url: '/v1/deposits',
+      payload: {
+        provider: 'mpesa',
+        amount: '10.00',
+        currency: 'KES',
+        phone: '+254708374149',
+        user_id: alice.id,
+      },
+    }),
+    foreign: { status: 400 },
+  },
+  'GET /v1/deposits/:id': {
+    request: () => ({ method: 'GET', url: `/v1/deposits/${aliceDeposit}` }),
+    foreign: {
+      status: 404,
+      check: (body) => expect((body as { error: { code: string } }).error.code).toBe('deposit_not_found'),
+    },
+  },
+  'POST /v1/withdrawals': {
+    // A withdrawal always leaves the caller's own wallet.
+    request: () => ({
+      method: 'POST',
+      url: '/v1/withdrawals',
+      payload: {
+        provider: 'mpesa',
+        amount: '10.00',
+        currency: 'KES',
+        destination: { phone: '+254708374149' },
+        from: alice.id,
+      },
+    }),
+    foreign: { status: 400 },
+  },
+  'GET /v1/withdrawals/:id': {
+    request: () => ({ method: 'GET', url: `/v1/withdrawals/${aliceWithdrawal}` }),
+    foreign: {
+      status: 404,
+      check: (body) => expect((body as { error: { code: string } }).error.code).toBe('withdrawal_not_found'),
+    },
+  },
+  'POST /v1/withdrawals/:id/approve': operatorOnly(() => ({
+    method: 'POST',
+    url: `/v1/withdrawals/${aliceWithdrawal}/approve`,
+    payload: {},
+  })),
+  'POST /v1/withdrawals/:id/reject': operatorOnly(() => ({
+    method: 'POST',
+    url: `/v1/withdrawals/${aliceWithdrawal}/reject`,
+    payload: {},
+  })),
+  // Merchant payments take API keys only (merchant-to-merchant isolation: test/payments/payments-api.test.ts).
+  'POST /v1/payments': {
+    request: () => ({
+      method: 'POST',
+      url: '/v1/payments',
+      payload: { provider: 'mpesa', amount: '10.00', currency: 'KES', customer: { phone: '+254708374149' } },
+    }),
+    foreign: { status: 401 },
+  },
+  'GET /v1/payments': { request: () => ({ method: 'GET', url: '/v1/payments' }), foreign: { status: 401 } },
+  'GET /v1/payments/:id': {
+    request: () => ({ method: 'GET', url: `/v1/payments/${aliceDeposit}` }),
+    foreign: { status: 401 },
+  },
+  'GET /v1/operator/payments': operatorOnly(() => ({ method: 'GET', url: '/v1/operator/payments' })),
+  'POST /v1/operator/payments/:id/resolve': operatorOnly(() => ({
+    method: 'POST',
+    url: `/v1/operator/payments/${aliceDeposit}/resolve`,
+    payload: { outcome: 'succeeded', reason: 'trust me' },
+  })),
+  'GET /v1/operator/webhook-events': operatorOnly(() => ({
+    method: 'GET',
+    url: '/v1/operator/webhook-events',
+  })),
+  'GET /v1/operator/jobs/dead': operatorOnly(() => ({ method: 'GET', url: '/v1/operator/jobs/dead' })),
+  'POST /v1/operator/jobs/:id/retry': operatorOnly(() => ({
+    method: 'POST',
+    url: '/v1/operator/jobs/1/retry',
+    payload: {},
+  })),
+  // Webhooks prove themselves by signature (or URL token), not by credentials; a bad one changes nothing.
+  'POST /v1/webhooks/:provider': {
+    public: true,
+    request: () => ({ method: 'POST', url: '/v1/webhooks/mpesa', payload: { forged: true } }),
+  },
+  'POST /v1/webhooks/:provider/:token': {
+    public: true,
+    request: () => ({ method: 'POST', url: '/v1/webhooks/mpesa/guess', payload: { forged: true } }),
   },
   'GET /v1/transfers/:id': {
     request: () => ({ method: 'GET', url: `/v1/transfers/${aliceTransfer}` }),

@@ -8,6 +8,7 @@ import { routesOnly } from '../../src/api/openapi-document.ts';
 import type { RateLimits } from '../../src/api/plugins/rate-limit.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { Merchants } from '../../src/merchants/index.ts';
+import { buildPayments, ProviderGateway } from '../../src/payments/index.ts';
 import { type EventBus, MemoryEventBus } from '../../src/realtime/index.ts';
 import { newId } from '../../src/shared/ids.ts';
 import { parseAmount } from '../../src/shared/money.ts';
@@ -22,6 +23,8 @@ export interface TestApi {
   readonly services: ApiServices;
   /** Every line the app logged, for tests that check what must never be logged. */
   readonly logs: string[];
+  /** When listening: `http://127.0.0.1:<port>`. */
+  readonly baseUrl: string | undefined;
   register(overrides?: { email?: string; phone?: string; password?: string }): Promise<TestUser>;
   fund(userId: string, currency: string, amount: string): Promise<void>;
 }
@@ -44,13 +47,32 @@ export interface TestApiOptions {
   readonly rateLimits?: RateLimits;
   /** Redis for shared rate limits. */
   readonly redis?: Redis;
+  /** Payments: the providers (default none) and settings (defaults: no fees, no limits). */
+  readonly payments?: TestPaymentsOptions;
+  /** Listen on a free port (providers' sandboxes need a real URL to call back). */
+  readonly listen?: boolean;
+}
+
+export interface TestPaymentsOptions {
+  readonly gateway?: ProviderGateway;
+  readonly feesJson?: string;
+  readonly limitsJson?: string;
+  /** e.g. `KES=1000`; unlisted currencies always need approval. */
+  readonly approvalAbove?: string;
+  readonly reconcileAfterSeconds?: number;
+  readonly expireAfterSeconds?: number;
 }
 
 /** The whole API on a fresh database, driven with `app.inject()`. */
 export async function testApi(options: TestApiOptions = {}): Promise<TestApi> {
   const db = options.database ?? (await freshDatabase());
   const ledger = testLedger(db.pool);
-  const config = loadConfig({ TRANSFER_PIN_REQUIRED_ABOVE: 'ETB=1000,KES=2500,USD=20' });
+  const paymentOptions = options.payments ?? {};
+  const config = loadConfig({
+    TRANSFER_PIN_REQUIRED_ABOVE: 'ETB=1000,KES=2500,USD=20',
+    WITHDRAWAL_APPROVAL_ABOVE:
+      paymentOptions.approvalAbove ?? 'ETB=1000000,KES=1000000,USD=1000000,NGN=1000000',
+  });
   const users = new Users(db.pool);
   const wallets = new Wallets(db.pool, ledger);
   const tokens = new Tokens(db.pool, {
@@ -67,6 +89,30 @@ export async function testApi(options: TestApiOptions = {}): Promise<TestApi> {
     events,
     pinRequiredAbove: config.pinRequiredAbove,
   });
+  let baseUrl: string | undefined;
+  const payments = buildPayments({
+    pool: db.pool,
+    ledger,
+    wallets,
+    gateway:
+      paymentOptions.gateway ??
+      new ProviderGateway([], {
+        breakerFailuresMax: 5,
+        breakerOpenMs: 30_000,
+        attemptsMax: 3,
+        logger: quietLogger,
+      }),
+    events,
+    logger: quietLogger,
+    publicUrl: () => baseUrl ?? 'http://127.0.0.1:1',
+    feesJson: paymentOptions.feesJson ?? '[]',
+    limitsJson: paymentOptions.limitsJson ?? '[]',
+    settings: {
+      reconcileAfterSeconds: paymentOptions.reconcileAfterSeconds ?? 120,
+      expireAfterSeconds: paymentOptions.expireAfterSeconds ?? 3600,
+      approvalAbove: config.payments.approvalAbove,
+    },
+  });
   const services: ApiServices = {
     pool: db.pool,
     ledger,
@@ -75,6 +121,7 @@ export async function testApi(options: TestApiOptions = {}): Promise<TestApi> {
     wallets,
     transfers,
     merchants: new Merchants(db.pool),
+    payments,
     events,
     redis: options.redis,
     logger: quietLogger,
@@ -89,6 +136,7 @@ export async function testApi(options: TestApiOptions = {}): Promise<TestApi> {
   const rateLimits = options.rateLimits ?? { perMinute: 1_000_000, authPerMinute: 1_000_000 };
   const app = await buildApp({ services, logLevel: 'debug', logStream, rateLimits });
   await app.ready();
+  if (options.listen) baseUrl = await app.listen({ host: '127.0.0.1', port: 0 });
   afterAll(() => app.close());
   const source = `test-funding-${newId('x')}`;
   const sources = new Set<string>();
@@ -98,6 +146,7 @@ export async function testApi(options: TestApiOptions = {}): Promise<TestApi> {
     database: db,
     services,
     logs,
+    baseUrl,
     async register(overrides = {}) {
       const email = overrides.email ?? `u${Date.now()}${counter++}@example.com`;
       const password = overrides.password ?? 'correct horse battery';

@@ -46,6 +46,7 @@ export function registerAudit(app: FastifyInstance, pool: Pool): void {
   app.addHook('onSend', async (request, reply, payload) => {
     if (['GET', 'HEAD', 'OPTIONS'].includes(request.method)) return payload;
     if (!(request.routeOptions.url ?? '').startsWith('/v1')) return payload;
+    if (request.routeOptions.config.inbox) return payload;
     const details = request.audit ?? {};
     const row = [
       principalOf(request),

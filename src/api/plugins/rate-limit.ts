@@ -35,7 +35,8 @@ export async function registerRateLimit(
       authRateLimited.has(request.routeOptions.url ?? '') ? limits.authPerMinute : limits.perMinute,
     timeWindow: 60_000,
     keyGenerator: keyOf,
-    allowList: (request) => !(request.routeOptions.url ?? '').startsWith('/v1'),
+    allowList: (request) =>
+      !(request.routeOptions.url ?? '').startsWith('/v1') || request.routeOptions.config.inbox === true,
     nameSpace: 'chatpay-rate-limit:',
     // Fail open: while Redis is away requests go unlimited rather than failing (authentication still
     // applies, and /ready reports the outage to the load balancer).

@@ -3,7 +3,7 @@
  * turned into `ProviderError`s of the right kind. What a status code *means* is the adapter's call
  * (M-Pesa answers "still processing" with a 500), so non-2xx answers are returned, not thrown.
  */
-import { type ProviderError as ProviderErrorType, ProviderError, type ProviderId } from './provider.ts';
+import { ProviderError, type ProviderError as ProviderErrorType, type ProviderId } from './provider.ts';
 
 export interface ProviderRequest {
   readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -26,7 +26,10 @@ export interface ProviderResponse {
 /** Largest provider answer we read: anything bigger is a broken or hostile server. */
 const responseBytesMax = 2 * 1024 * 1024;
 
-export async function providerRequest(provider: ProviderId, request: ProviderRequest): Promise<ProviderResponse> {
+export async function providerRequest(
+  provider: ProviderId,
+  request: ProviderRequest,
+): Promise<ProviderResponse> {
   const timeout = AbortSignal.timeout(request.timeoutMs);
   const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
   const headers: Record<string, string> = { accept: 'application/json', ...request.headers };
@@ -40,7 +43,13 @@ export async function providerRequest(provider: ProviderId, request: ProviderReq
   }
   let response: Response;
   try {
-    response = await fetch(request.url, { method: request.method, headers, body, signal, redirect: 'manual' });
+    response = await fetch(request.url, {
+      method: request.method,
+      headers,
+      body,
+      signal,
+      redirect: 'manual',
+    });
   } catch (error) {
     throw transportError(provider, error, timeout);
   }
@@ -81,11 +90,17 @@ function parseJson(text: string): unknown {
  * The usual meaning of an HTTP failure: 401/403 bad credentials, other 4xx our request, 429 and 5xx
  * the provider (retryable where the call is idempotent).
  */
-export function httpError(provider: ProviderId, response: ProviderResponse, providerCode?: string): ProviderErrorType {
+export function httpError(
+  provider: ProviderId,
+  response: ProviderResponse,
+  providerCode?: string,
+): ProviderErrorType {
   const status = response.status;
   const options = { httpStatus: status, ...(providerCode === undefined ? {} : { providerCode }) };
-  if (status === 401 || status === 403) return new ProviderError(provider, 'auth', `credentials refused (HTTP ${status})`, options);
+  if (status === 401 || status === 403)
+    return new ProviderError(provider, 'auth', `credentials refused (HTTP ${status})`, options);
   if (status === 429) return new ProviderError(provider, 'unavailable', 'rate limited (HTTP 429)', options);
-  if (status >= 500) return new ProviderError(provider, 'unavailable', `provider error (HTTP ${status})`, options);
+  if (status >= 500)
+    return new ProviderError(provider, 'unavailable', `provider error (HTTP ${status})`, options);
   return new ProviderError(provider, 'invalid_request', `request refused (HTTP ${status})`, options);
 }

@@ -89,7 +89,9 @@ export interface CollectionRequest {
   readonly returnUrl?: string | undefined;
 }
 
-export type NextAction = { readonly type: 'stk_push_sent' } | { readonly type: 'redirect'; readonly url: string };
+export type NextAction =
+  | { readonly type: 'stk_push_sent' }
+  | { readonly type: 'redirect'; readonly url: string };
 
 export interface CollectionResult {
   /** The provider's id for the transaction when it gives one now (CheckoutRequestID, pi_…, cs_…). */

@@ -87,16 +87,13 @@ export function describeAdapterConformance(driver: ConformanceDriver): void {
         await sandbox.control.pay(result.nextAction, testCase.testInput);
         const matches = (e: { reference?: string | undefined; providerId?: string | undefined }) =>
           e.reference === reference || (result.providerId !== null && e.providerId === result.providerId);
-        const webhook = await receiver.waitFor(
-          (w) => {
-            try {
-              return provider.parseWebhook(w).some((e) => matches(e) && e.status !== 'pending');
-            } catch {
-              return false;
-            }
-          },
-          webhookWaitMs,
-        );
+        const webhook = await receiver.waitFor((w) => {
+          try {
+            return provider.parseWebhook(w).some((e) => matches(e) && e.status !== 'pending');
+          } catch {
+            return false;
+          }
+        }, webhookWaitMs);
         expect(() => provider.verifyWebhook(webhook)).not.toThrow();
         const event = provider.parseWebhook(webhook).find((e) => matches(e) && e.status !== 'pending');
         expect(event?.kind).toBe('collection');
@@ -127,7 +124,10 @@ export function describeAdapterConformance(driver: ConformanceDriver): void {
       const webhook = await receiver.waitFor(() => true, webhookWaitMs, receiver.received.length - 1);
       provider.verifyWebhook(webhook);
       const text = webhook.rawBody.toString('utf8');
-      const tampered = Buffer.from(text.replace(/[0-9]/, (d) => String((Number(d) + 1) % 10)), 'utf8');
+      const tampered = Buffer.from(
+        text.replace(/[0-9]/, (d) => String((Number(d) + 1) % 10)),
+        'utf8',
+      );
       expect(tampered.equals(webhook.rawBody)).toBe(false);
       const verifiesTamperedBody = (() => {
         try {
@@ -212,22 +212,19 @@ export function describeAdapterConformance(driver: ConformanceDriver): void {
 
         let status = first.status;
         if (status === 'pending') {
-          const webhook = await receiver.waitFor(
-            (w) => {
-              try {
-                return provider
-                  .parseWebhook(w)
-                  .some(
-                    (e) =>
-                      (e.reference === reference || (first.providerId && e.providerId === first.providerId)) &&
-                      e.status !== 'pending',
-                  );
-              } catch {
-                return false;
-              }
-            },
-            webhookWaitMs,
-          );
+          const webhook = await receiver.waitFor((w) => {
+            try {
+              return provider
+                .parseWebhook(w)
+                .some(
+                  (e) =>
+                    (e.reference === reference || (first.providerId && e.providerId === first.providerId)) &&
+                    e.status !== 'pending',
+                );
+            } catch {
+              return false;
+            }
+          }, webhookWaitMs);
           provider.verifyWebhook(webhook);
           const event = provider
             .parseWebhook(webhook)
@@ -241,6 +238,5 @@ export function describeAdapterConformance(driver: ConformanceDriver): void {
         expect(queried.status).toBe(testCase.expect);
       });
     }
-
   });
 }

@@ -1,0 +1,115 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { merchantAccountId } from '../../merchants/index.ts';
+import { newId } from '../../shared/ids.ts';
+import type { ApiServices } from '../context.ts';
+import { merchantOf } from '../plugins/auth.ts';
+import { idempotentId } from '../plugins/idempotency.ts';
+import { Amount, Currency, errors, list } from '../schemas.ts';
+
+/** Merchant collections: a merchant (API key) takes payments from its customers into its account. */
+export const merchantPaymentRoutes = (services: ApiServices): FastifyPluginAsyncTypebox =>
+  async function routes(app) {
+    app.post(
+      '/v1/payments',
+      {
+        config: { access: 'merchant' },
+        schema: {
+          tags: ['merchant payments'],
+          summary: 'Collect a payment from a customer into your merchant account',
+          description:
+            'Test keys (`sk_test_`) use sandbox providers only, live keys live ones. The payment answers `pending` with its `next_action`; it succeeds when the provider confirms.',
+          headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ maxLength: 255 })) }),
+          body: Type.Object(
+            {
+              provider: Type.String({ minLength: 1, maxLength: 32, pattern: '^[a-z0-9_]+$' }),
+              amount: Amount,
+              currency: Currency,
+              customer: Type.Object(
+                {
+                  phone: Type.Optional(Type.String({ minLength: 3, maxLength: 32 })),
+                  email: Type.Optional(Type.String({ minLength: 3, maxLength: 254 })),
+                  name: Type.Optional(Type.String({ maxLength: 140 })),
+                },
+                { additionalProperties: false },
+              ),
+              metadata: Type.Optional(
+                Type.Record(Type.String({ maxLength: 40 }), Type.String({ maxLength: 500 }), {
+                  maxProperties: 20,
+                }),
+              ),
+              return_url: Type.Optional(Type.String({ maxLength: 2048, pattern: '^https?://' })),
+            },
+            { additionalProperties: false },
+          ),
+          response: { 201: Type.Ref('Payment'), ...errors(400, 401, 402, 409, 422, 429, 502, 503) },
+        },
+      },
+      async (request, reply) => {
+        const merchant = merchantOf(request);
+        const { customer, return_url, ...body } = request.body;
+        const payment = await services.payments.createCollection({
+          ...body,
+          ...customer,
+          id: idempotentId('pay', request, () => newId('pay')),
+          owner: {
+            merchantId: merchant.merchantId,
+            mode: merchant.mode,
+            accountId: merchantAccountId(merchant.merchantId, merchant.mode, body.currency),
+          },
+          returnUrl: return_url,
+        });
+        return reply.code(201).send(payment);
+      },
+    );
+
+    app.get(
+      '/v1/payments',
+      {
+        config: { access: 'merchant' },
+        schema: {
+          tags: ['merchant payments'],
+          summary: 'Your payments in this key’s mode, newest first',
+          querystring: Type.Object({
+            limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+            starting_after: Type.Optional(Type.String({ maxLength: 100 })),
+            status: Type.Optional(Type.String({ maxLength: 32 })),
+          }),
+          response: { 200: list(Type.Ref('Payment')), ...errors(400, 401, 429) },
+        },
+      },
+      async (request) => {
+        const merchant = merchantOf(request);
+        const page = await services.payments.list({
+          kind: 'collection',
+          merchantId: merchant.merchantId,
+          mode: merchant.mode,
+          status: request.query.status,
+          limit: request.query.limit + 1,
+          startingAfter: request.query.starting_after,
+        });
+        return {
+          object: 'list' as const,
+          data: page.slice(0, request.query.limit),
+          has_more: page.length > request.query.limit,
+        };
+      },
+    );
+
+    app.get(
+      '/v1/payments/:id',
+      {
+        config: { access: 'merchant' },
+        schema: {
+          tags: ['merchant payments'],
+          summary: 'One of your payments',
+          params: Type.Object({ id: Type.String({ maxLength: 100 }) }),
+          response: { 200: Type.Ref('Payment'), ...errors(401, 404, 429) },
+        },
+      },
+      async (request) => {
+        const merchant = merchantOf(request);
+        return services.payments.getForMerchant(merchant.merchantId, merchant.mode, request.params.id);
+      },
+    );
+  };

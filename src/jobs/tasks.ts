@@ -1,0 +1,32 @@
+/** What each job does: one line per job, each calling the domain service that owns the work. */
+import type { JobName } from '../db/jobs.ts';
+import type { Pool } from '../db/pool.ts';
+import type { Payments } from '../payments/index.ts';
+
+export interface TaskServices {
+  readonly pool: Pool;
+  readonly payments: Payments;
+  readonly purgeIdempotencyKeys: () => Promise<unknown>;
+}
+
+const id = (payload: Record<string, unknown>): string => {
+  if (typeof payload.id !== 'string') throw new Error('job payload without an id');
+  return payload.id;
+};
+
+export function taskHandlers(
+  services: TaskServices,
+): Record<JobName, (payload: Record<string, unknown>) => Promise<unknown>> {
+  return {
+    webhook_apply: (payload) => services.payments.applyWebhook(id(payload)),
+    payout_send: (payload) => services.payments.sendPayout(id(payload)),
+    payment_notify: (payload) => services.payments.notify(id(payload)),
+    payments_reconcile: () => services.payments.reconcile(),
+    idempotency_purge: () => services.purgeIdempotencyKeys(),
+  };
+}
+
+/** Scheduled jobs. `?fill=` is not set: a missed minute is not run twice after downtime. */
+export const crontab = ['* * * * * payments_reconcile ?max=1', '17 * * * * idempotency_purge ?max=1'].join(
+  '\n',
+);

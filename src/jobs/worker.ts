@@ -1,0 +1,64 @@
+/**
+ * The job worker: graphile-worker over ChatPay's PostgreSQL. Jobs are enqueued in the same
+ * transaction as the state change they follow (src/db/jobs.ts), picked up within milliseconds
+ * (LISTEN/NOTIFY), run at least once and written to be idempotent. A job that keeps failing is
+ * retried with exponential backoff up to its `max_attempts`, then stays in the queue as a dead job
+ * for an operator to inspect and retry.
+ */
+import { type Runner, run, type TaskList } from 'graphile-worker';
+import { graphileLogger, type JobName } from '../db/jobs.ts';
+import type { Pool } from '../db/pool.ts';
+import type { Logger } from '../shared/logger.ts';
+
+export interface WorkerOptions {
+  readonly pool: Pool;
+  readonly logger: Logger;
+  /** Jobs run at once in this process. */
+  readonly concurrency: number;
+  readonly tasks: Readonly<Record<JobName, (payload: Record<string, unknown>) => Promise<unknown>>>;
+  /** graphile-worker crontab lines (`* * * * * payments_reconcile`). */
+  readonly crontab: string;
+  /** How often to look for jobs when no notification arrives (ms). */
+  readonly pollIntervalMs?: number;
+}
+
+export interface Worker {
+  stop(): Promise<void>;
+}
+
+export async function startWorker(options: WorkerOptions): Promise<Worker> {
+  const logger = options.logger.child({ component: 'worker' });
+  const taskList: TaskList = {};
+  for (const [name, handler] of Object.entries(options.tasks)) {
+    taskList[name] = async (payload, helpers) => {
+      const started = performance.now();
+      try {
+        await handler((payload ?? {}) as Record<string, unknown>);
+        logger.debug(
+          { job: name, id: helpers.job.id, ms: Math.round(performance.now() - started) },
+          'job done',
+        );
+      } catch (error) {
+        logger.warn(
+          { job: name, id: helpers.job.id, attempt: helpers.job.attempts, err: error },
+          'job failed; it will be retried',
+        );
+        throw error;
+      }
+    };
+  }
+  const runner: Runner = await run({
+    pgPool: options.pool,
+    concurrency: options.concurrency,
+    noHandleSignals: true,
+    pollInterval: options.pollIntervalMs ?? 1_000,
+    taskList,
+    crontab: options.crontab,
+    logger: graphileLogger(logger),
+  });
+  return {
+    async stop() {
+      await runner.stop();
+    },
+  };
+}

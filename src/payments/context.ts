@@ -1,0 +1,35 @@
+import type { Pool } from '../db/pool.ts';
+import type { Ledger } from '../ledger/index.ts';
+import type { EventBus } from '../realtime/index.ts';
+import type { Logger } from '../shared/logger.ts';
+import type { Wallets } from '../wallets/index.ts';
+import type { PlatformAccounts } from './accounts.ts';
+import type { FeeSchedule } from './fees.ts';
+import type { ProviderGateway } from './gateway.ts';
+import type { Limits } from './limits.ts';
+import type { ProviderId } from './providers/provider.ts';
+
+export interface PaymentSettings {
+  /** A pending payment is first asked about this long after it was created. */
+  readonly reconcileAfterSeconds: number;
+  /** A collection the provider still calls pending this long after creation ends `expired`. */
+  readonly expireAfterSeconds: number;
+  /** Per currency: withdrawals above this (minor units) wait for an operator's approval. */
+  readonly approvalAbove: ReadonlyMap<string, bigint>;
+}
+
+/** What the payment modules share. */
+export interface PaymentsContext {
+  readonly pool: Pool;
+  readonly ledger: Ledger;
+  readonly wallets: Wallets;
+  readonly accounts: PlatformAccounts;
+  readonly gateway: ProviderGateway;
+  readonly fees: FeeSchedule;
+  readonly limits: Limits;
+  readonly events: EventBus | undefined;
+  readonly logger: Logger;
+  readonly settings: PaymentSettings;
+  /** Our inbound webhook URL for a provider (`<PUBLIC_URL>/v1/webhooks/<provider>`). */
+  webhookUrl(provider: ProviderId): string;
+}

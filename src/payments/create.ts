@@ -1,0 +1,141 @@
+/** Checks and the insert shared by collections and withdrawals. */
+import type { PoolClient } from '../db/pool.ts';
+import { ChatPayError } from '../shared/errors.ts';
+import { formatAmount } from '../shared/money.ts';
+import type { PaymentsContext } from './context.ts';
+import type { Direction } from './fees.ts';
+import type { PaymentProvider, ProviderId, ProviderMode } from './providers/provider.ts';
+import {
+  type PaymentKind,
+  type PaymentRecord,
+  type PaymentRow,
+  type PaymentStatus,
+  paymentColumns,
+  toRecord,
+} from './records.ts';
+
+/** The enabled provider, checked for the currency and (for merchant keys) the key's mode. */
+export function checkProvider(
+  ctx: PaymentsContext,
+  id: string,
+  currency: string,
+  keyMode: ProviderMode | undefined,
+): PaymentProvider {
+  const provider = ctx.gateway.provider(id);
+  if (keyMode && provider.mode !== keyMode)
+    throw new ChatPayError('provider_mode_mismatch', { param: 'provider' });
+  if (!provider.capabilities.currencies.includes(currency)) {
+    throw new ChatPayError('currency_not_supported', {
+      param: 'currency',
+      message: `${id} takes ${provider.capabilities.currencies.join(', ')}.`,
+    });
+  }
+  return provider;
+}
+
+/** Refuses amounts the provider can't express (M-Pesa: whole shillings). */
+export function checkStep(provider: PaymentProvider, currency: string, amount: bigint): void {
+  const step = provider.capabilities.amountStepMinor?.[currency];
+  if (step !== undefined && amount % step !== 0n) {
+    throw new ChatPayError('amount_not_supported', {
+      param: 'amount',
+      message: `${provider.id} takes ${currency} in steps of ${formatAmount(step, currency)} (fee included).`,
+    });
+  }
+}
+
+/**
+ * The daily limit, checked under a per-user, per-currency advisory lock held until the insert
+ * commits: parallel requests are counted one after another, never all against the same total.
+ */
+export async function checkDailyLimit(
+  ctx: PaymentsContext,
+  client: PoolClient,
+  userId: string,
+  direction: Direction,
+  currency: string,
+  amount: bigint,
+): Promise<void> {
+  if (!ctx.limits.rule(currency, direction)?.perDayMax) return;
+  const kind = direction === 'deposit' ? 'deposit' : 'withdrawal';
+  await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
+    `limit:${userId}:${kind}:${currency}`,
+  ]);
+  const { rows } = await client.query<{ used: string | null }>(
+    `SELECT sum(amount)::text AS used FROM payments
+      WHERE user_id = $1 AND kind = $2 AND currency = $3 AND created_at > now() - interval '24 hours'
+        AND status NOT IN ('failed', 'canceled', 'expired', 'rejected')`,
+    [userId, kind, currency],
+  );
+  ctx.limits.checkDaily(currency, direction, amount, BigInt(rows[0]?.used ?? '0'));
+}
+
+export interface NewPayment {
+  readonly id: string;
+  readonly kind: PaymentKind;
+  readonly provider: ProviderId;
+  readonly mode: ProviderMode;
+  readonly status: PaymentStatus;
+  readonly userId: string | null;
+  readonly merchantId: string | null;
+  readonly accountId: string;
+  readonly amount: bigint;
+  readonly fee: bigint;
+  readonly currency: string;
+  readonly payer: Readonly<Record<string, unknown>> | null;
+  readonly destination: Readonly<Record<string, unknown>> | null;
+  readonly metadata: Readonly<Record<string, unknown>> | null;
+  readonly requestedBy: string | null;
+  readonly reconcileAfterSeconds: number;
+  /** Runs in the insert's transaction first (limit checks). */
+  readonly beforeInsert?: ((client: PoolClient) => Promise<void>) | undefined;
+  /** Runs in the insert's transaction after a fresh insert (enqueue the next job). */
+  readonly afterInsert?: ((client: PoolClient) => Promise<void>) | undefined;
+}
+
+/** Inserts the payment, or returns the one already stored under this id (a retried request). */
+export async function insertPayment(ctx: PaymentsContext, p: NewPayment): Promise<PaymentRecord> {
+  const client = await ctx.pool.connect();
+  try {
+    await client.query('BEGIN');
+    await p.beforeInsert?.(client);
+    const { rows } = await client.query<PaymentRow>(
+      `INSERT INTO payments (id, kind, provider, mode, status, user_id, merchant_id, account_id, amount, fee,
+         currency, payer, destination, metadata, requested_by, reconcile_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
+         now() + make_interval(secs => $16))
+       ON CONFLICT (id) DO NOTHING RETURNING ${paymentColumns}`,
+      [
+        p.id,
+        p.kind,
+        p.provider,
+        p.mode,
+        p.status,
+        p.userId,
+        p.merchantId,
+        p.accountId,
+        p.amount.toString(),
+        p.fee.toString(),
+        p.currency,
+        p.payer && JSON.stringify(p.payer),
+        p.destination && JSON.stringify(p.destination),
+        p.metadata && JSON.stringify(p.metadata),
+        p.requestedBy,
+        p.reconcileAfterSeconds,
+      ],
+    );
+    if (rows[0]) await p.afterInsert?.(client);
+    await client.query('COMMIT');
+    if (rows[0]) return toRecord(rows[0]);
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+  const { rows } = await ctx.pool.query<PaymentRow>(`SELECT ${paymentColumns} FROM payments WHERE id = $1`, [
+    p.id,
+  ]);
+  if (!rows[0]) throw new Error(`payment ${p.id} neither inserted nor found`);
+  return toRecord(rows[0]);
+}
