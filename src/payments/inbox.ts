@@ -7,6 +7,7 @@
  */
 import { ChatPayError } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
+import type { Logger } from '../shared/logger.ts';
 import type { PaymentsContext } from './context.ts';
 import {
   type ProviderId,
@@ -40,6 +41,7 @@ export async function receiveWebhook(
   providerId: string,
   request: WebhookRequest,
   ip: string | undefined,
+  logger: Logger = ctx.logger,
 ): Promise<ReceiveResult> {
   const provider = ctx.gateway.find(providerId);
   if (!provider) throw new ChatPayError('route_not_found');
@@ -64,7 +66,7 @@ export async function receiveWebhook(
         ip ?? null,
       ],
     );
-    ctx.logger.warn({ security: true, provider: provider.id, reason: error.reason, ip }, 'webhook rejected');
+    logger.warn({ security: true, provider: provider.id, reason: error.reason, ip }, 'webhook rejected');
     throw new ChatPayError(error.reason === 'malformed' ? 'webhook_malformed' : 'webhook_signature_invalid');
   }
   let stored = 0;

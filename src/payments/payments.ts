@@ -4,6 +4,7 @@
  */
 import { ChatPayError } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
+import type { Logger } from '../shared/logger.ts';
 import { formatAmount, parseAmount } from '../shared/money.ts';
 import { PlatformAccounts } from './accounts.ts';
 import { type CollectionInput, createCollection } from './collections.ts';
@@ -127,8 +128,9 @@ export class Payments {
     return paymentView(payment);
   }
 
-  receiveWebhook(provider: string, request: WebhookRequest, ip: string | undefined) {
-    return receiveWebhook(this.#ctx, provider, request, ip);
+  /** `logger`: the request's, so a rejected webhook's security event carries the request id. */
+  receiveWebhook(provider: string, request: WebhookRequest, ip: string | undefined, logger?: Logger) {
+    return receiveWebhook(this.#ctx, provider, request, ip, logger);
   }
 
   applyWebhook(eventId: string) {

@@ -62,13 +62,19 @@ export async function settle(
       (outcome.status === 'failed' &&
         finalStatuses.includes(payment.status) &&
         payment.status !== 'succeeded');
-    if (!agrees) {
-      ctx.logger.warn(
-        { payment: payment.id, ours: payment.status, provider: outcome.status },
-        'provider contradicts a settled payment',
-      );
+    if (agrees) return 'duplicate';
+    ctx.logger.warn(
+      { payment: payment.id, ours: payment.status, provider: outcome.status },
+      'provider contradicts a settled payment',
+    );
+    // Money may have moved after all (a late M-Pesa success after we expired the deposit, a second
+    // card tried on a Stripe Checkout after a decline): a person decides, nothing moves on its own.
+    if (outcome.status === 'succeeded' && ['failed', 'canceled', 'expired'].includes(payment.status)) {
+      const reason = `provider reports success after the payment ended ${payment.status}`;
+      const moved = await finish(ctx.pool, payment.id, payment.status, 'needs_review', {}, reason);
+      return moved ? 'needs_review' : 'conflict';
     }
-    return agrees ? 'duplicate' : 'conflict';
+    return 'conflict';
   }
   if (outcome.status === 'succeeded') {
     const mismatch = disagreement(payment, outcome);

@@ -171,7 +171,8 @@ export async function decideWithdrawal(
      notify AS (
        SELECT graphile_worker.add_job('payment_notify', json_build_object('id', id, 'status', status),
          job_key => 'notify:' || id || ':' || status) FROM decided)
-     SELECT id FROM decided`,
+     -- A SELECT in a WITH runs only if the main query reads it: read both.
+     SELECT id FROM decided, (SELECT count(*) FROM payout) AS p, (SELECT count(*) FROM notify) AS n`,
     [id, to, operatorId, decision.reason ?? null, ctx.settings.reconcileAfterSeconds],
   );
   if (rows.length === 0) throw new ChatPayError('withdrawal_not_awaiting_approval');

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from '../../shared/logger.ts';
 import type { ApiServices } from '../context.ts';
 import { errors } from '../schemas.ts';
 
@@ -37,6 +38,7 @@ export const webhookRoutes = (services: ApiServices): FastifyPluginAsyncTypebox 
         provider,
         { headers, rawBody, token },
         request.ip,
+        request.log as Logger,
       );
       return reply.code(answer.status).type(answer.contentType).send(answer.body);
     };

@@ -1,0 +1,4 @@
+import { describeAdapterConformance } from '../conformance/adapter-suite.ts';
+import { mpesaConformanceDriver } from './index.ts';
+
+describeAdapterConformance(mpesaConformanceDriver);
