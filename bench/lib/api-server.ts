@@ -23,7 +23,10 @@ const readyLine = /^ChatPay is running at (https?:\/\/\S+) \(database: /;
  * `chatpay start` in its own process, as an operator would run it, so the load driver and the server
  * never share an event loop. Resolves once the server prints the URL it serves.
  */
-export async function startApiServer(databaseUrl: string): Promise<ApiServer> {
+export async function startApiServer(
+  databaseUrl: string,
+  extraEnv: Readonly<Record<string, string>> = {},
+): Promise<ApiServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'chatpay-bench-api-'));
   const child = track(
     spawn(process.execPath, ['src/cli/main.ts', 'start'], {
@@ -41,6 +44,7 @@ export async function startApiServer(databaseUrl: string): Promise<ApiServer> {
         // each are far over them by design. Their bookkeeping still runs on every request.
         RATE_LIMIT_PER_MINUTE: '1000000',
         AUTH_RATE_LIMIT_PER_MINUTE: '100000',
+        ...extraEnv,
       },
       // Its own process group: Ctrl-C reaches only the benchmark, which stops the server once.
       detached: true,

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { buildApp } from '../api/app.ts';
 import { purgeIdempotencyKeys } from '../api/plugins/idempotency.ts';
 import type { Config } from '../config/schema.ts';
+import { createPool } from '../db/pool.ts';
 import { crontab, startWorker, taskHandlers, type Worker } from '../jobs/index.ts';
 import type { Logger } from '../shared/logger.ts';
 import { operatorRoles, type Role, Users } from '../users/index.ts';
@@ -75,14 +76,27 @@ async function runServer(
   return 'running';
 }
 
-function startJobWorker(
+/**
+ * The worker's own connections, committing asynchronously: they carry only the queue's bookkeeping
+ * (taking and completing jobs). A completion lost in a crash re-runs an idempotent job; the money
+ * and the payments' states commit synchronously through the services' pools.
+ */
+async function startJobWorker(
   config: Config,
   database: Awaited<ReturnType<typeof openDatabase>>,
   services: Awaited<ReturnType<typeof createServices>>,
   logger: Logger,
 ): Promise<Worker> {
-  return startWorker({
-    pool: database.pool,
+  const queuePool = createPool({
+    url: database.url,
+    max: config.worker.concurrency + 2,
+    statementTimeoutMs: config.database.statementTimeoutMs,
+    logger,
+    applicationName: 'chatpay-worker',
+    asynchronousCommit: true,
+  });
+  const worker = await startWorker({
+    pool: queuePool,
     logger,
     concurrency: config.worker.concurrency,
     crontab,
@@ -92,6 +106,12 @@ function startJobWorker(
       purgeIdempotencyKeys: () => purgeIdempotencyKeys(database.pool, config.idempotencyKeyRetentionHours),
     }),
   });
+  return {
+    async stop() {
+      await worker.stop();
+      await queuePool.end();
+    },
+  };
 }
 
 const workerCommand: Command = {

@@ -9,13 +9,7 @@ import type { Logger } from '../shared/logger.ts';
 import type { Pool, PoolClient } from './pool.ts';
 
 /** Every job ChatPay runs. */
-export const jobNames = [
-  'webhook_apply',
-  'payout_send',
-  'payment_notify',
-  'payments_reconcile',
-  'idempotency_purge',
-] as const;
+export const jobNames = ['webhook_apply', 'payout_send', 'payments_reconcile', 'idempotency_purge'] as const;
 export type JobName = (typeof jobNames)[number];
 
 export interface EnqueueOptions {

@@ -20,7 +20,6 @@ export function taskHandlers(
   return {
     webhook_apply: (payload) => services.payments.applyWebhook(id(payload)),
     payout_send: (payload) => services.payments.sendPayout(id(payload)),
-    payment_notify: (payload) => services.payments.notify(id(payload)),
     payments_reconcile: () => services.payments.reconcile(),
     idempotency_purge: () => services.purgeIdempotencyKeys(),
   };

@@ -6,6 +6,7 @@ import type { Wallets } from '../wallets/index.ts';
 import type { PlatformAccounts } from './accounts.ts';
 import type { FeeSchedule } from './fees.ts';
 import type { ProviderGateway } from './gateway.ts';
+import type { InboxWriter } from './inbox-writer.ts';
 import type { Limits } from './limits.ts';
 import type { ProviderId } from './providers/provider.ts';
 
@@ -27,6 +28,8 @@ export interface PaymentsContext {
   readonly gateway: ProviderGateway;
   readonly fees: FeeSchedule;
   readonly limits: Limits;
+  /** Stores verified webhooks with group commit. */
+  readonly inbox: InboxWriter;
   readonly events: EventBus | undefined;
   readonly logger: Logger;
   readonly settings: PaymentSettings;

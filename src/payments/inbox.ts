@@ -69,26 +69,19 @@ export async function receiveWebhook(
     logger.warn({ security: true, provider: provider.id, reason: error.reason, ip }, 'webhook rejected');
     throw new ChatPayError(error.reason === 'malformed' ? 'webhook_malformed' : 'webhook_signature_invalid');
   }
-  let stored = 0;
-  for (const event of events) {
-    const { rowCount } = await ctx.pool.query(
-      `WITH stored AS (
-         INSERT INTO webhook_events (id, provider, event_id, verified, headers, body, ip)
-         VALUES ($1, $2, $3, true, $4, $5, $6)
-         ON CONFLICT (provider, event_id) WHERE event_id IS NOT NULL DO NOTHING RETURNING id)
-       SELECT graphile_worker.add_job('webhook_apply', json_build_object('id', id), job_key => 'webhook:' || id,
-         max_attempts => 12) FROM stored`,
-      [
-        newId('whe'),
-        provider.id,
-        event.eventId,
-        JSON.stringify(headers),
-        bodyText(request.rawBody),
-        ip ?? null,
-      ],
-    );
-    stored += rowCount ?? 0;
-  }
+  const results = await Promise.all(
+    events.map((event) =>
+      ctx.inbox.store({
+        id: newId('whe'),
+        provider: provider.id,
+        eventId: event.eventId,
+        headers: JSON.stringify(headers),
+        body: bodyText(request.rawBody),
+        ip: ip ?? null,
+      }),
+    ),
+  );
+  const stored = results.filter(Boolean).length;
   return { reply: provider.webhookReply, stored };
 }
 

@@ -3,7 +3,6 @@
  * in and out through providers.
  */
 import { ChatPayError } from '../shared/errors.ts';
-import { newId } from '../shared/ids.ts';
 import type { Logger } from '../shared/logger.ts';
 import { formatAmount, parseAmount } from '../shared/money.ts';
 import { PlatformAccounts } from './accounts.ts';
@@ -13,6 +12,7 @@ import { checkProvider } from './create.ts';
 import { type Direction, FeeSchedule, parseFeeSchedule } from './fees.ts';
 import type { ProviderHealth } from './gateway.ts';
 import { applyWebhook, receiveWebhook } from './inbox.ts';
+import { InboxWriter } from './inbox-writer.ts';
 import { Limits, parseLimits } from './limits.ts';
 import type { Bank, ProviderCapabilities, WebhookRequest } from './providers/provider.ts';
 import { type ReconcileReport, reconcile } from './reconcile.ts';
@@ -145,19 +145,6 @@ export class Payments {
     return reconcile(this.#ctx);
   }
 
-  /** The `payment_notify` job: tells the user, in real time, where their deposit or withdrawal is. */
-  async notify(id: string): Promise<void> {
-    const payment = await findPayment(this.#ctx.pool, id);
-    if (!payment?.userId || !this.#ctx.events) return;
-    const type = payment.kind === 'withdrawal' ? 'withdrawal.updated' : 'deposit.updated';
-    await this.#ctx.events.publish(payment.userId, {
-      id: newId('evt'),
-      type,
-      created_at: new Date().toISOString(),
-      data: paymentView(payment),
-    });
-  }
-
   /**
    * An operator settles a payment in `needs_review`: `succeeded` moves the money as a success would
    * (credit, or post the withdrawal's hold), `failed` as a failure would. The reason is kept.
@@ -172,7 +159,7 @@ export class Payments {
     if (payment.status !== 'needs_review') throw new ChatPayError('review_not_open');
     const problem = await moveMoney(this.#ctx, payment, resolution.outcome);
     if (problem) throw new Error(`review ${id}: ${problem}`);
-    const moved = await finish(this.#ctx.pool, id, 'needs_review', resolution.outcome, {
+    const moved = await finish(this.#ctx, id, 'needs_review', resolution.outcome, {
       failure:
         resolution.outcome === 'failed'
           ? { code: 'processing_error', message: 'Resolved by an operator.' }
@@ -277,6 +264,7 @@ export function buildPayments(options: PaymentsOptions): Payments {
     gateway: options.gateway,
     fees: new FeeSchedule(parseFeeSchedule(options.feesJson)),
     limits: new Limits(parseLimits(options.limitsJson)),
+    inbox: new InboxWriter(options.pool),
     events: options.events,
     logger: options.logger.child({ component: 'payments' }),
     settings: options.settings,

@@ -7,11 +7,21 @@
  */
 import type { Pool } from '../db/pool.ts';
 import type { Ledger, TransferInput, TransferResultCode } from '../ledger/index.ts';
+import type { EventBus } from '../realtime/index.ts';
+import { newId } from '../shared/ids.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Wallets } from '../wallets/index.ts';
 import { clearingAccountId, feesAccountId, type PlatformAccounts } from './accounts.ts';
 import type { Failure, ProviderStatus } from './providers/provider.ts';
-import { finalStatuses, type PaymentRecord, type PaymentStatus } from './records.ts';
+import {
+  finalStatuses,
+  type PaymentRecord,
+  type PaymentRow,
+  type PaymentStatus,
+  paymentColumns,
+  paymentView,
+  toRecord,
+} from './records.ts';
 
 export interface Outcome {
   readonly status: ProviderStatus;
@@ -31,6 +41,7 @@ export interface SettleContext {
   readonly ledger: Ledger;
   readonly wallets: Wallets;
   readonly accounts: PlatformAccounts;
+  readonly events: EventBus | undefined;
   readonly logger: Logger;
 }
 
@@ -71,7 +82,7 @@ export async function settle(
     // card tried on a Stripe Checkout after a decline): a person decides, nothing moves on its own.
     if (outcome.status === 'succeeded' && ['failed', 'canceled', 'expired'].includes(payment.status)) {
       const reason = `provider reports success after the payment ended ${payment.status}`;
-      const moved = await finish(ctx.pool, payment.id, payment.status, 'needs_review', {}, reason);
+      const moved = await finish(ctx, payment.id, payment.status, 'needs_review', {}, reason);
       return moved ? 'needs_review' : 'conflict';
     }
     return 'conflict';
@@ -79,17 +90,17 @@ export async function settle(
   if (outcome.status === 'succeeded') {
     const mismatch = disagreement(payment, outcome);
     if (mismatch) {
-      await markForReview(ctx.pool, payment, mismatch);
+      await markForReview(ctx, payment, mismatch);
       return 'needs_review';
     }
   }
   const ledgerProblem = await moveMoney(ctx, payment, outcome.status);
   if (ledgerProblem) {
-    await markForReview(ctx.pool, payment, ledgerProblem);
+    await markForReview(ctx, payment, ledgerProblem);
     return 'needs_review';
   }
   const status = finalStatus(outcome);
-  const moved = await finish(ctx.pool, payment.id, 'pending', status, outcome);
+  const moved = await finish(ctx, payment.id, 'pending', status, outcome);
   return moved ? 'applied' : 'duplicate';
 }
 
@@ -123,6 +134,25 @@ export async function moveMoney(
 ): Promise<string | undefined> {
   const transfers = ledgerTransfers(payment, status);
   if (transfers.length === 0) return undefined;
+  let results = await ctx.ledger.createTransfers(transfers);
+  if (
+    results.some((r) => r.result === 'credit_account_not_found' || r.result === 'debit_account_not_found')
+  ) {
+    // First money in this currency (or a platform account this database has not seen): open the
+    // accounts and try again. Cheaper than ensuring them on every settlement.
+    await openAccounts(ctx, payment, status);
+    results = await ctx.ledger.createTransfers(transfers);
+  }
+  const bad = results.find((r) => !acceptable.has(r.result));
+  return bad ? `ledger refused ${bad.id}: ${bad.result}` : undefined;
+}
+
+async function openAccounts(
+  ctx: SettleContext,
+  payment: PaymentRecord,
+  status: 'succeeded' | 'failed',
+): Promise<void> {
+  await ctx.accounts.ensure(payment.provider, payment.mode, payment.currency);
   if (payment.kind === 'deposit' && status === 'succeeded' && payment.userId) {
     await ctx.wallets.ensure(payment.userId, payment.currency);
   }
@@ -139,10 +169,6 @@ export async function moveMoney(
     if (opened?.result !== 'ok' && opened?.result !== 'exists')
       throw new Error(`merchant account: ${opened?.result}`);
   }
-  await ctx.accounts.ensure(payment.provider, payment.mode, payment.currency);
-  const results = await ctx.ledger.createTransfers(transfers);
-  const bad = results.find((r) => !acceptable.has(r.result));
-  return bad ? `ledger refused ${bad.id}: ${bad.result}` : undefined;
 }
 
 const acceptable = new Set<TransferResultCode>(['ok', 'exists']);
@@ -232,26 +258,24 @@ export function holdTransfers(payment: {
 }
 
 /**
- * Moves the status from `from` to `to` (compare-and-set) and enqueues the notification, in one
- * statement. False when the payment was no longer in `from`.
+ * Moves the status from `from` to `to` (compare-and-set), then tells the user in real time. False
+ * when the payment was no longer in `from`. The notice is best-effort (clients re-sync from the
+ * API); it is not a job, because every job enqueued costs a NOTIFY, and NOTIFY serialises commits.
  */
 export async function finish(
-  pool: Pool,
+  ctx: Pick<SettleContext, 'pool' | 'events'>,
   id: string,
   from: PaymentStatus,
   to: PaymentStatus,
   outcome: Partial<Outcome> = {},
   reviewReason?: string,
 ): Promise<boolean> {
-  const { rows } = await pool.query(
-    `WITH moved AS (
-       UPDATE payments SET status = $3, failure_code = COALESCE($4, failure_code),
-         failure_message = COALESCE($5, failure_message), receipt = COALESCE($6, receipt),
-         review_reason = COALESCE($7, review_reason), next_action = NULL, updated_at = now(),
-         completed_at = CASE WHEN $3 IN ('pending', 'requires_approval', 'needs_review') THEN NULL ELSE now() END
-       WHERE id = $1 AND status = $2 RETURNING id, status)
-     SELECT graphile_worker.add_job('payment_notify', json_build_object('id', id, 'status', status),
-       job_key => 'notify:' || id || ':' || status) FROM moved`,
+  const { rows } = await ctx.pool.query<PaymentRow>(
+    `UPDATE payments SET status = $3, failure_code = COALESCE($4, failure_code),
+       failure_message = COALESCE($5, failure_message), receipt = COALESCE($6, receipt),
+       review_reason = COALESCE($7, review_reason), next_action = NULL, updated_at = now(),
+       completed_at = CASE WHEN $3 IN ('pending', 'requires_approval', 'needs_review') THEN NULL ELSE now() END
+     WHERE id = $1 AND status = $2 RETURNING ${paymentColumns}`,
     [
       id,
       from,
@@ -262,9 +286,31 @@ export async function finish(
       reviewReason?.slice(0, 500) ?? null,
     ],
   );
-  return rows.length > 0;
+  const row = rows[0];
+  if (!row) return false;
+  await announce(ctx.events, toRecord(row));
+  return true;
 }
 
-export async function markForReview(pool: Pool, payment: PaymentRecord, reason: string): Promise<void> {
-  await finish(pool, payment.id, 'pending', 'needs_review', {}, reason);
+/** Publishes a deposit's or withdrawal's new state on its owner's realtime channel. Never throws. */
+export async function announce(events: EventBus | undefined, payment: PaymentRecord): Promise<void> {
+  if (!events || !payment.userId) return;
+  try {
+    await events.publish(payment.userId, {
+      id: newId('evt'),
+      type: payment.kind === 'withdrawal' ? 'withdrawal.updated' : 'deposit.updated',
+      created_at: new Date().toISOString(),
+      data: paymentView(payment),
+    });
+  } catch {
+    // The state is committed; a lost notice must not fail it.
+  }
+}
+
+export async function markForReview(
+  ctx: SettleContext,
+  payment: PaymentRecord,
+  reason: string,
+): Promise<void> {
+  await finish(ctx, payment.id, 'pending', 'needs_review', {}, reason);
 }

@@ -13,7 +13,7 @@ import type { PaymentsContext } from './context.ts';
 import { checkDailyLimit, checkProvider, checkStep, insertPayment } from './create.ts';
 import { type PayoutDestination, ProviderError } from './providers/provider.ts';
 import { findPayment, type PaymentRecord, type PaymentView, paymentView } from './records.ts';
-import { holdTransfers, ledgerTransfers, settle } from './settle.ts';
+import { announce, holdTransfers, ledgerTransfers, settle } from './settle.ts';
 
 export type DestinationInput =
   | { readonly phone: string }
@@ -167,17 +167,16 @@ export async function decideWithdrawal(
        WHERE id = $1 AND status = 'requires_approval' RETURNING id, status),
      payout AS (
        SELECT graphile_worker.add_job('payout_send', json_build_object('id', id), job_key => 'payout:' || id)
-         FROM decided WHERE status = 'pending'),
-     notify AS (
-       SELECT graphile_worker.add_job('payment_notify', json_build_object('id', id, 'status', status),
-         job_key => 'notify:' || id || ':' || status) FROM decided)
-     -- A SELECT in a WITH runs only if the main query reads it: read both.
-     SELECT id FROM decided, (SELECT count(*) FROM payout) AS p, (SELECT count(*) FROM notify) AS n`,
+         FROM decided WHERE status = 'pending')
+     -- A SELECT in a WITH runs only if the main query reads it.
+     SELECT id FROM decided, (SELECT count(*) FROM payout) AS p`,
     [id, to, operatorId, decision.reason ?? null, ctx.settings.reconcileAfterSeconds],
   );
   if (rows.length === 0) throw new ChatPayError('withdrawal_not_awaiting_approval');
   if (!decision.approve) await releaseHolds(ctx, payment);
-  return paymentView((await findPayment(ctx.pool, id)) as PaymentRecord);
+  const decided = (await findPayment(ctx.pool, id)) as PaymentRecord;
+  await announce(ctx.events, decided);
+  return paymentView(decided);
 }
 
 /**

@@ -460,15 +460,15 @@ describe('operator API', () => {
 
   it('lists dead jobs and retries one', async () => {
     await api.database.pool.query(
-      `SELECT graphile_worker.add_job('payment_notify', '{"id":"dep_none"}'::json, max_attempts => 1, run_at => now() + interval '1 hour')`,
+      `SELECT graphile_worker.add_job('payout_send', '{"id":"wd_none"}'::json, max_attempts => 1, run_at => now() + interval '1 hour')`,
     );
     await api.database.pool.query(
-      `UPDATE graphile_worker._private_jobs SET attempts = 1, last_error = 'boom' WHERE payload->>'id' = 'dep_none'`,
+      `UPDATE graphile_worker._private_jobs SET attempts = 1, last_error = 'boom' WHERE payload->>'id' = 'wd_none'`,
     );
     const admin = await harness.operator('admin');
     const dead = await api.app.inject({ method: 'GET', url: '/v1/operator/jobs/dead', headers: admin.auth });
-    const job = dead.json().data.find((j: { payload: { id: string } }) => j.payload.id === 'dep_none');
-    expect(job).toMatchObject({ task: 'payment_notify', last_error: 'boom' });
+    const job = dead.json().data.find((j: { payload: { id: string } }) => j.payload.id === 'wd_none');
+    expect(job).toMatchObject({ task: 'payout_send', last_error: 'boom' });
     const retried = await post(admin, `/v1/operator/jobs/${job.id}/retry`, {});
     expect(retried.json()).toEqual({ id: job.id, object: 'job', retried: true });
     const missing = await post(admin, '/v1/operator/jobs/999999999/retry', {});

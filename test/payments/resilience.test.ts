@@ -5,9 +5,9 @@
 import Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
 import { applyWebhook } from '../../src/payments/inbox.ts';
+import type { Sandbox } from '../../src/payments/providers/provider.ts';
 import { findPayment } from '../../src/payments/records.ts';
 import { moveMoney } from '../../src/payments/settle.ts';
-import type { Sandbox } from '../../src/payments/providers/provider.ts';
 import { walletAccountId } from '../../src/wallets/index.ts';
 import type { TestUser } from '../helpers/api.ts';
 import { paymentsHarness } from '../helpers/payments.ts';
@@ -80,7 +80,12 @@ describe('a worker that dies mid-job', () => {
   it('finishes after restart with no double credit', async () => {
     const user = await api.register();
     const created = (
-      await post(user, '/v1/deposits', { provider: 'mpesa', amount: '250.00', currency: 'KES', phone: '+254708374149' })
+      await post(user, '/v1/deposits', {
+        provider: 'mpesa',
+        amount: '250.00',
+        currency: 'KES',
+        phone: '+254708374149',
+      })
     ).json();
     // The callback is stored and its job queued; no worker runs yet.
     const event = await harness.eventually(async () => {
@@ -111,20 +116,35 @@ describe('the circuit breaker', () => {
     const chapa = harness.sandboxes.get('chapa') as Sandbox;
     chapa.control.failNext('timeout', 3);
     for (let i = 0; i < 3; i++) {
-      const timedOut = await post(user, '/v1/deposits', { provider: 'chapa', amount: '10.00', currency: 'ETB', email: 'e@example.com' });
+      const timedOut = await post(user, '/v1/deposits', {
+        provider: 'chapa',
+        amount: '10.00',
+        currency: 'ETB',
+        email: 'e@example.com',
+      });
       expect(timedOut.json().error.code).toBe('provider_unavailable');
       // It may have reached the provider: it stays pending for reconciliation.
       expect(timedOut.json().error.message).toMatch(/stays pending/);
     }
     const { rows: before } = await api.database.pool.query(`SELECT count(*)::int AS n FROM payments`);
-    const fast = await post(user, '/v1/deposits', { provider: 'chapa', amount: '10.00', currency: 'ETB', email: 'e@example.com' });
+    const fast = await post(user, '/v1/deposits', {
+      provider: 'chapa',
+      amount: '10.00',
+      currency: 'ETB',
+      email: 'e@example.com',
+    });
     expect([fast.statusCode, fast.json().error.code]).toEqual([503, 'provider_unavailable']);
     const { rows: after } = await api.database.pool.query(`SELECT count(*)::int AS n FROM payments`);
     expect(after[0].n).toBe(before[0].n);
     const providers = await api.app.inject({ method: 'GET', url: '/v1/providers', headers: user.auth });
     expect(providers.json().data.find((p: { id: string }) => p.id === 'chapa').circuit).toBe('open');
     // Other providers are not affected.
-    const mpesa = await post(user, '/v1/deposits', { provider: 'mpesa', amount: '10.00', currency: 'KES', phone: '+254708374149' });
+    const mpesa = await post(user, '/v1/deposits', {
+      provider: 'mpesa',
+      amount: '10.00',
+      currency: 'KES',
+      phone: '+254708374149',
+    });
     expect(mpesa.statusCode).toBe(201);
   });
 });
@@ -157,13 +177,19 @@ describe('merchant collections', () => {
     await stripeSandbox.control.pay(created.json().next_action, '4242424242424242');
     await harness.startWorker();
     const paid = await harness.eventually(async () => {
-      const body = (await api.app.inject({ method: 'GET', url: `/v1/payments/${created.json().id}`, headers: shop.auth })).json();
+      const body = (
+        await api.app.inject({ method: 'GET', url: `/v1/payments/${created.json().id}`, headers: shop.auth })
+      ).json();
       return body.status === 'succeeded' ? body : undefined;
     });
     expect(paid.customer).toMatchObject({ email: 'buyer@example.com' });
     const balanceView = await api.app.inject({ method: 'GET', url: '/v1/balance', headers: shop.auth });
     expect(JSON.stringify(balanceView.json())).toContain('42.00');
-    const foreign = await api.app.inject({ method: 'GET', url: `/v1/payments/${created.json().id}`, headers: other.auth });
+    const foreign = await api.app.inject({
+      method: 'GET',
+      url: `/v1/payments/${created.json().id}`,
+      headers: other.auth,
+    });
     expect([foreign.statusCode, foreign.json().error.code]).toEqual([404, 'payment_not_found']);
     const list = await api.app.inject({ method: 'GET', url: '/v1/payments', headers: other.auth });
     expect(list.json().data).toEqual([]);

@@ -1,0 +1,87 @@
+/**
+ * Group commit for verified webhooks. Each one must be durable before we answer the provider, and a
+ * commit per webhook costs a WAL flush each: at provider burst rates the flushes, not the work, are
+ * the limit. Webhooks arriving while a batch commits wait for the next one, which stores them all,
+ * and queues their jobs, in one statement (so one transaction: no event without its job). At most
+ * one batch is in flight; a batch holds at most `batchMax` events.
+ */
+import type { Pool } from '../db/pool.ts';
+
+export interface VerifiedEvent {
+  readonly id: string;
+  readonly provider: string;
+  readonly eventId: string;
+  readonly headers: string;
+  readonly body: string;
+  readonly ip: string | null;
+}
+
+interface Waiting {
+  readonly event: VerifiedEvent;
+  resolve(stored: boolean): void;
+  reject(error: unknown): void;
+}
+
+const batchMax = 500;
+const queueMax = 50_000;
+
+// Duplicates (a redelivery, even inside one batch) are skipped by the unique index; only rows
+// actually inserted get a job.
+const insertBatch = `
+  WITH input AS (
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::text[], $6::text[])
+      AS t(id, provider, event_id, headers, body, ip)),
+  stored AS (
+    INSERT INTO webhook_events (id, provider, event_id, verified, headers, body, ip)
+    SELECT id, provider, event_id, true, headers, body, ip FROM input
+    ON CONFLICT (provider, event_id) WHERE event_id IS NOT NULL DO NOTHING
+    RETURNING id),
+  queued AS (
+    SELECT count(*) FROM graphile_worker.add_jobs(ARRAY(
+      SELECT ROW('webhook_apply', json_build_object('id', id), NULL, NULL, 12, 'webhook:' || id, NULL, NULL)
+        ::graphile_worker.job_spec FROM stored)))
+  SELECT stored.id FROM stored, queued`;
+
+export class InboxWriter {
+  readonly #pool: Pool;
+  #queue: Waiting[] = [];
+  #flushing = false;
+
+  constructor(pool: Pool) {
+    this.#pool = pool;
+  }
+
+  /** Resolves once the event is committed: true if stored now, false if it was already stored. */
+  store(event: VerifiedEvent): Promise<boolean> {
+    if (this.#queue.length >= queueMax) return Promise.reject(new Error('webhook inbox queue is full'));
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ event, resolve, reject });
+      if (!this.#flushing) void this.#flush();
+    });
+  }
+
+  async #flush(): Promise<void> {
+    this.#flushing = true;
+    try {
+      while (this.#queue.length > 0) {
+        const batch = this.#queue.splice(0, batchMax);
+        try {
+          const { rows } = await this.#pool.query<{ id: string }>(insertBatch, [
+            batch.map((w) => w.event.id),
+            batch.map((w) => w.event.provider),
+            batch.map((w) => w.event.eventId),
+            batch.map((w) => w.event.headers),
+            batch.map((w) => w.event.body),
+            batch.map((w) => w.event.ip),
+          ]);
+          const stored = new Set(rows.map((r) => r.id));
+          for (const w of batch) w.resolve(stored.has(w.event.id));
+        } catch (error) {
+          for (const w of batch) w.reject(error);
+        }
+      }
+    } finally {
+      this.#flushing = false;
+    }
+  }
+}
