@@ -55,6 +55,15 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     taskList,
     crontab: options.crontab,
     logger: graphileLogger(logger),
+    // Fetch (and lock) jobs in batches and complete them in batches: under a backlog, one query per
+    // job to find it and one to complete it were the worker's limit, not the jobs themselves.
+    preset: {
+      worker: {
+        localQueue: { size: options.concurrency * 4 },
+        completeJobBatchDelay: 0,
+        failJobBatchDelay: 0,
+      },
+    },
   });
   return {
     async stop() {
