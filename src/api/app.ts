@@ -18,6 +18,7 @@ import { genRequestId, registerRequestId } from './plugins/request-id.ts';
 import { authRoutes, TokenPair } from './routes/auth.ts';
 import { depositWithdrawalRoutes, paymentSchemas } from './routes/deposits-withdrawals.ts';
 import { merchantPaymentRoutes } from './routes/merchant-payments.ts';
+import { merchantWebhookRoutes, merchantWebhookSchemas } from './routes/merchant-webhooks.ts';
 import { merchantRoutes, merchantSchemas } from './routes/merchants.ts';
 import { operationRoutes } from './routes/operations.ts';
 import { TransactionSchemaRef, transactionRoutes } from './routes/transactions.ts';
@@ -34,6 +35,8 @@ export interface AppOptions {
   readonly logStream?: NodeJS.WritableStream;
   /** Defaults: 600 a minute per caller, 20 a minute per IP on auth routes. */
   readonly rateLimits?: RateLimits;
+  /** Merchants' webhook endpoints must be https (production). */
+  readonly httpsWebhooksOnly?: boolean;
   /** Sees every route as it is added (tests check each one's schema and access). */
   readonly onRoute?: (route: RouteOptions) => void;
 }
@@ -129,6 +132,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     TransactionSchemaRef,
     ...merchantSchemas,
     ...paymentSchemas,
+    ...merchantWebhookSchemas,
   ]) {
     app.addSchema(schema);
   }
@@ -183,6 +187,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(merchantRoutes(services));
   await app.register(depositWithdrawalRoutes(services));
   await app.register(merchantPaymentRoutes(services));
+  await app.register(merchantWebhookRoutes(services, { httpsOnly: options.httpsWebhooksOnly ?? false }));
   await app.register(operationRoutes(services));
   await app.register(webhookRoutes(services));
   await registerRealtime(app, { bus: services.events });

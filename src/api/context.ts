@@ -1,6 +1,6 @@
 import type { Pool } from '../db/pool.ts';
 import type { Ledger } from '../ledger/index.ts';
-import type { KeyMode, Merchants } from '../merchants/index.ts';
+import type { KeyMode, Merchants, MerchantWebhooks } from '../merchants/index.ts';
 import type { Payments } from '../payments/index.ts';
 import type { EventBus } from '../realtime/index.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -16,6 +16,8 @@ export interface ApiServices {
   readonly wallets: Wallets;
   readonly transfers: TransferService;
   readonly merchants: Merchants;
+  /** Merchants' webhook endpoints and deliveries. */
+  readonly merchantWebhooks: MerchantWebhooks;
   /** Deposits, collections, withdrawals and provider webhooks. */
   readonly payments: Payments;
   readonly events: EventBus;

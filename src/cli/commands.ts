@@ -55,7 +55,12 @@ async function runServer(
   ledger.start();
   const providers = await createProviders(config, logger, mode.sandboxes);
   const services = await createServices(config, database, ledger, logger, providers);
-  const app = await buildApp({ services, logLevel: config.logLevel, rateLimits: config.rateLimit });
+  const app = await buildApp({
+    services,
+    logLevel: config.logLevel,
+    rateLimits: config.rateLimit,
+    httpsWebhooksOnly: config.env === 'production',
+  });
   const address = await app.listen({ host: config.http.host, port: config.http.port });
   // Sandboxes send dashboard-style webhooks to the address actually bound (PORT=0 picks one).
   const publicUrl = config.publicUrl.endsWith(':0') ? address : config.publicUrl;
@@ -103,6 +108,7 @@ async function startJobWorker(
     tasks: taskHandlers({
       pool: database.pool,
       payments: services.payments,
+      merchantWebhooks: services.merchantWebhooks,
       purgeIdempotencyKeys: () => purgeIdempotencyKeys(database.pool, config.idempotencyKeyRetentionHours),
     }),
   });

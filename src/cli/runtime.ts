@@ -7,7 +7,7 @@ import { type EmbeddedPostgres, startEmbeddedPostgres } from '../db/embedded.ts'
 import { migrateToLatest } from '../db/migrate.ts';
 import { createPool, type Pool } from '../db/pool.ts';
 import { Ledger } from '../ledger/index.ts';
-import { Merchants } from '../merchants/index.ts';
+import { Merchants, MerchantWebhooks } from '../merchants/index.ts';
 import { buildPayments, ProviderGateway, type ProviderSetup, setUpProviders } from '../payments/index.ts';
 import { providerDefinitions } from '../payments/providers/registry.ts';
 import { type EventBus, MemoryEventBus, RedisEventBus } from '../realtime/index.ts';
@@ -173,6 +173,7 @@ export async function createServices(
     wallets,
     transfers,
     merchants,
+    merchantWebhooks: new MerchantWebhooks(pool),
     payments,
     events,
     redis,

@@ -9,7 +9,13 @@ import type { Logger } from '../shared/logger.ts';
 import type { Pool, PoolClient } from './pool.ts';
 
 /** Every job ChatPay runs. */
-export const jobNames = ['webhook_apply', 'payout_send', 'payments_reconcile', 'idempotency_purge'] as const;
+export const jobNames = [
+  'webhook_apply',
+  'payout_send',
+  'merchant_webhook_deliver',
+  'payments_reconcile',
+  'idempotency_purge',
+] as const;
 export type JobName = (typeof jobNames)[number];
 
 export interface EnqueueOptions {

@@ -1,11 +1,13 @@
 /** What each job does: one line per job, each calling the domain service that owns the work. */
 import type { JobName } from '../db/jobs.ts';
 import type { Pool } from '../db/pool.ts';
+import type { MerchantWebhooks } from '../merchants/index.ts';
 import type { Payments } from '../payments/index.ts';
 
 export interface TaskServices {
   readonly pool: Pool;
   readonly payments: Payments;
+  readonly merchantWebhooks: MerchantWebhooks;
   readonly purgeIdempotencyKeys: () => Promise<unknown>;
 }
 
@@ -20,6 +22,7 @@ export function taskHandlers(
   return {
     webhook_apply: (payload) => services.payments.applyWebhook(id(payload)),
     payout_send: (payload) => services.payments.sendPayout(id(payload)),
+    merchant_webhook_deliver: (payload) => services.merchantWebhooks.deliver(id(payload)),
     payments_reconcile: () => services.payments.reconcile(),
     idempotency_purge: () => services.purgeIdempotencyKeys(),
   };

@@ -6,3 +6,13 @@ export {
   Merchants,
   merchantAccountId,
 } from './merchants.ts';
+export {
+  type DeliveryView,
+  deliveryAttemptsMax,
+  type EndpointView,
+  enqueueMerchantEvent,
+  type MerchantEventType,
+  MerchantWebhooks,
+  merchantEventTypes,
+  signDelivery,
+} from './webhooks.ts';

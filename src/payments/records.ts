@@ -131,6 +131,11 @@ export function toRecord(row: PaymentRow): PaymentRecord {
   };
 }
 
+/** Merchant collections' ids start `pay_` (deposits `dep_`, withdrawals `wd_`). */
+export function isCollectionId(id: string): boolean {
+  return id.startsWith('pay_');
+}
+
 export async function findPayment(pool: Pool, id: string): Promise<PaymentRecord | undefined> {
   const { rows } = await pool.query<PaymentRow>(`SELECT ${paymentColumns} FROM payments WHERE id = $1`, [id]);
   return rows[0] ? toRecord(rows[0]) : undefined;

@@ -7,6 +7,7 @@
  */
 import type { Pool } from '../db/pool.ts';
 import type { Ledger, TransferInput, TransferResultCode } from '../ledger/index.ts';
+import { enqueueMerchantEvent, type MerchantEventType } from '../merchants/webhooks.ts';
 import type { EventBus } from '../realtime/index.ts';
 import { newId } from '../shared/ids.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -15,6 +16,7 @@ import { clearingAccountId, feesAccountId, type PlatformAccounts } from './accou
 import type { Failure, ProviderStatus } from './providers/provider.ts';
 import {
   finalStatuses,
+  isCollectionId,
   type PaymentRecord,
   type PaymentRow,
   type PaymentStatus,
@@ -270,26 +272,60 @@ export async function finish(
   outcome: Partial<Outcome> = {},
   reviewReason?: string,
 ): Promise<boolean> {
-  const { rows } = await ctx.pool.query<PaymentRow>(
-    `UPDATE payments SET status = $3, failure_code = COALESCE($4, failure_code),
-       failure_message = COALESCE($5, failure_message), receipt = COALESCE($6, receipt),
-       review_reason = COALESCE($7, review_reason), next_action = NULL, updated_at = now(),
-       completed_at = CASE WHEN $3 IN ('pending', 'requires_approval', 'needs_review') THEN NULL ELSE now() END
-     WHERE id = $1 AND status = $2 RETURNING ${paymentColumns}`,
-    [
-      id,
-      from,
-      to,
-      outcome.failure?.code ?? null,
-      outcome.failure?.message ?? null,
-      outcome.receipt ?? null,
-      reviewReason?.slice(0, 500) ?? null,
-    ],
-  );
-  const row = rows[0];
+  const values = [
+    id,
+    from,
+    to,
+    outcome.failure?.code ?? null,
+    outcome.failure?.message ?? null,
+    outcome.receipt ?? null,
+    reviewReason?.slice(0, 500) ?? null,
+  ];
+  // A merchant's payment tells the merchant too: its webhook deliveries commit with the new state.
+  const row = isCollectionId(id)
+    ? await finishWithEvent(ctx.pool, values)
+    : (await ctx.pool.query<PaymentRow>(moveStatus, values)).rows[0];
   if (!row) return false;
   await announce(ctx.events, toRecord(row));
   return true;
+}
+
+const moveStatus = `UPDATE payments SET status = $3, failure_code = COALESCE($4, failure_code),
+    failure_message = COALESCE($5, failure_message), receipt = COALESCE($6, receipt),
+    review_reason = COALESCE($7, review_reason), next_action = NULL, updated_at = now(),
+    completed_at = CASE WHEN $3 IN ('pending', 'requires_approval', 'needs_review') THEN NULL ELSE now() END
+  WHERE id = $1 AND status = $2 RETURNING ${paymentColumns}`;
+
+const merchantEvents: Partial<Record<PaymentStatus, MerchantEventType>> = {
+  succeeded: 'payment.succeeded',
+  failed: 'payment.failed',
+  canceled: 'payment.failed',
+  expired: 'payment.failed',
+  refunded: 'payment.refunded',
+};
+
+async function finishWithEvent(pool: Pool, values: unknown[]): Promise<PaymentRow | undefined> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const row = (await client.query<PaymentRow>(moveStatus, values)).rows[0];
+    const type = row ? merchantEvents[row.status] : undefined;
+    if (row?.merchant_id && type) {
+      await enqueueMerchantEvent(client, {
+        merchantId: row.merchant_id,
+        mode: row.mode,
+        type,
+        data: paymentView(toRecord(row)),
+      });
+    }
+    await client.query('COMMIT');
+    return row;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
 }
 
 /** Publishes a deposit's or withdrawal's new state on its owner's realtime channel. Never throws. */

@@ -260,6 +260,8 @@ export const errorCatalogue = {
     status: 400,
     message: 'The webhook body is malformed.',
   },
+  webhook_endpoint_not_found: { type: 'not_found_error', status: 404, message: 'No such webhook endpoint.' },
+  webhook_delivery_not_found: { type: 'not_found_error', status: 404, message: 'No such webhook delivery.' },
   job_not_found: { type: 'not_found_error', status: 404, message: 'No such dead job.' },
   // Generic.
   internal_error: { type: 'api_error', status: 500, message: 'Something went wrong on our side.' },

@@ -220,6 +220,31 @@ const cases: Record<string, Case> = {
     request: () => ({ method: 'GET', url: `/v1/payments/${aliceDeposit}` }),
     foreign: { status: 401 },
   },
+  // Webhook endpoints take API keys only (merchant-to-merchant isolation: test/payments/merchant-webhooks.test.ts).
+  'POST /v1/webhook_endpoints': {
+    request: () => ({
+      method: 'POST',
+      url: '/v1/webhook_endpoints',
+      payload: { url: 'https://example.com/x' },
+    }),
+    foreign: { status: 401 },
+  },
+  'GET /v1/webhook_endpoints': {
+    request: () => ({ method: 'GET', url: '/v1/webhook_endpoints' }),
+    foreign: { status: 401 },
+  },
+  'DELETE /v1/webhook_endpoints/:id': {
+    request: () => ({ method: 'DELETE', url: '/v1/webhook_endpoints/we_x' }),
+    foreign: { status: 401 },
+  },
+  'GET /v1/webhook_endpoints/:id/deliveries': {
+    request: () => ({ method: 'GET', url: '/v1/webhook_endpoints/we_x/deliveries' }),
+    foreign: { status: 401 },
+  },
+  'POST /v1/webhook_deliveries/:id/replay': {
+    request: () => ({ method: 'POST', url: '/v1/webhook_deliveries/whd_x/replay', payload: {} }),
+    foreign: { status: 401 },
+  },
   'GET /v1/operator/payments': operatorOnly(() => ({ method: 'GET', url: '/v1/operator/payments' })),
   'POST /v1/operator/payments/:id/resolve': operatorOnly(() => ({
     method: 'POST',

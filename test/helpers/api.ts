@@ -7,7 +7,7 @@ import type { ApiServices } from '../../src/api/context.ts';
 import { routesOnly } from '../../src/api/openapi-document.ts';
 import type { RateLimits } from '../../src/api/plugins/rate-limit.ts';
 import { loadConfig } from '../../src/config/load.ts';
-import { Merchants } from '../../src/merchants/index.ts';
+import { Merchants, MerchantWebhooks } from '../../src/merchants/index.ts';
 import { buildPayments, ProviderGateway } from '../../src/payments/index.ts';
 import { type EventBus, MemoryEventBus } from '../../src/realtime/index.ts';
 import { newId } from '../../src/shared/ids.ts';
@@ -121,6 +121,7 @@ export async function testApi(options: TestApiOptions = {}): Promise<TestApi> {
     wallets,
     transfers,
     merchants: new Merchants(db.pool),
+    merchantWebhooks: new MerchantWebhooks(db.pool),
     payments,
     events,
     redis: options.redis,

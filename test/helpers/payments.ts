@@ -74,6 +74,7 @@ export async function paymentsHarness(options: HarnessOptions = {}): Promise<Pay
       tasks: taskHandlers({
         pool: api.database.pool,
         payments: api.services.payments,
+        merchantWebhooks: api.services.merchantWebhooks,
         purgeIdempotencyKeys: async () => 0,
       }),
     });

@@ -1,0 +1,195 @@
+/**
+ * Webhooks to merchants: signed deliveries of payment events, the delivery log, retries of a failing
+ * endpoint, replay, and isolation between merchants.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Sandbox } from '../../src/payments/providers/provider.ts';
+import { paymentsHarness } from '../helpers/payments.ts';
+
+const harness = await paymentsHarness({ providers: ['stripe'] });
+const { api } = harness;
+const stripe = harness.sandboxes.get('stripe') as Sandbox;
+
+/** A merchant's server: records what arrives, answers with `status` (changeable). */
+async function merchantServer() {
+  const received: { headers: Record<string, string | string[] | undefined>; body: string }[] = [];
+  const state = { status: 200 };
+  const server = createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => {
+      body += chunk;
+    });
+    req.on('end', () => {
+      received.push({ headers: req.headers, body });
+      res.writeHead(state.status).end(state.status === 200 ? 'ok' : 'not today');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`, received, state };
+}
+
+async function merchant() {
+  const admin = await harness.operator('admin');
+  const auth = { authorization: `Bearer ${admin.token}` };
+  const created = (
+    await api.app.inject({ method: 'POST', url: '/v1/merchants', headers: auth, payload: { name: 'Shop' } })
+  ).json();
+  const key = (
+    await api.app.inject({
+      method: 'POST',
+      url: `/v1/merchants/${created.id}/api_keys`,
+      headers: auth,
+      payload: { mode: 'test' },
+    })
+  ).json();
+  return { authorization: `Bearer ${key.secret}` };
+}
+
+async function pay(auth: Record<string, string>, card: string) {
+  const created = await api.app.inject({
+    method: 'POST',
+    url: '/v1/payments',
+    headers: auth,
+    payload: {
+      provider: 'stripe',
+      amount: '9.99',
+      currency: 'USD',
+      customer: { email: 'buyer@example.com' },
+    },
+  });
+  expect(created.statusCode, created.body).toBe(201);
+  await stripe.control.pay(created.json().next_action, card);
+  return created.json().id as string;
+}
+
+function verify(secret: string, header: string, body: string): boolean {
+  const parts = Object.fromEntries(header.split(',').map((p) => p.split('=') as [string, string]));
+  const expected = createHmac('sha256', secret).update(`${parts.t}.${body}`).digest();
+  const given = Buffer.from(parts.v1 ?? '', 'hex');
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+describe('webhooks to merchants', () => {
+  it('delivers signed payment.succeeded and payment.failed events, and logs each delivery', async () => {
+    const shop = await merchant();
+    const target = await merchantServer();
+    const endpoint = await api.app.inject({
+      method: 'POST',
+      url: '/v1/webhook_endpoints',
+      headers: shop,
+      payload: { url: target.url },
+    });
+    expect(endpoint.statusCode, endpoint.body).toBe(201);
+    const { secret, id: endpointId } = endpoint.json();
+    expect(secret).toMatch(/^whsec_/);
+    const listed = await api.app.inject({ method: 'GET', url: '/v1/webhook_endpoints', headers: shop });
+    expect(JSON.stringify(listed.json())).not.toContain(secret);
+
+    const paid = await pay(shop, '4242424242424242');
+    const declined = await pay(shop, '4000000000000002');
+    await harness.eventually(async () => (target.received.length >= 2 ? true : undefined));
+    const events = target.received.map((r) => ({ ...r, event: JSON.parse(r.body) }));
+    const succeeded = events.find((e) => e.event.type === 'payment.succeeded');
+    const failed = events.find((e) => e.event.type === 'payment.failed');
+    expect(succeeded?.event.data.object).toMatchObject({ id: paid, status: 'succeeded', amount: '9.99' });
+    expect(failed?.event.data.object).toMatchObject({ id: declined, status: 'failed' });
+    for (const e of events) {
+      expect(verify(secret, String(e.headers['chatpay-signature']), e.body)).toBe(true);
+      expect(verify(secret, String(e.headers['chatpay-signature']), e.body.replace('9.99', '99.9'))).toBe(
+        false,
+      );
+    }
+    const log = await harness.eventually(async () => {
+      const body = (
+        await api.app.inject({
+          method: 'GET',
+          url: `/v1/webhook_endpoints/${endpointId}/deliveries`,
+          headers: shop,
+        })
+      ).json();
+      return body.data.every((d: { status: string }) => d.status === 'delivered') && body.data.length === 2
+        ? body
+        : undefined;
+    });
+    expect(log.data[0]).toMatchObject({ attempts: 1, last_status: 200 });
+  });
+
+  it('retries a failing endpoint with backoff, and a replay delivers the same event', async () => {
+    const shop = await merchant();
+    const target = await merchantServer();
+    target.state.status = 500;
+    const { id: endpointId } = (
+      await api.app.inject({
+        method: 'POST',
+        url: '/v1/webhook_endpoints',
+        headers: shop,
+        payload: { url: target.url, events: ['payment.succeeded'] },
+      })
+    ).json();
+    await pay(shop, '4242424242424242');
+    const failedOnce = await harness.eventually(async () => {
+      const body = (
+        await api.app.inject({
+          method: 'GET',
+          url: `/v1/webhook_endpoints/${endpointId}/deliveries`,
+          headers: shop,
+        })
+      ).json();
+      return body.data[0]?.attempts === 1 ? body.data[0] : undefined;
+    });
+    expect(failedOnce).toMatchObject({ status: 'pending', last_status: 500 });
+    expect(failedOnce.last_error).toContain('not today');
+    const { rows } = await api.database.pool.query(
+      `SELECT attempts, run_at > now() AS later FROM graphile_worker.jobs WHERE key LIKE $1`,
+      [`whd:${failedOnce.id}%`],
+    );
+    expect(rows[0]).toEqual({ attempts: 1, later: true });
+
+    target.state.status = 200;
+    const other = await merchant();
+    const foreign = await api.app.inject({
+      method: 'POST',
+      url: `/v1/webhook_deliveries/${failedOnce.id}/replay`,
+      headers: other,
+      payload: {},
+    });
+    expect([foreign.statusCode, foreign.json().error.code]).toEqual([404, 'webhook_delivery_not_found']);
+    const replayed = await api.app.inject({
+      method: 'POST',
+      url: `/v1/webhook_deliveries/${failedOnce.id}/replay`,
+      headers: shop,
+      payload: {},
+    });
+    expect(replayed.statusCode).toBe(200);
+    await harness.eventually(async () => (target.received.some((_, i) => i > 0) ? true : undefined));
+    const [first, second] = target.received;
+    expect(JSON.parse(second?.body ?? '{}').id).toBe(JSON.parse(first?.body ?? '{}').id);
+    const foreignLog = await api.app.inject({
+      method: 'GET',
+      url: `/v1/webhook_endpoints/${endpointId}/deliveries`,
+      headers: other,
+    });
+    expect(foreignLog.json().data).toEqual([]);
+  });
+
+  it('refuses an endpoint URL that is not http(s), and an unknown event type', async () => {
+    const shop = await merchant();
+    for (const payload of [
+      { url: 'ftp://example.com/x' },
+      { url: 'https://example.com', events: ['payment.stolen'] },
+    ]) {
+      const refused = await api.app.inject({
+        method: 'POST',
+        url: '/v1/webhook_endpoints',
+        headers: shop,
+        payload,
+      });
+      expect([refused.statusCode, refused.json().error.code]).toEqual([400, 'validation_failed']);
+    }
+  });
+});
