@@ -26,6 +26,7 @@ import {
   paymentView,
   toRecord,
 } from './records.ts';
+import { type RefundView, refundPayment } from './refunds.ts';
 import { finish, moveMoney } from './settle.ts';
 import { createWithdrawal, decideWithdrawal, sendPayout, type WithdrawalInput } from './withdrawals.ts';
 
@@ -137,6 +138,10 @@ export class Payments {
     return applyWebhook(this.#ctx, eventId);
   }
 
+  refund(input: Parameters<typeof refundPayment>[1]): Promise<RefundView> {
+    return refundPayment(this.#ctx, input);
+  }
+
   sendPayout(id: string): Promise<void> {
     return sendPayout(this.#ctx, id);
   }
@@ -203,6 +208,29 @@ export class Payments {
     return this.#ctx.gateway.call(
       provider.id,
       (p, signal) => (p.listBanks as NonNullable<typeof p.listBanks>)(currency, signal),
+      {
+        idempotent: true,
+      },
+    );
+  }
+
+  async resolveAccount(
+    providerId: string,
+    currency: string,
+    bankCode: string,
+    accountNumber: string,
+  ): Promise<string> {
+    const provider = checkProvider(this.#ctx, providerId, currency, undefined);
+    const resolve = provider.resolveAccount;
+    if (!provider.capabilities.resolveAccount || !resolve) {
+      throw new ChatPayError('operation_not_supported', {
+        param: 'provider',
+        message: `${provider.id} cannot look up account names.`,
+      });
+    }
+    return this.#ctx.gateway.call(
+      provider.id,
+      (p, signal) => resolve.call(p, bankCode, accountNumber, signal),
       {
         idempotent: true,
       },

@@ -152,6 +152,12 @@ const cases: Record<string, Case> = {
   'GET /v1/providers/:provider/banks': {
     request: () => ({ method: 'GET', url: '/v1/providers/chapa/banks?currency=ETB' }),
   },
+  'GET /v1/providers/:provider/accounts/resolve': {
+    request: () => ({
+      method: 'GET',
+      url: '/v1/providers/flutterwave/accounts/resolve?currency=NGN&bank_code=044&account_number=0690000031',
+    }),
+  },
   'POST /v1/deposits': {
     // A deposit always goes to the caller's own wallet: there is no field to name another.
     request: () => ({
@@ -213,6 +219,10 @@ const cases: Record<string, Case> = {
       url: '/v1/payments',
       payload: { provider: 'mpesa', amount: '10.00', currency: 'KES', customer: { phone: '+254708374149' } },
     }),
+    foreign: { status: 401 },
+  },
+  'POST /v1/payments/:id/refund': {
+    request: () => ({ method: 'POST', url: `/v1/payments/${aliceDeposit}/refund`, payload: {} }),
     foreign: { status: 401 },
   },
   'GET /v1/payments': { request: () => ({ method: 'GET', url: '/v1/payments' }), foreign: { status: 401 } },

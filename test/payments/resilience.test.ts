@@ -195,6 +195,57 @@ describe('merchant collections', () => {
     expect(list.json().data).toEqual([]);
   });
 
+  it('refunds in part and in full, never more than was paid, once per Idempotency-Key', async () => {
+    const shop = await merchantKey('test');
+    const other = await merchantKey('test');
+    const created = await api.app.inject({
+      method: 'POST',
+      url: '/v1/payments',
+      headers: shop.auth,
+      payload: {
+        provider: 'stripe',
+        amount: '30.00',
+        currency: 'USD',
+        customer: { email: 'buyer@example.com' },
+      },
+    });
+    await stripeSandbox.control.pay(created.json().next_action, '4242424242424242');
+    const id = created.json().id;
+    await harness.eventually(async () => {
+      const body = (
+        await api.app.inject({ method: 'GET', url: `/v1/payments/${id}`, headers: shop.auth })
+      ).json();
+      return body.status === 'succeeded' ? body : undefined;
+    });
+    const refund = (amount: string | undefined, key: string, auth = shop.auth) =>
+      api.app.inject({
+        method: 'POST',
+        url: `/v1/payments/${id}/refund`,
+        headers: { ...auth, 'idempotency-key': key },
+        payload: amount === undefined ? {} : { amount },
+      });
+    const foreign = await refund('1.00', 'f-1', other.auth);
+    expect([foreign.statusCode, foreign.json().error.code]).toEqual([404, 'payment_not_found']);
+    const first = await refund('10.00', 'r-1');
+    expect(first.statusCode, first.body).toBe(201);
+    expect(first.json()).toMatchObject({ object: 'refund', amount: '10.00', payment_id: id });
+    const retried = await refund('10.00', 'r-1');
+    expect(retried.json().id).toBe(first.json().id);
+    const tooMuch = await refund('20.01', 'r-2');
+    expect([tooMuch.statusCode, tooMuch.json().error.code]).toEqual([400, 'refund_not_possible']);
+    const rest = await refund(undefined, 'r-3');
+    expect(rest.json().amount).toBe('20.00');
+    const after = (
+      await api.app.inject({ method: 'GET', url: `/v1/payments/${id}`, headers: shop.auth })
+    ).json();
+    expect(after).toMatchObject({ status: 'refunded', refunded: '30.00' });
+    const account = await api.services.ledger.getAccount(`mer_${shop.id.replace(/^mer_/, '')}_test_USD`);
+    expect(account ? account.creditsPosted - account.debitsPosted : -1n).toBe(0n);
+    const none = await refund('1.00', 'r-4');
+    expect(none.json().error.code).toBe('refund_not_possible');
+    expect(await api.services.ledger.verify()).toEqual([]);
+  });
+
   it('refuses a live key on a sandbox provider', async () => {
     const live = await merchantKey('live');
     const refused = await api.app.inject({

@@ -295,4 +295,40 @@ export const depositWithdrawalRoutes = (services: ApiServices): FastifyPluginAsy
         };
       },
     );
+
+    app.get(
+      '/v1/providers/:provider/accounts/resolve',
+      {
+        config: { access: 'user' },
+        schema: {
+          tags: ['payments'],
+          summary: 'The name on a bank account, before paying out to it (where the provider can tell)',
+          params: Type.Object({ provider: Provider }),
+          querystring: Type.Object({
+            currency: Currency,
+            bank_code: Type.String({ minLength: 1, maxLength: 32 }),
+            account_number: Type.String({ minLength: 1, maxLength: 34, pattern: '^[0-9A-Za-z]+$' }),
+          }),
+          response: {
+            200: Type.Object({
+              object: Type.Literal('bank_account'),
+              bank_code: Type.String(),
+              account_number: Type.String(),
+              account_name: Type.String(),
+            }),
+            ...errors(400, 401, 429, 502, 503),
+          },
+        },
+      },
+      async (request) => {
+        const { currency, bank_code, account_number } = request.query;
+        const name = await services.payments.resolveAccount(
+          request.params.provider,
+          currency,
+          bank_code,
+          account_number,
+        );
+        return { object: 'bank_account' as const, bank_code, account_number, account_name: name };
+      },
+    );
   };

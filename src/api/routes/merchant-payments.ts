@@ -112,4 +112,51 @@ export const merchantPaymentRoutes = (services: ApiServices): FastifyPluginAsync
         return services.payments.getForMerchant(merchant.merchantId, merchant.mode, request.params.id);
       },
     );
+
+    app.post(
+      '/v1/payments/:id/refund',
+      {
+        config: { access: 'merchant' },
+        schema: {
+          tags: ['merchant payments'],
+          summary: 'Refund a succeeded payment, in full or in part, through its provider',
+          description:
+            'The amount leaves your merchant balance. Send an Idempotency-Key: a retry returns the first refund and never refunds twice.',
+          params: Type.Object({ id: Type.String({ maxLength: 100 }) }),
+          headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ maxLength: 255 })) }),
+          body: Type.Object(
+            { amount: Type.Optional(Amount) },
+            { additionalProperties: false, description: 'Without `amount`: everything not yet refunded.' },
+          ),
+          response: {
+            201: Type.Object({
+              id: Type.String(),
+              object: Type.Literal('refund'),
+              payment_id: Type.String(),
+              amount: Amount,
+              currency: Type.String(),
+              status: Type.Union([
+                Type.Literal('pending'),
+                Type.Literal('succeeded'),
+                Type.Literal('failed'),
+              ]),
+              created_at: Type.String({ format: 'date-time' }),
+            }),
+            ...errors(400, 401, 402, 404, 409, 422, 429, 502, 503),
+          },
+        },
+      },
+      async (request, reply) => {
+        const merchant = merchantOf(request);
+        const refund = await services.payments.refund({
+          merchantId: merchant.merchantId,
+          mode: merchant.mode,
+          paymentId: request.params.id,
+          refundId: idempotentId('re', request, () => newId('re')),
+          amount: request.body?.amount,
+        });
+        request.audit = { object: request.params.id, after: { refund: refund.id, amount: refund.amount } };
+        return reply.code(201).send(refund);
+      },
+    );
   };

@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 
 /**
- * Outgoing webhooks to merchants: the endpoints each merchant registers (per mode), and one delivery
+ * Refunds of merchant payments, and outgoing webhooks to merchants: the endpoints each merchant registers (per mode), and one delivery
  * row per event and endpoint, which is also the delivery log (attempts, last answer, when delivered).
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
@@ -35,12 +35,26 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       created_at timestamptz NOT NULL DEFAULT now(),
       UNIQUE (endpoint_id, event_id)
     )`.execute(db);
+  // Refunds of merchant payments (the money goes back through the provider that collected it).
+  await sql`
+    CREATE TABLE refunds (
+      id text PRIMARY KEY,
+      payment_id text NOT NULL REFERENCES payments (id),
+      amount numeric(38, 0) NOT NULL CHECK (amount > 0),
+      currency text NOT NULL,
+      status text NOT NULL CHECK (status IN ('pending', 'succeeded', 'failed')),
+      provider_id text,
+      failure_message text,
+      created_at timestamptz NOT NULL DEFAULT now()
+    )`.execute(db);
+  await sql`CREATE INDEX refunds_payment_idx ON refunds (payment_id)`.execute(db);
   await sql`CREATE INDEX webhook_deliveries_endpoint_idx ON webhook_deliveries (endpoint_id, created_at DESC)`.execute(
     db,
   );
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
+  await sql`DROP TABLE refunds`.execute(db);
   await sql`DROP TABLE webhook_deliveries`.execute(db);
   await sql`DROP TABLE webhook_endpoints`.execute(db);
 }
