@@ -95,4 +95,33 @@ describe('configuration', () => {
     });
     expect(loadConfig({}, { envFile: join(dir, 'missing.env') }).http.port).toBe(3000);
   });
+
+  it('reports bad payment settings and partial provider credentials, never echoing a secret', () => {
+    const found = problems({
+      PAYMENT_FEES: '[{"provider":"*","currency":"*","direction":"deposit","fixed":"1"}]',
+      PAYMENT_LIMITS: 'nope',
+      WITHDRAWAL_APPROVAL_ABOVE: 'KES=1.001',
+      MPESA_CONSUMER_KEY: 'canary-consumer-key-1234',
+      STRIPE_SECRET_KEY: 'sk_test_canary5678',
+    });
+    const text = found.join('\n');
+    expect(text).toMatch(/PAYMENT_FEES: rule 0: fixed, min and max amounts need a concrete currency/);
+    expect(text).toMatch(/PAYMENT_LIMITS: must be a JSON array/);
+    expect(text).toMatch(/WITHDRAWAL_APPROVAL_ABOVE: KES/);
+    expect(text).toMatch(/MPESA_/);
+    expect(text).toMatch(/STRIPE_WEBHOOK_SECRET/);
+    expect(text).not.toContain('canary');
+  });
+
+  it('hands each provider only its own variables', () => {
+    const config = loadConfig({
+      CHAPA_SECRET_KEY: 'CHASECK_TEST-abc',
+      CHAPA_WEBHOOK_SECRET: 'hook-secret-value',
+    });
+    expect(config.providers.chapa).toEqual({
+      CHAPA_SECRET_KEY: 'CHASECK_TEST-abc',
+      CHAPA_WEBHOOK_SECRET: 'hook-secret-value',
+    });
+    expect(config.providers.stripe).toEqual({});
+  });
 });
