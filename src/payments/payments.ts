@@ -114,11 +114,16 @@ export class Payments {
     return paymentView(payment);
   }
 
-  /** A merchant's own payment, in the key's mode. */
-  async getForMerchant(merchantId: string, mode: 'test' | 'live', id: string): Promise<PaymentView> {
+  /** A merchant's own payment (or payout), in the key's mode. */
+  async getForMerchant(
+    merchantId: string,
+    mode: 'test' | 'live',
+    id: string,
+    kind: 'collection' | 'withdrawal' = 'collection',
+  ): Promise<PaymentView> {
     const payment = await findPayment(this.#ctx.pool, id);
-    if (payment?.kind !== 'collection' || payment.merchantId !== merchantId || payment.mode !== mode) {
-      throw new ChatPayError('payment_not_found');
+    if (payment?.kind !== kind || payment.merchantId !== merchantId || payment.mode !== mode) {
+      throw new ChatPayError(kind === 'collection' ? 'payment_not_found' : 'payout_not_found');
     }
     return paymentView(payment);
   }

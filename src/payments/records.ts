@@ -131,9 +131,12 @@ export function toRecord(row: PaymentRow): PaymentRecord {
   };
 }
 
-/** Merchant collections' ids start `pay_` (deposits `dep_`, withdrawals `wd_`). */
-export function isCollectionId(id: string): boolean {
-  return id.startsWith('pay_');
+/**
+ * A merchant's collections (`pay_…`) and payouts (`po_…`) tell the merchant by webhook when they
+ * end; users' deposits (`dep_…`) and withdrawals (`wd_…`) do not.
+ */
+export function isMerchantPaymentId(id: string): boolean {
+  return id.startsWith('pay_') || id.startsWith('po_');
 }
 
 export async function findPayment(pool: Pool, id: string): Promise<PaymentRecord | undefined> {
@@ -144,7 +147,7 @@ export async function findPayment(pool: Pool, id: string): Promise<PaymentRecord
 /** The API's view of a payment. Amounts are decimal strings in major units. */
 export interface PaymentView {
   readonly id: string;
-  readonly object: 'deposit' | 'payment' | 'withdrawal';
+  readonly object: 'deposit' | 'payment' | 'withdrawal' | 'payout';
   readonly provider: string;
   readonly mode: ProviderMode;
   readonly status: PaymentStatus;
@@ -170,11 +173,15 @@ export interface PaymentView {
 
 const objectNames = { deposit: 'deposit', collection: 'payment', withdrawal: 'withdrawal' } as const;
 
+function objectName(p: PaymentRecord): PaymentView['object'] {
+  return p.kind === 'withdrawal' && p.merchantId ? 'payout' : objectNames[p.kind];
+}
+
 export function paymentView(p: PaymentRecord): PaymentView {
   const money = (minor: bigint) => formatAmount(minor, p.currency);
   return {
     id: p.id,
-    object: objectNames[p.kind],
+    object: objectName(p),
     provider: p.provider,
     mode: p.mode,
     status: p.status,

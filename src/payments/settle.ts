@@ -16,7 +16,7 @@ import { clearingAccountId, feesAccountId, type PlatformAccounts } from './accou
 import type { Failure, ProviderStatus } from './providers/provider.ts';
 import {
   finalStatuses,
-  isCollectionId,
+  isMerchantPaymentId,
   type PaymentRecord,
   type PaymentRow,
   type PaymentStatus,
@@ -282,7 +282,7 @@ export async function finish(
     reviewReason?.slice(0, 500) ?? null,
   ];
   // A merchant's payment tells the merchant too: its webhook deliveries commit with the new state.
-  const row = isCollectionId(id)
+  const row = isMerchantPaymentId(id)
     ? await finishWithEvent(ctx.pool, values)
     : (await ctx.pool.query<PaymentRow>(moveStatus, values)).rows[0];
   if (!row) return false;
@@ -296,7 +296,7 @@ const moveStatus = `UPDATE payments SET status = $3, failure_code = COALESCE($4,
     completed_at = CASE WHEN $3 IN ('pending', 'requires_approval', 'needs_review') THEN NULL ELSE now() END
   WHERE id = $1 AND status = $2 RETURNING ${paymentColumns}`;
 
-const merchantEvents: Partial<Record<PaymentStatus, MerchantEventType>> = {
+const collectionEvents: Partial<Record<PaymentStatus, MerchantEventType>> = {
   succeeded: 'payment.succeeded',
   failed: 'payment.failed',
   canceled: 'payment.failed',
@@ -304,12 +304,20 @@ const merchantEvents: Partial<Record<PaymentStatus, MerchantEventType>> = {
   refunded: 'payment.refunded',
 };
 
+const payoutEvents: Partial<Record<PaymentStatus, MerchantEventType>> = {
+  succeeded: 'payout.succeeded',
+  failed: 'payout.failed',
+  canceled: 'payout.failed',
+  expired: 'payout.failed',
+  rejected: 'payout.failed',
+};
+
 async function finishWithEvent(pool: Pool, values: unknown[]): Promise<PaymentRow | undefined> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
     const row = (await client.query<PaymentRow>(moveStatus, values)).rows[0];
-    const type = row ? merchantEvents[row.status] : undefined;
+    const type = row ? (row.kind === 'withdrawal' ? payoutEvents : collectionEvents)[row.status] : undefined;
     if (row?.merchant_id && type) {
       await enqueueMerchantEvent(client, {
         merchantId: row.merchant_id,

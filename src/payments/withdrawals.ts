@@ -13,7 +13,7 @@ import type { PaymentsContext } from './context.ts';
 import { checkDailyLimit, checkProvider, checkStep, insertPayment } from './create.ts';
 import { type PayoutDestination, ProviderError } from './providers/provider.ts';
 import { findPayment, type PaymentRecord, type PaymentView, paymentView } from './records.ts';
-import { announce, holdTransfers, ledgerTransfers, settle } from './settle.ts';
+import { announce, finish, holdTransfers, ledgerTransfers, settle } from './settle.ts';
 
 export type DestinationInput =
   | { readonly phone: string }
@@ -23,21 +23,30 @@ export type DestinationInput =
       readonly account_name?: string | undefined;
     };
 
+/** A user's wallet, or a merchant's account in one mode (merchant payouts). */
+export type PayoutOwner =
+  | { readonly userId: string }
+  | { readonly merchantId: string; readonly mode: 'test' | 'live'; readonly accountId: string };
+
 export interface WithdrawalInput {
+  /** `wd_…` (users) or `po_…` (merchants), derived from the Idempotency-Key when there is one. */
   readonly id: string;
-  readonly userId: string;
+  readonly owner: PayoutOwner;
   readonly provider: string;
   readonly amount: string;
   readonly currency: string;
   readonly destination: DestinationInput;
   readonly pin?: string | undefined;
+  readonly metadata?: Readonly<Record<string, string>> | undefined;
 }
 
 export async function createWithdrawal(ctx: PaymentsContext, input: WithdrawalInput): Promise<PaymentView> {
   const existing = await findPayment(ctx.pool, input.id);
   if (existing) return paymentView(existing);
   const amount = parseAmount(input.amount, input.currency);
-  const provider = checkProvider(ctx, input.provider, input.currency, undefined);
+  const merchant = 'merchantId' in input.owner ? input.owner : undefined;
+  const userId = 'userId' in input.owner ? input.owner.userId : null;
+  const provider = checkProvider(ctx, input.provider, input.currency, merchant?.mode);
   if (!provider.capabilities.payout || !provider.initiatePayout) {
     throw new ChatPayError('operation_not_supported', {
       param: 'provider',
@@ -46,14 +55,17 @@ export async function createWithdrawal(ctx: PaymentsContext, input: WithdrawalIn
   }
   checkStep(provider, input.currency, amount);
   const destination = destinationOf(input.destination, provider.capabilities.payoutDestinations);
-  ctx.limits.checkTransaction(input.currency, 'withdrawal', amount);
-  await checkPin(ctx.pool, input.userId, input.pin);
+  // People's limits and PIN; a merchant's key is its authority, and large payouts still need approval.
+  if (userId) {
+    ctx.limits.checkTransaction(input.currency, 'withdrawal', amount);
+    await checkPin(ctx.pool, userId, input.pin);
+  }
   const threshold = ctx.settings.approvalAbove.get(input.currency);
   const needsApproval = threshold === undefined || amount > threshold;
   if (!needsApproval) ctx.gateway.assertAvailable(provider.id);
 
   const fee = ctx.fees.fee(provider.id, input.currency, 'withdrawal', amount);
-  const accountId = walletAccountId(input.userId, input.currency);
+  const accountId = merchant ? merchant.accountId : walletAccountId(userId as string, input.currency);
   const draft = {
     id: input.id,
     accountId,
@@ -77,15 +89,16 @@ export async function createWithdrawal(ctx: PaymentsContext, input: WithdrawalIn
       ...draft,
       kind: 'withdrawal',
       status: needsApproval ? 'requires_approval' : 'pending',
-      userId: input.userId,
-      merchantId: null,
+      userId,
+      merchantId: merchant?.merchantId ?? null,
       payer: null,
       destination,
-      metadata: null,
-      requestedBy: input.userId,
+      metadata: input.metadata ?? null,
+      requestedBy: userId ?? `merchant:${merchant?.merchantId}`,
       reconcileAfterSeconds: ctx.settings.reconcileAfterSeconds,
-      beforeInsert: (client) =>
-        checkDailyLimit(ctx, client, input.userId, 'withdrawal', input.currency, amount),
+      beforeInsert: userId
+        ? (client) => checkDailyLimit(ctx, client, userId, 'withdrawal', input.currency, amount)
+        : undefined,
       afterInsert: needsApproval
         ? undefined
         : (client) => enqueue(client, 'payout_send', { id: input.id }, { jobKey: `payout:${input.id}` }),
@@ -157,23 +170,34 @@ export async function decideWithdrawal(
   if (payment.requestedBy === operatorId || payment.userId === operatorId)
     throw new ChatPayError('approval_by_requester');
   if (payment.status !== 'requires_approval') throw new ChatPayError('withdrawal_not_awaiting_approval');
-  const to = decision.approve ? 'pending' : 'rejected';
-  // One statement claims the decision (compare-and-set) and, on approval, enqueues the payout.
+  if (!decision.approve) {
+    // Through finish(), so the owner hears of it (a merchant's payout.failed commits with it).
+    const rejected = await finish(ctx, id, 'requires_approval', 'rejected', {
+      failure: { code: 'declined', message: 'Rejected by an operator.' },
+    });
+    if (!rejected) throw new ChatPayError('withdrawal_not_awaiting_approval');
+    await ctx.pool.query('UPDATE payments SET decided_by = $2, decision_reason = $3 WHERE id = $1', [
+      id,
+      operatorId,
+      decision.reason ?? null,
+    ]);
+    await releaseHolds(ctx, payment);
+    return paymentView((await findPayment(ctx.pool, id)) as PaymentRecord);
+  }
+  // One statement claims the approval (compare-and-set) and enqueues the payout.
   const { rows } = await ctx.pool.query<{ id: string }>(
     `WITH decided AS (
-       UPDATE payments SET status = $2, decided_by = $3, decision_reason = $4, updated_at = now(),
-         reconcile_at = now() + make_interval(secs => $5),
-         completed_at = CASE WHEN $2 = 'rejected' THEN now() END
-       WHERE id = $1 AND status = 'requires_approval' RETURNING id, status),
+       UPDATE payments SET status = 'pending', decided_by = $2, decision_reason = $3, updated_at = now(),
+         reconcile_at = now() + make_interval(secs => $4)
+       WHERE id = $1 AND status = 'requires_approval' RETURNING id),
      payout AS (
        SELECT graphile_worker.add_job('payout_send', json_build_object('id', id), job_key => 'payout:' || id)
-         FROM decided WHERE status = 'pending')
+         FROM decided)
      -- A SELECT in a WITH runs only if the main query reads it.
      SELECT id FROM decided, (SELECT count(*) FROM payout) AS p`,
-    [id, to, operatorId, decision.reason ?? null, ctx.settings.reconcileAfterSeconds],
+    [id, operatorId, decision.reason ?? null, ctx.settings.reconcileAfterSeconds],
   );
   if (rows.length === 0) throw new ChatPayError('withdrawal_not_awaiting_approval');
-  if (!decision.approve) await releaseHolds(ctx, payment);
   const decided = (await findPayment(ctx.pool, id)) as PaymentRecord;
   await announce(ctx.events, decided);
   return paymentView(decided);

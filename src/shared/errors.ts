@@ -230,6 +230,7 @@ export const errorCatalogue = {
   deposit_not_found: { type: 'not_found_error', status: 404, message: 'No such deposit.' },
   withdrawal_not_found: { type: 'not_found_error', status: 404, message: 'No such withdrawal.' },
   payment_not_found: { type: 'not_found_error', status: 404, message: 'No such payment.' },
+  payout_not_found: { type: 'not_found_error', status: 404, message: 'No such payout.' },
   withdrawal_not_awaiting_approval: {
     type: 'conflict_error',
     status: 409,

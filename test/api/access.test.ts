@@ -225,6 +225,23 @@ const cases: Record<string, Case> = {
     request: () => ({ method: 'POST', url: `/v1/payments/${aliceDeposit}/refund`, payload: {} }),
     foreign: { status: 401 },
   },
+  'POST /v1/payouts': {
+    request: () => ({
+      method: 'POST',
+      url: '/v1/payouts',
+      payload: {
+        provider: 'mpesa',
+        amount: '10.00',
+        currency: 'KES',
+        destination: { phone: '+254708374149' },
+      },
+    }),
+    foreign: { status: 401 },
+  },
+  'GET /v1/payouts/:id': {
+    request: () => ({ method: 'GET', url: `/v1/payouts/${aliceWithdrawal}` }),
+    foreign: { status: 401 },
+  },
   'GET /v1/payments': { request: () => ({ method: 'GET', url: '/v1/payments' }), foreign: { status: 401 } },
   'GET /v1/payments/:id': {
     request: () => ({ method: 'GET', url: `/v1/payments/${aliceDeposit}` }),

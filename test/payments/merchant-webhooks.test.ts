@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../src/payments/providers/provider.ts';
 import { paymentsHarness } from '../helpers/payments.ts';
 
-const harness = await paymentsHarness({ providers: ['stripe'] });
+const harness = await paymentsHarness({ providers: ['stripe', 'mpesa'], approvalAbove: 'KES=1000,USD=1000' });
 const { api } = harness;
 const stripe = harness.sandboxes.get('stripe') as Sandbox;
 
@@ -33,7 +33,7 @@ async function merchantServer() {
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`, received, state };
 }
 
-async function merchant() {
+async function merchant(): Promise<Record<string, string>> {
   const admin = await harness.operator('admin');
   const auth = { authorization: `Bearer ${admin.token}` };
   const created = (
@@ -191,5 +191,118 @@ describe('webhooks to merchants', () => {
       });
       expect([refused.statusCode, refused.json().error.code]).toEqual([400, 'validation_failed']);
     }
+  });
+
+  it('pays out from the merchant balance and reports payout.succeeded; another merchant can’t see it', async () => {
+    const shop = await merchant();
+    const target = await merchantServer();
+    await api.app.inject({
+      method: 'POST',
+      url: '/v1/webhook_endpoints',
+      headers: shop,
+      payload: { url: target.url, events: ['payout.succeeded', 'payout.failed'] },
+    });
+    const collected = await api.app.inject({
+      method: 'POST',
+      url: '/v1/payments',
+      headers: shop,
+      payload: { provider: 'mpesa', amount: '500.00', currency: 'KES', customer: { phone: '+254708374149' } },
+    });
+    await harness.eventually(async () => {
+      const body = (
+        await api.app.inject({ method: 'GET', url: `/v1/payments/${collected.json().id}`, headers: shop })
+      ).json();
+      return body.status === 'succeeded' ? true : undefined;
+    });
+    const payout = await api.app.inject({
+      method: 'POST',
+      url: '/v1/payouts',
+      headers: { ...shop, 'idempotency-key': 'payout-1' },
+      payload: {
+        provider: 'mpesa',
+        amount: '200.00',
+        currency: 'KES',
+        destination: { phone: '+254708374149' },
+      },
+    });
+    expect(payout.statusCode, payout.body).toBe(201);
+    expect(payout.json()).toMatchObject({ object: 'payout', status: 'pending', fee: '0.00' });
+    await harness.eventually(async () => (target.received.length > 0 ? true : undefined));
+    expect(JSON.parse(target.received[0]?.body ?? '{}')).toMatchObject({
+      type: 'payout.succeeded',
+      data: { object: { id: payout.json().id, status: 'succeeded' } },
+    });
+    const other = await merchant();
+    const foreign = await api.app.inject({
+      method: 'GET',
+      url: `/v1/payouts/${payout.json().id}`,
+      headers: other,
+    });
+    expect([foreign.statusCode, foreign.json().error.code]).toEqual([404, 'payout_not_found']);
+    const tooMuch = await api.app.inject({
+      method: 'POST',
+      url: '/v1/payouts',
+      headers: shop,
+      payload: {
+        provider: 'mpesa',
+        amount: '400.00',
+        currency: 'KES',
+        destination: { phone: '+254708374149' },
+      },
+    });
+    expect(tooMuch.json().error.code).toBe('insufficient_funds');
+    expect(await api.services.ledger.verify()).toEqual([]);
+  });
+
+  it('reports payout.failed when an operator rejects a large payout, and releases the hold', async () => {
+    const shop = await merchant();
+    const target = await merchantServer();
+    await api.app.inject({
+      method: 'POST',
+      url: '/v1/webhook_endpoints',
+      headers: shop,
+      payload: { url: target.url },
+    });
+    const collected = await api.app.inject({
+      method: 'POST',
+      url: '/v1/payments',
+      headers: shop,
+      payload: {
+        provider: 'mpesa',
+        amount: '3000.00',
+        currency: 'KES',
+        customer: { phone: '+254708374149' },
+      },
+    });
+    await harness.eventually(async () => (target.received.length > 0 ? true : undefined));
+    const payout = await api.app.inject({
+      method: 'POST',
+      url: '/v1/payouts',
+      headers: shop,
+      payload: {
+        provider: 'mpesa',
+        amount: '2000.00',
+        currency: 'KES',
+        destination: { phone: '+254708374149' },
+      },
+    });
+    expect(payout.json().status).toBe('requires_approval');
+    const finance = await harness.operator('finance');
+    const rejected = await api.app.inject({
+      method: 'POST',
+      url: `/v1/withdrawals/${payout.json().id}/reject`,
+      headers: finance.auth,
+      payload: { reason: 'unknown beneficiary' },
+    });
+    expect(rejected.json()).toMatchObject({
+      status: 'rejected',
+      decision: { reason: 'unknown beneficiary' },
+    });
+    await harness.eventually(async () =>
+      target.received.some((r) => JSON.parse(r.body).type === 'payout.failed') ? true : undefined,
+    );
+    const balance = await api.app.inject({ method: 'GET', url: '/v1/balance', headers: shop });
+    expect(JSON.stringify(balance.json())).toContain('3000.00');
+    expect(collected.statusCode).toBe(201);
   });
 });

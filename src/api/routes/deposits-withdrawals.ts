@@ -11,7 +11,12 @@ const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.U
 export const PaymentSchema = Type.Object(
   {
     id: Type.String(),
-    object: Type.Union([Type.Literal('deposit'), Type.Literal('payment'), Type.Literal('withdrawal')]),
+    object: Type.Union([
+      Type.Literal('deposit'),
+      Type.Literal('payment'),
+      Type.Literal('withdrawal'),
+      Type.Literal('payout'),
+    ]),
     provider: Type.String(),
     mode: Type.Union([Type.Literal('test'), Type.Literal('live')]),
     status: Type.String({
@@ -189,7 +194,7 @@ export const depositWithdrawalRoutes = (services: ApiServices): FastifyPluginAsy
         const withdrawal = await services.payments.createWithdrawal({
           ...request.body,
           id: idempotentId('wd', request, () => newId('wd')),
-          userId: userIdOf(request),
+          owner: { userId: userIdOf(request) },
         });
         return reply.code(201).send(withdrawal);
       },

@@ -159,4 +159,81 @@ export const merchantPaymentRoutes = (services: ApiServices): FastifyPluginAsync
         return reply.code(201).send(refund);
       },
     );
+
+    app.post(
+      '/v1/payouts',
+      {
+        config: { access: 'merchant' },
+        schema: {
+          tags: ['merchant payouts'],
+          summary: 'Pay out from your merchant balance to a phone or bank account',
+          description:
+            'Holds amount + fee in your balance at once; the provider pays in the background and you get `payout.succeeded` or `payout.failed`. Above the approval threshold a finance operator approves it first.',
+          headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ maxLength: 255 })) }),
+          body: Type.Object(
+            {
+              provider: Type.String({ minLength: 1, maxLength: 32, pattern: '^[a-z0-9_]+$' }),
+              amount: Amount,
+              currency: Currency,
+              destination: Type.Union([
+                Type.Object(
+                  { phone: Type.String({ minLength: 3, maxLength: 32 }) },
+                  { additionalProperties: false },
+                ),
+                Type.Object(
+                  {
+                    bank_code: Type.String({ minLength: 1, maxLength: 32 }),
+                    account_number: Type.String({ minLength: 1, maxLength: 34, pattern: '^[0-9A-Za-z]+$' }),
+                    account_name: Type.Optional(Type.String({ maxLength: 140 })),
+                  },
+                  { additionalProperties: false },
+                ),
+              ]),
+              metadata: Type.Optional(
+                Type.Record(Type.String({ maxLength: 40 }), Type.String({ maxLength: 500 }), {
+                  maxProperties: 20,
+                }),
+              ),
+            },
+            { additionalProperties: false },
+          ),
+          response: { 201: Type.Ref('Payment'), ...errors(400, 401, 402, 409, 422, 429, 503) },
+        },
+      },
+      async (request, reply) => {
+        const merchant = merchantOf(request);
+        const payout = await services.payments.createWithdrawal({
+          ...request.body,
+          id: idempotentId('po', request, () => newId('po')),
+          owner: {
+            merchantId: merchant.merchantId,
+            mode: merchant.mode,
+            accountId: merchantAccountId(merchant.merchantId, merchant.mode, request.body.currency),
+          },
+        });
+        return reply.code(201).send(payout);
+      },
+    );
+
+    app.get(
+      '/v1/payouts/:id',
+      {
+        config: { access: 'merchant' },
+        schema: {
+          tags: ['merchant payouts'],
+          summary: 'One of your payouts',
+          params: Type.Object({ id: Type.String({ maxLength: 100 }) }),
+          response: { 200: Type.Ref('Payment'), ...errors(401, 404, 429) },
+        },
+      },
+      async (request) => {
+        const merchant = merchantOf(request);
+        return services.payments.getForMerchant(
+          merchant.merchantId,
+          merchant.mode,
+          request.params.id,
+          'withdrawal',
+        );
+      },
+    );
   };
