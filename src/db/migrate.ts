@@ -6,6 +6,7 @@ import * as m0002 from './migrations/0002-users-and-api.ts';
 import * as m0003 from './migrations/0003-audit-and-merchants.ts';
 import * as m0004 from './migrations/0004-payments.ts';
 import * as m0005 from './migrations/0005-merchant-webhooks.ts';
+import * as m0006 from './migrations/0006-chat-sessions.ts';
 import type { Pool } from './pool.ts';
 
 /** Every migration, in order. Registration is this one literal: add a file, add a line. */
@@ -15,6 +16,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0003-audit-and-merchants': m0003,
   '0004-payments': m0004,
   '0005-merchant-webhooks': m0005,
+  '0006-chat-sessions': m0006,
 };
 
 /**

@@ -26,6 +26,8 @@ export interface EventBus {
   publish(userId: string, event: RealtimeEvent): Promise<void>;
   /** Calls `listener` for each event published to `userId` (by any process); returns unsubscribe. */
   subscribe(userId: string, listener: (event: RealtimeEvent) => void): () => void;
+  /** Calls `listener` for every event to any user (the bots' notifier); returns unsubscribe. */
+  subscribeAll(listener: (userId: string, event: RealtimeEvent) => void): () => void;
   /** True when the bus can deliver (Redis reachable, or in memory). For /ready. */
   isReady(): Promise<boolean>;
   close(): Promise<void>;

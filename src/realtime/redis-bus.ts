@@ -49,6 +49,7 @@ export class RedisEventBus implements EventBus {
   readonly #subscriber: Redis;
   readonly #listeners = new Map<string, Set<Listener>>();
   readonly #prefix: string;
+  readonly #everything = new Set<(userId: string, event: RealtimeEvent) => void>();
   readonly #logger: Logger;
   readonly #readyTimeoutMs: number;
   /** Per connection, whether its current outage was already logged (one warning per outage). */
@@ -73,6 +74,9 @@ export class RedisEventBus implements EventBus {
     this.#watch(this.#subscriber, 'subscriber');
     this.#subscriber.on('ready', () => this.#resubscribeAll());
     this.#subscriber.on('message', (channel: string, message: string) => this.#deliver(channel, message));
+    this.#subscriber.on('pmessage', (_pattern: string, channel: string, message: string) =>
+      this.#deliverToAll(channel, message),
+    );
   }
 
   async publish(userId: string, event: RealtimeEvent): Promise<void> {
@@ -99,6 +103,15 @@ export class RedisEventBus implements EventBus {
     };
   }
 
+  subscribeAll(listener: (userId: string, event: RealtimeEvent) => void): () => void {
+    if (this.#everything.size === 0) this.#sendPattern('psubscribe');
+    this.#everything.add(listener);
+    return () => {
+      if (!this.#everything.delete(listener) || this.#everything.size > 0) return;
+      this.#sendPattern('punsubscribe');
+    };
+  }
+
   async isReady(): Promise<boolean> {
     if (this.#closed) return false;
     const ping = async (redis: Redis) => redis.status === 'ready' && (await redis.ping()) === 'PONG';
@@ -113,6 +126,7 @@ export class RedisEventBus implements EventBus {
     if (this.#closed) return;
     this.#closed = true;
     this.#listeners.clear();
+    this.#everything.clear();
     await Promise.all([quit(this.#publisher), quit(this.#subscriber)]);
   }
 
@@ -134,6 +148,28 @@ export class RedisEventBus implements EventBus {
 
   #resubscribeAll(): void {
     for (const userId of this.#listeners.keys()) this.#sendSubscription('subscribe', userId);
+    if (this.#everything.size > 0) this.#sendPattern('psubscribe');
+  }
+
+  #sendPattern(command: 'psubscribe' | 'punsubscribe'): void {
+    if (this.#closed || this.#subscriber.status !== 'ready') return;
+    this.#subscriber[command](`${this.#prefix}*`).catch((error: unknown) => {
+      this.#logger.warn({ command, redisError: describe(error) }, 'redis event bus: subscription failed');
+    });
+  }
+
+  #deliverToAll(channel: string, message: string): void {
+    if (!channel.startsWith(this.#prefix)) return;
+    const event = parseEvent(message);
+    if (!event) return;
+    const userId = channel.slice(this.#prefix.length);
+    for (const listener of [...this.#everything]) {
+      try {
+        listener(userId, event);
+      } catch (error) {
+        this.#logger.warn({ err: error }, 'redis event bus: listener failed');
+      }
+    }
   }
 
   #deliver(channel: string, message: string): void {

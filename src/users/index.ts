@@ -1,5 +1,5 @@
 export { looksLikePhone, normalizeEmail, normalizePhone } from './contacts.ts';
 export { hashSecret, verifySecret } from './passwords.ts';
-export { checkPin, pinAttemptsMax, pinLockMinutes, setPin } from './pin.ts';
+export { checkPin, pinAttemptsMax, pinLockMinutes, replaceVerifiedPin, setPin } from './pin.ts';
 export { type AccessClaims, type TokenOptions, type TokenPair, Tokens } from './tokens.ts';
 export { operatorRoles, type RegisterInput, type Role, roles, type User, Users } from './users.ts';

@@ -52,3 +52,16 @@ export async function checkPin(pool: Pool, userId: string, pin: string | undefin
   );
   throw new ChatPayError(after[0]?.locked ? 'pin_locked' : 'pin_incorrect', { param: 'pin' });
 }
+
+/**
+ * Replaces the PIN of a user whose current PIN the caller verified a moment ago with `checkPin`
+ * (the chat PIN flow asks for the current PIN and the new one in two messages and never stores
+ * either).
+ */
+export async function replaceVerifiedPin(pool: Pool, userId: string, pin: string): Promise<void> {
+  if (!pinPattern.test(pin)) throw new ChatPayError('pin_invalid_format', { param: 'pin' });
+  await pool.query(
+    'UPDATE users SET pin_hash = $2, pin_failed_attempts = 0, pin_locked_until = NULL WHERE id = $1',
+    [userId, await hashSecret(pin)],
+  );
+}

@@ -23,7 +23,8 @@ interface UserRow {
   phone: string | null;
   role: Role;
   pin_hash: string | null;
-  password_hash: string;
+  password_hash: string | null;
+  language: string;
   created_at: Date;
 }
 
@@ -92,7 +93,10 @@ export class Users {
   /** Signs in with an email or phone and a password; the same error, in the same time, for both failures. */
   async authenticate(login: string, password: string): Promise<User> {
     const row = await this.#findByLogin(login);
-    const ok = row ? await verifySecret(row.password_hash, password) : await verifyDecoy(password);
+    // Chat-only people have no password: they fail like an unknown login, in the same time.
+    const ok = row?.password_hash
+      ? await verifySecret(row.password_hash, password)
+      : await verifyDecoy(password);
     if (!row || !ok) throw new ChatPayError('invalid_credentials');
     return toUser(row);
   }
@@ -130,6 +134,93 @@ export class Users {
       return row ? toUser(row) : undefined;
     }
     return undefined;
+  }
+
+  /**
+   * The person behind a chat identity, registering them on first contact (no password: the chat is
+   * their credential; they can add email and password later). Safe to call concurrently: two first
+   * messages from one person make one user.
+   */
+  async fromChat(
+    provider: 'telegram' | 'whatsapp',
+    externalId: string,
+    profile: { username?: string | undefined; language?: string | undefined },
+  ): Promise<{ user: User; language: string; created: boolean }> {
+    const found = await this.#byIdentity(provider, externalId);
+    if (found) return { user: toUser(found), language: found.language, created: false };
+    const language = ['en', 'am', 'sw'].includes(profile.language ?? '')
+      ? (profile.language as string)
+      : 'en';
+    const client = await this.#pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
+        `identity:${provider}:${externalId}`,
+      ]);
+      const again = await client.query<UserRow>(
+        `SELECT u.* FROM user_identities i JOIN users u ON u.id = i.user_id WHERE i.provider = $1 AND i.external_id = $2`,
+        [provider, externalId],
+      );
+      if (again.rows[0]) {
+        await client.query('COMMIT');
+        return { user: toUser(again.rows[0]), language: again.rows[0].language, created: false };
+      }
+      const { rows } = await client.query<UserRow>(
+        `INSERT INTO users (id, language) VALUES ($1, $2) RETURNING *`,
+        [newId('usr'), language],
+      );
+      const user = rows[0] as UserRow;
+      // A username another account holds stays with it (usernames move between people on Telegram).
+      await client.query(
+        `INSERT INTO user_identities (provider, external_id, user_id, username)
+         VALUES ($1, $2, $3, CASE WHEN EXISTS (SELECT 1 FROM user_identities WHERE provider = $1 AND lower(username) = lower($4))
+           THEN NULL ELSE $4 END)`,
+        [provider, externalId, user.id, profile.username ?? null],
+      );
+      await client.query('COMMIT');
+      return { user: toUser(user), language, created: true };
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async #byIdentity(provider: string, externalId: string): Promise<UserRow | undefined> {
+    const { rows } = await this.#pool.query<UserRow>(
+      `SELECT u.* FROM user_identities i JOIN users u ON u.id = i.user_id WHERE i.provider = $1 AND i.external_id = $2`,
+      [provider, externalId],
+    );
+    return rows[0];
+  }
+
+  async setLanguage(userId: string, language: string): Promise<void> {
+    await this.#pool.query('UPDATE users SET language = $2 WHERE id = $1', [userId, language]);
+  }
+
+  /** The chat identities of a user (where to notify them). */
+  async identities(
+    userId: string,
+  ): Promise<
+    { provider: 'telegram' | 'whatsapp'; externalId: string; username: string | null; language: string }[]
+  > {
+    const { rows } = await this.#pool.query<{
+      provider: 'telegram' | 'whatsapp';
+      external_id: string;
+      username: string | null;
+      language: string;
+    }>(
+      `SELECT i.provider, i.external_id, i.username, u.language FROM user_identities i JOIN users u ON u.id = i.user_id
+        WHERE i.user_id = $1`,
+      [userId],
+    );
+    return rows.map((r) => ({
+      provider: r.provider,
+      externalId: r.external_id,
+      username: r.username,
+      language: r.language,
+    }));
   }
 
   /** Links a chat identity (Telegram user id and username, WhatsApp number) to a user. */

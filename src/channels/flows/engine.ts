@@ -1,0 +1,229 @@
+/**
+ * The flow engine: one persisted conversation per chat, channel-agnostic. Each update is handled in
+ * a transaction that first records its id (a redelivered update finds it and does nothing) and then
+ * locks the chat's session row (two bot processes handling one chat take turns), runs the flow's
+ * step, and saves where the conversation is. Restarts lose nothing: the state is in PostgreSQL.
+ * Money-moving steps take their ids from the flow instance, so even a step answered twice moves
+ * money once.
+ */
+import type { Pool, PoolClient } from '../../db/pool.ts';
+import { newId } from '../../shared/ids.ts';
+import type { Logger } from '../../shared/logger.ts';
+import { menu } from './common.ts';
+import { balanceFlow, helpFlow, languageFlow, startFlow } from './flows/basics.ts';
+import { depositFlow } from './flows/deposit.ts';
+import { historyFlow } from './flows/history.ts';
+import { pinFlow } from './flows/pin.ts';
+import { sendFlow } from './flows/send.ts';
+import { withdrawFlow } from './flows/withdraw.ts';
+import { isLanguage, type Language, type MessageKey, t } from './i18n.ts';
+import type { ChatEvent, Flow, FlowContext, FlowServices, Notice, OutMessage, Step } from './types.ts';
+
+/** Every flow, by the command (and menu button) that starts it. */
+export const flows: Readonly<Record<string, Flow>> = {
+  start: startFlow,
+  help: helpFlow,
+  balance: balanceFlow,
+  language: languageFlow,
+  pin: pinFlow,
+  send: sendFlow,
+  deposit: depositFlow,
+  withdraw: withdrawFlow,
+  history: historyFlow,
+};
+
+/** The commands a channel registers (`setMyCommands`), in menu order. */
+export const commandNames = [
+  'start',
+  'balance',
+  'deposit',
+  'withdraw',
+  'send',
+  'history',
+  'pin',
+  'language',
+  'help',
+  'cancel',
+] as const;
+
+export type Channel = 'telegram' | 'whatsapp';
+
+export interface IncomingUpdate {
+  readonly channel: Channel;
+  /** Unique per channel (Telegram update_id, WhatsApp wamid). */
+  readonly updateId: string;
+  readonly chatId: string;
+  readonly from: {
+    readonly externalId: string;
+    readonly username?: string | undefined;
+    readonly firstName?: string | undefined;
+    readonly languageCode?: string | undefined;
+  };
+  readonly event: ChatEvent;
+}
+
+export interface EngineResult {
+  /** The update was handled before: nothing was done and nothing should be sent. */
+  readonly duplicate: boolean;
+  readonly userId: string | null;
+  readonly language: Language;
+  readonly replies: readonly OutMessage[];
+  /** Delete the person's message (it held a PIN). */
+  readonly deleteIncoming: boolean;
+  readonly notices: readonly Notice[];
+}
+
+export interface FlowEngineOptions {
+  /** Connections for the per-chat session locks: at most this many chats are handled at once. */
+  readonly sessionPool: Pool;
+  readonly services: FlowServices;
+  readonly logger: Logger;
+  /** A conversation idle this long is over: the next answer starts from the menu. */
+  readonly sessionTimeoutSeconds: number;
+}
+
+interface SessionRow {
+  user_id: string | null;
+  flow: string | null;
+  step: string | null;
+  data: Record<string, unknown>;
+  expired: boolean;
+}
+
+export class FlowEngine {
+  readonly #o: FlowEngineOptions;
+
+  constructor(options: FlowEngineOptions) {
+    this.#o = options;
+  }
+
+  async handle(update: IncomingUpdate): Promise<EngineResult> {
+    const client = await this.#o.sessionPool.connect();
+    try {
+      await client.query('BEGIN');
+      const fresh = await client.query(
+        'INSERT INTO chat_updates (channel, update_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1',
+        [update.channel, update.updateId],
+      );
+      if (fresh.rowCount === 0) {
+        await client.query('COMMIT');
+        return {
+          duplicate: true,
+          userId: null,
+          language: 'en',
+          replies: [],
+          deleteIncoming: false,
+          notices: [],
+        };
+      }
+      const session = await this.#lockSession(client, update);
+      const result = await this.#run(client, update, session);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async #lockSession(client: PoolClient, update: IncomingUpdate): Promise<SessionRow> {
+    await client.query(
+      'INSERT INTO chat_sessions (channel, chat_id) VALUES ($1, $2) ON CONFLICT DO NOTHING',
+      [update.channel, update.chatId],
+    );
+    const { rows } = await client.query<SessionRow>(
+      `SELECT user_id, flow, step, data, coalesce(expires_at < now(), false) AS expired FROM chat_sessions
+        WHERE channel = $1 AND chat_id = $2 FOR UPDATE`,
+      [update.channel, update.chatId],
+    );
+    return rows[0] as SessionRow;
+  }
+
+  async #run(client: PoolClient, update: IncomingUpdate, session: SessionRow): Promise<EngineResult> {
+    const { user, language, created } = await this.#o.services.users.fromChat(
+      update.channel,
+      update.from.externalId,
+      {
+        username: update.from.username,
+        language: update.from.languageCode?.slice(0, 2),
+      },
+    );
+    const lang: Language = isLanguage(language) ? language : 'en';
+    const base = {
+      userId: user.id,
+      name: update.from.firstName ?? update.from.username ?? '',
+      language: lang,
+      services: this.#o.services,
+      t: (key: MessageKey, values?: Readonly<Record<string, string>>) => t(lang, key, values),
+    };
+    let flowName = session.flow;
+    let flowId = String(session.data.flowId ?? newId('flw'));
+    let step: Step;
+    const event = update.event;
+    const starting = startingFlow(event);
+    try {
+      if (event.type === 'command' && event.name === 'cancel') {
+        const ctx = { ...base, data: {}, flowId };
+        step = { replies: [menu(ctx, ctx.t(session.flow ? 'cancelled' : 'nothing_to_cancel'))] };
+        flowName = null;
+      } else if (starting) {
+        flowName = starting;
+        flowId = newId('flw');
+        const ctx = { ...base, data: { created }, flowId };
+        step = await (flows[starting] as Flow).start(ctx, event);
+      } else if (session.flow && session.step && !session.expired && flows[session.flow]) {
+        const ctx: FlowContext = { ...base, data: session.data, flowId };
+        step = await (flows[session.flow] as Flow).step(ctx, session.step, event);
+      } else {
+        const ctx = { ...base, data: {}, flowId };
+        step = {
+          replies: [menu(ctx, ctx.t(session.flow && session.expired ? 'timed_out' : 'not_understood'))],
+        };
+        flowName = null;
+      }
+    } catch (error) {
+      this.#o.logger.error({ err: error, flow: flowName, step: session.step }, 'flow step failed');
+      const ctx = { ...base, data: {}, flowId };
+      step = { replies: [menu(ctx, ctx.t('error.generic'))] };
+      flowName = null;
+    }
+    const next = step.next && flowName ? step.next : null;
+    const data = next ? { ...(starting ? {} : session.data), ...step.data, flowId } : {};
+    await client.query(
+      `UPDATE chat_sessions SET user_id = $3, flow = $4, step = $5, data = $6, updated_at = now(),
+         expires_at = CASE WHEN $5::text IS NULL THEN NULL ELSE now() + make_interval(secs => $7) END
+       WHERE channel = $1 AND chat_id = $2`,
+      [
+        update.channel,
+        update.chatId,
+        user.id,
+        next ? flowName : null,
+        next,
+        JSON.stringify(data),
+        this.#o.sessionTimeoutSeconds,
+      ],
+    );
+    if (step.language && step.language !== lang)
+      await this.#o.services.users.setLanguage(user.id, step.language);
+    return {
+      duplicate: false,
+      userId: user.id,
+      language: step.language ?? lang,
+      replies: step.replies,
+      deleteIncoming: step.deleteIncoming ?? false,
+      notices: step.notices ?? [],
+    };
+  }
+}
+
+/** The flow an event starts: a command (`/send`) or a menu button (`go:send`). */
+function startingFlow(event: ChatEvent): string | undefined {
+  if (event.type === 'command' && event.name in flows) return event.name;
+  if (event.type === 'button' && event.data.startsWith('go:')) {
+    const name = event.data.slice(3);
+    return name in flows ? name : undefined;
+  }
+  return undefined;
+}

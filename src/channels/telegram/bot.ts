@@ -1,0 +1,179 @@
+/**
+ * The Telegram adapter, on grammY: turns updates into flow events, hands them to the flow engine,
+ * and renders its replies as messages with inline keyboards. `TELEGRAM_API_ROOT` points grammY at
+ * another Bot API server (a self-hosted one, or our sandbox). Calls that meet a 429 are retried after
+ * Telegram's `retry_after` (auto-retry); each person is also held to a rate of updates.
+ */
+import { autoRetry } from '@grammyjs/auto-retry';
+import { Bot, type Context, GrammyError } from 'grammy';
+import type { Update, UserFromGetMe } from 'grammy/types';
+import type { Logger } from '../../shared/logger.ts';
+import type { Language, OutMessage } from '../flows/index.ts';
+import {
+  commandNames,
+  type EngineResult,
+  type FlowEngine,
+  type IncomingUpdate,
+  languages,
+  t,
+} from '../flows/index.ts';
+import type { Notifier } from './notifier.ts';
+
+export interface TelegramBotOptions {
+  readonly token: string;
+  readonly apiRoot: string;
+  readonly engine: FlowEngine;
+  readonly logger: Logger;
+  /** Known bot identity (skips getMe at start; tests and the sandbox provide it). */
+  readonly botInfo?: UserFromGetMe | undefined;
+  /** Delivers messages to people other than the one being answered. */
+  readonly notifier?: Notifier | undefined;
+  /** Updates one person may send in a 10-second window before being asked to slow down. */
+  readonly updatesPerUserPer10s?: number;
+}
+
+export class TelegramBot {
+  readonly bot: Bot;
+  readonly #o: TelegramBotOptions;
+  readonly #recent = new Map<number, number[]>();
+
+  constructor(options: TelegramBotOptions) {
+    this.#o = options;
+    this.bot = new Bot(options.token, {
+      client: { apiRoot: options.apiRoot },
+      ...(options.botInfo ? { botInfo: options.botInfo } : {}),
+    });
+    this.bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 60 }));
+    this.bot.on(['message:text', 'message:contact', 'callback_query:data'], (ctx) => this.#handle(ctx));
+    this.bot.catch((error) => this.#o.logger.error({ err: error.error }, 'telegram update failed'));
+  }
+
+  /** Registers the commands in every language (the default list is English). */
+  async registerCommands(): Promise<void> {
+    for (const language of languages) {
+      const commands = commandNames.map((name) => ({
+        command: name,
+        description: t(language, `cmd.${name}`),
+      }));
+      await this.bot.api.setMyCommands(commands, language === 'en' ? {} : { language_code: language });
+    }
+  }
+
+  /** Long polling (`chatpay bot`, or `chatpay start` with a token or the sandbox). */
+  async startPolling(): Promise<void> {
+    await this.bot.init();
+    await this.bot.api.deleteWebhook();
+    void this.bot.start({ allowed_updates: ['message', 'callback_query'], drop_pending_updates: false });
+  }
+
+  async stop(): Promise<void> {
+    if (this.bot.isRunning()) await this.bot.stop();
+  }
+
+  /** Handles one update as received through the webhook (after the job queue hands it over). */
+  async handleUpdate(update: Update): Promise<void> {
+    if (!this.bot.isInited()) await this.bot.init();
+    await this.bot.handleUpdate(update);
+  }
+
+  async #handle(ctx: Context): Promise<void> {
+    const incoming = toIncoming(ctx);
+    if (!incoming) return;
+    if (ctx.callbackQuery) await ctx.answerCallbackQuery().catch(() => undefined);
+    if (!this.#allow(Number(incoming.from.externalId))) return;
+    const result = await this.#o.engine.handle(incoming);
+    if (result.duplicate) return;
+    if (result.deleteIncoming && ctx.message) {
+      await ctx.deleteMessage().catch(() => undefined);
+    }
+    for (const reply of result.replies) await this.#send(ctx, reply, result.language);
+    for (const notice of result.notices)
+      await this.#o.notifier?.notify(notice.userId, notice.key, notice.values);
+  }
+
+  async #send(ctx: Context, reply: OutMessage, language: Language): Promise<void> {
+    const chatId = ctx.chat?.id;
+    if (chatId === undefined) return;
+    const markup = replyMarkup(reply, language);
+    const pressed = ctx.callbackQuery?.message;
+    if (reply.replace && pressed && !reply.requestContact) {
+      try {
+        const inline = inlineMarkup(reply);
+        await ctx.api.editMessageText(
+          chatId,
+          pressed.message_id,
+          reply.text,
+          inline ? { reply_markup: inline } : {},
+        );
+        return;
+      } catch (error) {
+        if (!(error instanceof GrammyError)) throw error;
+        if (error.description.includes('message is not modified')) return;
+        // Too old to edit, or deleted: send it anew.
+      }
+    }
+    await ctx.api.sendMessage(chatId, reply.text, markup ? { reply_markup: markup } : {});
+  }
+
+  #allow(userId: number): boolean {
+    const limit = this.#o.updatesPerUserPer10s ?? 30;
+    const now = Date.now();
+    const recent = (this.#recent.get(userId) ?? []).filter((at) => now - at < 10_000);
+    recent.push(now);
+    this.#recent.set(userId, recent);
+    if (this.#recent.size > 10_000) this.#recent.clear();
+    return recent.length <= limit;
+  }
+}
+
+export function replyMarkup(reply: OutMessage, language: Language) {
+  if (reply.requestContact) {
+    return {
+      keyboard: [[{ text: t(language, 'btn.share_contact'), request_contact: true }]],
+      one_time_keyboard: true,
+      resize_keyboard: true,
+    };
+  }
+  return inlineMarkup(reply);
+}
+
+function inlineMarkup(reply: OutMessage) {
+  if (!reply.buttons?.length) return undefined;
+  return {
+    inline_keyboard: reply.buttons.map((row) =>
+      row.map((b) =>
+        b.url ? { text: b.label, url: b.url } : { text: b.label, callback_data: b.data ?? '' },
+      ),
+    ),
+  };
+}
+
+/** The flow event in a Telegram update, or undefined for updates the bot ignores. */
+export function toIncoming(ctx: Context): IncomingUpdate | undefined {
+  const from = ctx.from;
+  const chat = ctx.chat;
+  if (!from || !chat || chat.type !== 'private') return undefined;
+  const base = {
+    channel: 'telegram' as const,
+    updateId: String(ctx.update.update_id),
+    chatId: String(chat.id),
+    from: {
+      externalId: String(from.id),
+      username: from.username,
+      firstName: from.first_name,
+      languageCode: from.language_code,
+    },
+  };
+  const data = ctx.callbackQuery?.data;
+  if (data !== undefined) return { ...base, event: { type: 'button', data } };
+  const contact = ctx.message?.contact;
+  if (contact) return { ...base, event: { type: 'contact', phone: contact.phone_number } };
+  const text = ctx.message?.text;
+  if (text === undefined) return undefined;
+  const command = /^\/([a-z_]+)(?:@\w+)?(?:\s+(.*))?$/s.exec(text.trim());
+  if (command)
+    return { ...base, event: { type: 'command', name: command[1] as string, args: command[2] ?? '' } };
+  return { ...base, event: { type: 'text', text } };
+}
+
+export type { EngineResult };

@@ -1,0 +1,171 @@
+/**
+ * The flow engine on its own (no channel): conversations persisted in PostgreSQL, redelivered
+ * updates, parallel handling of one chat, restarts, time-outs, and every user-visible string in all
+ * three languages.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  type ChatEvent,
+  FlowEngine,
+  type IncomingUpdate,
+  languages,
+  messages,
+} from '../../src/channels/flows/index.ts';
+import { createPool } from '../../src/db/pool.ts';
+import { Secret } from '../../src/shared/secret.ts';
+import { quietLogger } from '../helpers/database.ts';
+import { paymentsHarness } from '../helpers/payments.ts';
+
+const harness = await paymentsHarness({ providers: ['mpesa'] });
+const { api } = harness;
+let updateSeq = 1_000;
+
+function engine(timeoutSeconds = 900): FlowEngine {
+  const sessionPool = createPool({
+    url: new Secret(api.database.url),
+    max: 4,
+    statementTimeoutMs: 10_000,
+    logger: quietLogger,
+  });
+  return new FlowEngine({
+    sessionPool,
+    services: api.services,
+    logger: quietLogger,
+    sessionTimeoutSeconds: timeoutSeconds,
+  });
+}
+
+function person(id: number, username = `user${id}`, languageCode = 'en') {
+  const chat = (event: ChatEvent, updateId = String(updateSeq++)): IncomingUpdate => ({
+    channel: 'telegram',
+    updateId,
+    chatId: String(id),
+    from: { externalId: String(id), username, firstName: `Name${id}`, languageCode },
+    event,
+  });
+  return {
+    command: (name: string) => chat({ type: 'command', name, args: '' }),
+    text: (text: string) => chat({ type: 'text', text }),
+    button: (data: string) => chat({ type: 'button', data }),
+    chat,
+  };
+}
+
+const bot = engine();
+const lastText = async (update: IncomingUpdate, on = bot) => {
+  const result = await on.handle(update);
+  return result.replies.map((r) => r.text).join('\n');
+};
+
+describe('every string', () => {
+  it('exists, non-empty, in English, Amharic and Swahili, with the same placeholders', () => {
+    for (const key of Object.keys(messages.en) as (keyof typeof messages.en)[]) {
+      const placeholders = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+      for (const language of languages) {
+        expect([language, key, messages[language][key].length > 0]).toEqual([language, key, true]);
+        expect([language, key, placeholders(messages[language][key])]).toEqual([
+          language,
+          key,
+          placeholders(messages.en[key]),
+        ]);
+      }
+    }
+  });
+});
+
+describe('the flow engine', () => {
+  it('registers on /start, answers /balance, and says what it did not understand', async () => {
+    const alice = person(11);
+    expect(await lastText(alice.command('start'))).toMatch(/Welcome to ChatPay, Name11/);
+    expect(await lastText(alice.command('balance'))).toMatch(/wallets are empty/);
+    expect(await lastText(alice.text('hello?'))).toMatch(/did not understand/);
+    expect(await lastText(alice.command('start'))).toMatch(/Welcome back/);
+  });
+
+  it('handles a redelivered update once', async () => {
+    const alice = person(12);
+    await bot.handle(alice.command('start'));
+    const update = alice.command('send');
+    const first = await bot.handle(update);
+    const again = await bot.handle(update);
+    expect(first.duplicate).toBe(false);
+    expect(again).toMatchObject({ duplicate: true, replies: [] });
+  });
+
+  it('sends money once even when the confirmation is pressed twice, and asks for the PIN above the threshold', async () => {
+    const alice = person(13, 'alice13');
+    const bob = person(14, 'bob14');
+    await bot.handle(alice.command('start'));
+    await bot.handle(bob.command('start'));
+    const aliceId = (await bot.handle(alice.command('help'))).userId as string;
+    await api.fund(aliceId, 'ETB', '5000.00');
+    await bot.handle(alice.command('send'));
+    expect(await lastText(alice.text('@nobody'))).toMatch(/can’t find @nobody/);
+    expect(await lastText(alice.text('@bob14'))).toMatch(/How much ETB/);
+    expect(await lastText(alice.text('12,5x'))).toMatch(/not an amount/);
+    expect(await lastText(alice.text('2,000'))).toMatch(/Send 2000.00 ETB to @bob14\?/);
+    expect(await lastText(alice.button('v:yes'))).toMatch(/need a PIN/);
+    await bot.handle(alice.command('pin'));
+    const setPin = await bot.handle(alice.text('2468'));
+    expect(setPin.deleteIncoming).toBe(true);
+    expect(setPin.replies[0]?.text).toMatch(/PIN is set/);
+
+    await bot.handle(alice.command('send'));
+    await bot.handle(alice.text('@bob14'));
+    await bot.handle(alice.text('2000'));
+    expect(await lastText(alice.button('v:yes'))).toMatch(/Enter your PIN/);
+    expect(await lastText(alice.text('1111'))).toMatch(/Wrong PIN/);
+    const sent = await bot.handle(alice.text('2468'));
+    expect(sent.replies[0]?.text).toMatch(/Sent 2000.00 ETB to @bob14/);
+    expect(sent.deleteIncoming).toBe(true);
+    // The same last step again (a double tap that reached us twice as different updates).
+    await bot.handle(alice.text('2468'));
+    const wallet = await api.services.wallets.get(aliceId, 'ETB');
+    expect(wallet?.available).toBe('3000.00');
+  });
+
+  it('continues a flow after a restart, and cancels mid-flow', async () => {
+    const carol = person(15);
+    await bot.handle(carol.command('start'));
+    await bot.handle(carol.command('send'));
+    const restarted = engine();
+    expect(await lastText(carol.text('@user15'), restarted)).toMatch(/yourself/);
+    expect(await lastText(carol.command('cancel'), restarted)).toMatch(/Cancelled/);
+    expect(await lastText(carol.command('cancel'), restarted)).toMatch(/nothing to cancel/);
+  });
+
+  it('times out a stale conversation', async () => {
+    const dave = person(16);
+    const quick = engine(1);
+    await quick.handle(dave.command('start'));
+    await quick.handle(dave.command('send'));
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect(await lastText(dave.text('@someone'), quick)).toMatch(/timed out/);
+  });
+
+  it('switches language, and keeps it', async () => {
+    const erin = person(17, 'erin17', 'sw');
+    expect(await lastText(erin.command('start'))).toMatch(/Karibu ChatPay/);
+    await bot.handle(erin.command('language'));
+    expect(await lastText(erin.button('v:am'))).toMatch(/በአማርኛ/);
+    expect(await lastText(erin.command('balance'))).toMatch(/ባዶ/);
+  });
+
+  it('handles one chat’s updates from two engines at once without a double effect', async () => {
+    const frank = person(18, 'frank18');
+    const grace = person(19, 'grace19');
+    await bot.handle(frank.command('start'));
+    await bot.handle(grace.command('start'));
+    const frankId = (await bot.handle(frank.command('help'))).userId as string;
+    await api.fund(frankId, 'KES', '100.00');
+    await bot.handle(frank.command('send'));
+    await bot.handle(frank.text('@grace19'));
+    await bot.handle(frank.text('40'));
+    const other = engine();
+    // Two processes each get a confirmation (a double tap): one moves the money, the other finds
+    // the flow over.
+    await Promise.all([bot.handle(frank.button('v:yes')), other.handle(frank.button('v:yes'))]);
+    expect((await api.services.wallets.get(frankId, 'KES'))?.available).toBe('60.00');
+    expect(await api.services.ledger.verify()).toEqual([]);
+  });
+});
