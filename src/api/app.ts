@@ -6,6 +6,7 @@ import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
 import type { Redis } from 'ioredis';
 import { isDatabaseReady } from '../db/pool.ts';
 import { registerRealtime, registerWebSocket } from '../realtime/index.ts';
+import { ChatPayError } from '../shared/errors.ts';
 import { redactPaths } from '../shared/logger.ts';
 import type { ApiServices } from './context.ts';
 import { registerAudit } from './plugins/audit.ts';
@@ -21,6 +22,7 @@ import { merchantPaymentRoutes } from './routes/merchant-payments.ts';
 import { merchantWebhookRoutes, merchantWebhookSchemas } from './routes/merchant-webhooks.ts';
 import { merchantRoutes, merchantSchemas } from './routes/merchants.ts';
 import { operationRoutes } from './routes/operations.ts';
+import { telegramRoutes } from './routes/telegram.ts';
 import { TransactionSchemaRef, transactionRoutes } from './routes/transactions.ts';
 import { TransferSchema, transferRoutes } from './routes/transfers.ts';
 import { UserSchema, userRoutes } from './routes/users.ts';
@@ -35,6 +37,8 @@ export interface AppOptions {
   readonly logStream?: NodeJS.WritableStream;
   /** Defaults: 600 a minute per caller, 20 a minute per IP on auth routes. */
   readonly rateLimits?: RateLimits;
+  /** Where the chat simulator lives (the local Telegram sandbox's chat page), once the bot runs. */
+  readonly simulatorUrl?: () => string | undefined;
   /** Merchants' webhook endpoints must be https (production). */
   readonly httpsWebhooksOnly?: boolean;
   /** Sees every route as it is added (tests check each one's schema and access). */
@@ -178,6 +182,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     };
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  // Try the bot without Telegram: on embedded defaults the bot talks to a local Bot API sandbox whose
+  // chat page lets a person be the Telegram user.
+  app.get('/simulator', { schema: { hide: true } }, async (_request, reply) => {
+    const url = options.simulatorUrl?.();
+    if (!url) throw new ChatPayError('route_not_found');
+    return reply.redirect(url);
+  });
 
   await app.register(userRoutes(services));
   await app.register(authRoutes(services));
@@ -190,6 +201,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(merchantWebhookRoutes(services, { httpsOnly: options.httpsWebhooksOnly ?? false }));
   await app.register(operationRoutes(services));
   await app.register(webhookRoutes(services));
+  await app.register(telegramRoutes(services));
   await registerRealtime(app, { bus: services.events });
   return app;
 }

@@ -29,6 +29,8 @@ export interface ApiServices {
   /** Shared state across API processes (rate limits), when REDIS_URL is set. */
   readonly redis?: import('ioredis').Redis | undefined;
   readonly logger: Logger;
+  /** Telegram webhook mode: the secret token Telegram sends back. Unset: the webhook route is off. */
+  readonly telegramWebhookSecret?: import('../shared/secret.ts').Secret | undefined;
 }
 
 /**

@@ -2,11 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { buildApp } from '../api/app.ts';
 import { purgeIdempotencyKeys } from '../api/plugins/idempotency.ts';
+import type { TelegramBot } from '../channels/telegram/bot.ts';
 import type { Config } from '../config/schema.ts';
 import { createPool } from '../db/pool.ts';
 import { crontab, startWorker, taskHandlers, type Worker } from '../jobs/index.ts';
 import type { Logger } from '../shared/logger.ts';
 import { operatorRoles, type Role, Users } from '../users/index.ts';
+import { startBot } from './bot.ts';
 import {
   closeServices,
   createLedger,
@@ -55,20 +57,29 @@ async function runServer(
   ledger.start();
   const providers = await createProviders(config, logger, mode.sandboxes);
   const services = await createServices(config, database, ledger, logger, providers);
+  let simulatorUrl: string | undefined;
   const app = await buildApp({
     services,
     logLevel: config.logLevel,
     rateLimits: config.rateLimit,
     httpsWebhooksOnly: config.env === 'production',
+    simulatorUrl: () => simulatorUrl,
   });
   const address = await app.listen({ host: config.http.host, port: config.http.port });
   // Sandboxes send dashboard-style webhooks to the address actually bound (PORT=0 picks one).
   const publicUrl = config.publicUrl.endsWith(':0') ? address : config.publicUrl;
   for (const [id, sandbox] of providers.sandboxes)
     sandbox.control.setWebhookUrl(`${publicUrl}/v1/webhooks/${id}`);
-  const worker = mode.worker ? await startJobWorker(config, database, services, logger) : undefined;
+  // The all-in-one process runs the bot (against the sandbox without a token); `serve` only takes
+  // its webhooks, which the workers handle.
+  const bot = mode.worker
+    ? await startBot(config, database, services, logger, { sandbox: mode.sandboxes, publicUrl })
+    : undefined;
+  simulatorUrl = bot?.simulatorUrl;
+  const worker = mode.worker ? await startJobWorker(config, database, services, logger, bot?.bot) : undefined;
   onShutdownSignal(logger, async () => {
     await app.close();
+    await bot?.stop();
     await worker?.stop();
     await closeLedger();
     await closeServices(services);
@@ -78,6 +89,7 @@ async function runServer(
   const where = database.embedded ? `embedded PostgreSQL on port ${database.embedded.port}` : 'DATABASE_URL';
   process.stdout.write(`ChatPay is running at ${address} (database: ${where}). Press Ctrl-C to stop.\n`);
   for (const [id, sandbox] of providers.sandboxes) process.stdout.write(`  ${id} sandbox: ${sandbox.url}\n`);
+  if (bot?.simulatorUrl) process.stdout.write(`  chat simulator: ${address}/simulator\n`);
   return 'running';
 }
 
@@ -91,6 +103,7 @@ async function startJobWorker(
   database: Awaited<ReturnType<typeof openDatabase>>,
   services: Awaited<ReturnType<typeof createServices>>,
   logger: Logger,
+  telegram?: TelegramBot,
 ): Promise<Worker> {
   const queuePool = createPool({
     url: database.url,
@@ -109,6 +122,7 @@ async function startJobWorker(
       pool: database.pool,
       payments: services.payments,
       merchantWebhooks: services.merchantWebhooks,
+      telegram,
       purgeIdempotencyKeys: () => purgeIdempotencyKeys(database.pool, config.idempotencyKeyRetentionHours),
     }),
   });
@@ -137,15 +151,57 @@ workers may run; each job goes to one of them. Needs DATABASE_URL and configured
     const { ledger, close: closeLedger } = createLedger(config, database, logger);
     const providers = await createProviders(config, logger, false);
     const services = await createServices(config, database, ledger, logger, providers);
-    const worker = await startJobWorker(config, database, services, logger);
+    // Webhook-mode Telegram updates arrive as jobs: this worker answers them.
+    const bot = config.telegram.webhookSecret
+      ? await startBot(config, database, services, logger, {
+          sandbox: false,
+          publicUrl: config.publicUrl,
+          role: 'jobs-only',
+        })
+      : undefined;
+    const worker = await startJobWorker(config, database, services, logger, bot?.bot);
     onShutdownSignal(logger, async () => {
       await worker.stop();
+      await bot?.stop();
       await closeLedger();
       await closeServices(services);
       await providers.close();
       await database.close();
     });
     process.stdout.write('ChatPay worker is running. Press Ctrl-C to stop.\n');
+    return 'running';
+  },
+};
+
+const botCommand: Command = {
+  summary: 'Run the Telegram bot (long polling) against DATABASE_URL',
+  usage: 'chatpay bot',
+  help: `Runs the Telegram bot with long polling (one process per bot token: Telegram allows one poller).
+Needs DATABASE_URL and TELEGRAM_BOT_TOKEN. With TELEGRAM_WEBHOOK_SECRET set, use webhook mode instead:
+\`chatpay serve\` receives the updates and \`chatpay worker\` answers them.`,
+  async run(config, logger) {
+    if (!config.database.url || !config.telegram.token || config.telegram.webhookSecret) {
+      process.stderr.write(
+        'chatpay bot: needs DATABASE_URL and TELEGRAM_BOT_TOKEN, and no TELEGRAM_WEBHOOK_SECRET (webhook mode runs in serve + worker)\n',
+      );
+      return 78;
+    }
+    const database = await openDatabase(config, logger, 'chatpay-bot');
+    const { ledger, close: closeLedger } = createLedger(config, database, logger);
+    const providers = await createProviders(config, logger, false);
+    const services = await createServices(config, database, ledger, logger, providers);
+    const bot = await startBot(config, database, services, logger, {
+      sandbox: false,
+      publicUrl: config.publicUrl,
+    });
+    onShutdownSignal(logger, async () => {
+      await bot?.stop();
+      await closeLedger();
+      await closeServices(services);
+      await providers.close();
+      await database.close();
+    });
+    process.stdout.write('ChatPay Telegram bot is running (long polling). Press Ctrl-C to stop.\n');
     return 'running';
   },
 };
@@ -255,6 +311,7 @@ export const commands: Readonly<Record<string, Command>> = {
   start,
   serve,
   worker: workerCommand,
+  bot: botCommand,
   'admin create': adminCreate,
   migrate: migrateCommand,
   'ledger verify': ledgerVerify,

@@ -179,6 +179,7 @@ export async function createServices(
     redis,
     idempotencyPool,
     logger,
+    telegramWebhookSecret: config.telegram.webhookSecret,
   };
 }
 

@@ -60,7 +60,12 @@ const providerPrefixes = providerDefinitions.map((d) => `${d.id.toUpperCase()}_`
 
 // A value is echoed back only when it can't be a secret: never a provider's, never a URL or key.
 function describeValue(name: string, value: unknown): string {
-  if (name === 'DATABASE_URL' || name === 'JWT_SECRET' || name === 'REDIS_URL') return '';
+  if (
+    ['DATABASE_URL', 'JWT_SECRET', 'REDIS_URL', 'TELEGRAM_BOT_TOKEN', 'TELEGRAM_WEBHOOK_SECRET'].includes(
+      name,
+    )
+  )
+    return '';
   if (providerPrefixes.some((prefix) => name.startsWith(prefix))) return '';
   return typeof value === 'string' || typeof value === 'number' ? ` (got ${JSON.stringify(value)})` : '';
 }
@@ -142,6 +147,13 @@ function freeze(env: Env): Config {
       Record<string, string>
     >,
     worker: { concurrency: env.WORKER_CONCURRENCY },
+    telegram: {
+      token: env.TELEGRAM_BOT_TOKEN === undefined ? undefined : new Secret(env.TELEGRAM_BOT_TOKEN),
+      apiRoot: env.TELEGRAM_API_ROOT.replace(/\/$/, ''),
+      webhookSecret:
+        env.TELEGRAM_WEBHOOK_SECRET === undefined ? undefined : new Secret(env.TELEGRAM_WEBHOOK_SECRET),
+      sessionTimeoutSeconds: env.BOT_SESSION_TIMEOUT_SECONDS,
+    },
     ledger: {
       batchTransfersMax: env.LEDGER_BATCH_TRANSFERS_MAX,
       queueTransfersMax: env.LEDGER_QUEUE_TRANSFERS_MAX,

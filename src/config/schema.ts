@@ -187,6 +187,31 @@ export const envSchema = Type.Object({
     description:
       'Jobs (webhook application, payouts, notifications, reconciliation) one worker runs at once.',
   }),
+  TELEGRAM_BOT_TOKEN: Type.Optional(
+    Type.String({
+      pattern: '^[0-9]{3,20}:[A-Za-z0-9_-]{20,100}$',
+      description:
+        'The bot token from @BotFather. Set: `chatpay start` and `chatpay bot` run the Telegram bot. Unset in development: `chatpay start` runs the bot against a local Bot API sandbox with a chat simulator at /simulator.',
+    }),
+  ),
+  TELEGRAM_API_ROOT: Type.String({
+    default: 'https://api.telegram.org',
+    pattern: '^https?://',
+    description: 'The Bot API server: Telegram’s, a self-hosted one, or a sandbox.',
+  }),
+  TELEGRAM_WEBHOOK_SECRET: Type.Optional(
+    Type.String({
+      pattern: '^[A-Za-z0-9_-]{16,256}$',
+      description:
+        'Webhook mode: Telegram sends it in X-Telegram-Bot-Api-Secret-Token to POST /v1/channels/telegram/webhook. Unset: long polling.',
+    }),
+  ),
+  BOT_SESSION_TIMEOUT_SECONDS: Type.Integer({
+    default: 900,
+    minimum: 30,
+    maximum: 86_400,
+    description: 'A bot conversation idle this long is over; the next message starts from the menu.',
+  }),
   ...Object.fromEntries(providerDefinitions.flatMap((d) => Object.entries(d.env.properties))),
 });
 
@@ -233,6 +258,12 @@ export interface Config {
   /** Each provider's environment variables as set (unset ones absent). */
   readonly providers: Readonly<Record<ProviderId, Readonly<Record<string, string>>>>;
   readonly worker: { readonly concurrency: number };
+  readonly telegram: {
+    readonly token: import('../shared/secret.ts').Secret | undefined;
+    readonly apiRoot: string;
+    readonly webhookSecret: import('../shared/secret.ts').Secret | undefined;
+    readonly sessionTimeoutSeconds: number;
+  };
   readonly ledger: {
     readonly batchTransfersMax: number;
     readonly queueTransfersMax: number;

@@ -13,6 +13,7 @@ export const jobNames = [
   'webhook_apply',
   'payout_send',
   'merchant_webhook_deliver',
+  'telegram_update',
   'payments_reconcile',
   'idempotency_purge',
 ] as const;

@@ -8,6 +8,8 @@ export interface TaskServices {
   readonly pool: Pool;
   readonly payments: Payments;
   readonly merchantWebhooks: MerchantWebhooks;
+  /** Handles Telegram updates received by webhook (absent: such jobs fail and wait for a bot). */
+  readonly telegram?: { handleUpdate(update: never): Promise<void> } | undefined;
   readonly purgeIdempotencyKeys: () => Promise<unknown>;
 }
 
@@ -23,6 +25,10 @@ export function taskHandlers(
     webhook_apply: (payload) => services.payments.applyWebhook(id(payload)),
     payout_send: (payload) => services.payments.sendPayout(id(payload)),
     merchant_webhook_deliver: (payload) => services.merchantWebhooks.deliver(id(payload)),
+    telegram_update: async (payload) => {
+      if (!services.telegram) throw new Error('a Telegram update, but this worker runs no Telegram bot');
+      await services.telegram.handleUpdate(payload.update as never);
+    },
     payments_reconcile: () => services.payments.reconcile(),
     idempotency_purge: () => services.purgeIdempotencyKeys(),
   };

@@ -297,6 +297,11 @@ const cases: Record<string, Case> = {
     public: true,
     request: () => ({ method: 'POST', url: '/v1/webhooks/mpesa/guess', payload: { forged: true } }),
   },
+  // Telegram proves itself with the webhook secret token; off (404) when no secret is configured.
+  'POST /v1/channels/telegram/webhook': {
+    public: true,
+    request: () => ({ method: 'POST', url: '/v1/channels/telegram/webhook', payload: { update_id: 1 } }),
+  },
   'GET /v1/transfers/:id': {
     request: () => ({ method: 'GET', url: `/v1/transfers/${aliceTransfer}` }),
     foreign: {

@@ -15,6 +15,7 @@ export const depositFlow: Flow = {
   async start(ctx) {
     const currencies = [...new Set(collectors(ctx).flatMap((p) => p.capabilities.currencies))];
     if (currencies.length === 0) return done(menu(ctx, ctx.t('error.no_providers', { currency: '' })));
+    if (currencies.length === 1) return chooseCurrency(ctx, currencies[0] as string);
     return ask(
       'currency',
       {},

@@ -1,0 +1,51 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { enqueue } from '../../db/jobs.ts';
+import { ChatPayError } from '../../shared/errors.ts';
+import type { ApiServices } from '../context.ts';
+import { errors } from '../schemas.ts';
+
+const digest = (text: string) => createHash('sha256').update(text).digest();
+
+/**
+ * Telegram's webhook. The secret token set with `setWebhook` comes back in
+ * `X-Telegram-Bot-Api-Secret-Token` and is compared in constant time (as digests, so lengths never
+ * leak). The update is queued as a job and answered at once: Telegram re-sends what it does not see
+ * answered quickly, and the flow engine drops a redelivered update.
+ */
+export const telegramRoutes = (services: ApiServices): FastifyPluginAsyncTypebox =>
+  async function routes(app) {
+    app.post(
+      '/v1/channels/telegram/webhook',
+      {
+        config: { access: 'public', idempotent: false, inbox: true },
+        schema: {
+          tags: ['channels'],
+          summary: 'Telegram Bot API webhook',
+          headers: Type.Object({
+            'x-telegram-bot-api-secret-token': Type.Optional(Type.String({ maxLength: 256 })),
+          }),
+          body: Type.Object({ update_id: Type.Integer({ minimum: 0 }) }, { additionalProperties: true }),
+          response: { 200: Type.Object({ ok: Type.Boolean() }), ...errors(400, 401, 404) },
+        },
+      },
+      async (request) => {
+        const secret = services.telegramWebhookSecret?.reveal();
+        if (!secret) throw new ChatPayError('route_not_found');
+        const given = request.headers['x-telegram-bot-api-secret-token'] ?? '';
+        if (!timingSafeEqual(digest(given), digest(secret))) {
+          request.log.warn({ security: true }, 'telegram webhook with a wrong secret token');
+          throw new ChatPayError('webhook_signature_invalid');
+        }
+        const update = request.body as { update_id: number };
+        await enqueue(
+          services.pool,
+          'telegram_update',
+          { update },
+          { jobKey: `tg:${update.update_id}`, maxAttempts: 5 },
+        );
+        return { ok: true };
+      },
+    );
+  };

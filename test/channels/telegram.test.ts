@@ -1,0 +1,204 @@
+/**
+ * The Telegram bot end to end: grammY talking to our Bot API sandbox over HTTP, the flow engine and
+ * the services on PostgreSQL, deposits through the M-Pesa sandbox, notices through the event bus.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { FlowEngine } from '../../src/channels/flows/index.ts';
+import { TelegramBot } from '../../src/channels/telegram/bot.ts';
+import { Notifier } from '../../src/channels/telegram/notifier.ts';
+import { type SandboxUser, startTelegramSandbox } from '../../src/channels/telegram/sandbox.ts';
+import { createPool } from '../../src/db/pool.ts';
+import { Secret } from '../../src/shared/secret.ts';
+import { quietLogger } from '../helpers/database.ts';
+import { paymentsHarness } from '../helpers/payments.ts';
+
+const harness = await paymentsHarness({ providers: ['mpesa'], approvalAbove: 'KES=100000' });
+const { api } = harness;
+const telegram = await startTelegramSandbox();
+afterAll(() => telegram.close());
+
+function makeBot(): TelegramBot {
+  const sessionPool = createPool({
+    url: new Secret(api.database.url),
+    max: 4,
+    statementTimeoutMs: 10_000,
+    logger: quietLogger,
+  });
+  afterAll(() => sessionPool.end());
+  const engine = new FlowEngine({
+    sessionPool,
+    services: api.services,
+    logger: quietLogger,
+    sessionTimeoutSeconds: 900,
+  });
+  return new TelegramBot({
+    token: telegram.token,
+    apiRoot: telegram.url,
+    engine,
+    logger: quietLogger,
+    botInfo: telegram.botInfo,
+    // The tests type much faster than a person.
+    updatesPerUserPer10s: 10_000,
+  });
+}
+
+let bot = makeBot();
+const notifier = new Notifier({ api: bot.bot.api, users: api.services.users, logger: quietLogger });
+notifier.listen(api.services.events);
+await bot.registerCommands();
+await bot.startPolling();
+afterAll(async () => {
+  notifier.stop();
+  await bot.stop();
+});
+
+/** Sends `text` and waits for the bot's answer containing `expected`. */
+async function say(user: SandboxUser, text: string, expected: RegExp) {
+  user.send(text);
+  return (await user.waitForMessage((m) => expected.test(m.text ?? ''), 10_000)).text ?? '';
+}
+
+async function press(user: SandboxUser, label: string, expected: RegExp) {
+  user.pressButton(label);
+  return (await user.waitForMessage((m) => expected.test(m.text ?? ''), 10_000)).text ?? '';
+}
+
+const alice = telegram.user({ username: 'alice_tg', firstName: 'Alice', languageCode: 'en' });
+const bob = telegram.user({ username: 'bob_tg', firstName: 'Bob', languageCode: 'en' });
+
+describe('the Telegram bot', () => {
+  it('registers the commands in three languages', () => {
+    expect(telegram.commands().map((c) => c.command)).toContain('withdraw');
+    expect(telegram.commands('sw').find((c) => c.command === 'balance')?.description).toBe('Pochi zako');
+    expect(telegram.commands('am').length).toBe(telegram.commands().length);
+  });
+
+  it('registers a person on /start', async () => {
+    expect(await say(alice, '/start', /Welcome to ChatPay, Alice/)).toMatch(/What would you like to do/);
+    expect(await say(bob, '/start', /Welcome to ChatPay, Bob/)).toBeTruthy();
+  });
+
+  it('deposits through the M-Pesa sandbox, and tells the person when the money arrives', async () => {
+    await say(alice, '/deposit', /How much KES/);
+    await say(alice, '150', /Which phone number pays/);
+    alice.shareContact('+254708374149');
+    await alice.waitForMessage((m) => /Deposit 150.00 KES with mpesa/.test(m.text ?? ''), 10_000);
+    await press(alice, 'Confirm', /Check your phone/);
+    await alice.waitForMessage((m) => /deposit of 150.00 KES arrived/.test(m.text ?? ''), 15_000);
+    expect(await say(alice, '/balance', /KES/)).toMatch(/KES: 150.00/);
+  });
+
+  it('sends to another person, who is told', async () => {
+    await say(alice, '/send', /Who should get the money/);
+    await say(alice, '@nobody_here', /can’t find @nobody_here/);
+    await say(alice, '@bob_tg', /How much KES/);
+    await say(alice, '40', /Send 40.00 KES to @bob_tg\?/);
+    await press(alice, 'Confirm', /Sent 40.00 KES to @bob_tg/);
+    await bob.waitForMessage((m) => /You received 40.00 KES from @alice_tg/.test(m.text ?? ''), 10_000);
+  });
+
+  it('sets a PIN and deletes the message that held it, then withdraws with it', async () => {
+    await say(alice, '/pin', /Choose a PIN/);
+    const pinMessage = alice.send('1357');
+    await alice.waitForMessage((m) => /PIN is set/.test(m.text ?? ''), 10_000);
+    expect(alice.deletedMessageIds).toContain(pinMessage.message_id);
+
+    await say(alice, '/withdraw', /How much KES/);
+    await say(alice, '50', /Which phone number should receive/);
+    alice.shareContact('+254708374149');
+    await alice.waitForMessage((m) => /Withdraw 50.00 KES/.test(m.text ?? ''), 10_000);
+    await press(alice, 'Confirm', /Enter your PIN/);
+    await say(alice, '1357', /on its way/);
+    await alice.waitForMessage((m) => /withdrawal of 50.00 KES was paid out/.test(m.text ?? ''), 15_000);
+  });
+
+  it('shows the history with a receipt per movement', async () => {
+    const history = await say(alice, '/history', /latest movements/);
+    expect(history).toMatch(/\+150.00 KES · deposit/);
+    expect(history).toMatch(/−40.00 KES · transfer/);
+  });
+
+  it('switches language', async () => {
+    await say(bob, '/language', /Choose your language/);
+    await press(bob, 'Kiswahili', /Kiswahili/);
+    expect(await say(bob, '/balance', /Pochi zako|ni tupu/)).toMatch(/KES: 40.00/);
+  });
+
+  it('cancels mid-flow', async () => {
+    await say(alice, '/send', /Who should get the money/);
+    expect(await say(alice, '/cancel', /Cancelled/)).toMatch(/Nothing was done/);
+    expect(await say(alice, '@bob_tg', /did not understand/)).toBeTruthy();
+  });
+
+  it('locks the PIN after five wrong tries, and moves nothing', async () => {
+    const before = await api.services.wallets.list(
+      (await api.services.users.fromChat('telegram', String(alice.id), {})).user.id,
+    );
+    await say(alice, '/send', /Who should get the money/);
+    await say(alice, '@bob_tg', /How much KES/);
+    await say(alice, '5', /Send 5.00 KES/);
+    await press(alice, 'Confirm', /Sent|Enter your PIN/);
+    // Below the PIN threshold a send needs no PIN; a withdrawal always does.
+    await say(alice, '/withdraw', /How much KES/);
+    await say(alice, '10', /Which phone number/);
+    alice.shareContact('+254708374149');
+    await alice.waitForMessage((m) => /Withdraw 10.00 KES/.test(m.text ?? ''), 10_000);
+    await press(alice, 'Confirm', /Enter your PIN/);
+    for (let i = 0; i < 4; i++) await say(alice, '0000', /Wrong PIN/);
+    await say(alice, '0000', /locked for 15 minutes/);
+    const after = await api.services.wallets.list(
+      (await api.services.users.fromChat('telegram', String(alice.id), {})).user.id,
+    );
+    const kes = (list: typeof before) => list.find((w) => w.currency === 'KES')?.available;
+    expect(Number(kes(after))).toBe(Number(kes(before)) - 5);
+  });
+
+  it('gives an update delivered twice one effect', async () => {
+    const update = {
+      update_id: 1_900_000_000,
+      message: {
+        message_id: 66_001,
+        date: Math.floor(Date.now() / 1000),
+        chat: { id: bob.chatId, type: 'private' as const, first_name: 'Bob' },
+        from: { id: bob.id, is_bot: false, first_name: 'Bob', username: 'bob_tg' },
+        text: '/balance',
+        entities: [{ type: 'bot_command' as const, offset: 0, length: 8 }],
+      },
+    };
+    const before = bob.messages().length;
+    telegram.inject(update as never);
+    telegram.inject(update as never);
+    await bob.waitForMessage((m) => /Pochi zako/.test(m.text ?? ''), 10_000);
+    // Time for a second answer, were there one.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(bob.messages().length - before).toBe(1);
+  });
+
+  it('lets two bot processes handle one chat at once with no double effect', async () => {
+    const second = makeBot();
+    await second.bot.init();
+    const update = {
+      update_id: 1_950_000_000,
+      message: {
+        message_id: 77_001,
+        date: Math.floor(Date.now() / 1000),
+        chat: { id: bob.chatId, type: 'private' as const, first_name: 'Bob' },
+        from: { id: bob.id, is_bot: false, first_name: 'Bob', username: 'bob_tg' },
+        text: '/help',
+        entities: [{ type: 'bot_command' as const, offset: 0, length: 5 }],
+      },
+    };
+    const before = bob.messages().length;
+    await Promise.all([bot.handleUpdate(update as never), second.handleUpdate(update as never)]);
+    expect(bob.messages().length - before).toBe(1);
+  });
+
+  it('continues a flow after a restart', async () => {
+    await say(alice, '/send', /Who should get the money/);
+    await bot.stop();
+    bot = makeBot();
+    await bot.startPolling();
+    expect(await say(alice, '@alice_tg', /yourself/)).toBeTruthy();
+    await say(alice, '/cancel', /Cancelled/);
+  });
+});
