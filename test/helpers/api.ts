@@ -51,6 +51,7 @@ export interface TestApiOptions {
   readonly payments?: TestPaymentsOptions;
   /** Listen on a free port (providers' sandboxes need a real URL to call back). */
   readonly listen?: boolean;
+  readonly telegramWebhookSecret?: string | undefined;
 }
 
 export interface TestPaymentsOptions {
@@ -126,6 +127,9 @@ export async function testApi(options: TestApiOptions = {}): Promise<TestApi> {
     events,
     redis: options.redis,
     logger: quietLogger,
+    telegramWebhookSecret: options.telegramWebhookSecret
+      ? new Secret(options.telegramWebhookSecret)
+      : undefined,
   };
   const logs: string[] = [];
   const logStream = new Writable({

@@ -11,8 +11,8 @@ export interface PaymentsHarness {
   readonly baseUrl: string;
   readonly sandboxes: ReadonlyMap<ProviderId, Sandbox>;
   readonly gateway: ProviderGateway;
-  /** Starts the job worker (tests of a crash start and stop their own). */
-  startWorker(): Promise<Worker>;
+  /** Starts the job worker (tests of a crash start and stop their own); `telegram` answers bot updates. */
+  startWorker(options?: { telegram?: { handleUpdate(update: never): Promise<void> } }): Promise<Worker>;
   /** An operator with `role`, signed in. */
   operator(role: 'admin' | 'finance' | 'support' | 'viewer'): Promise<TestUser>;
   /** Polls `check` until it returns a value that is not undefined, or fails after `timeoutMs`. */
@@ -26,6 +26,8 @@ export interface HarnessOptions extends Omit<TestPaymentsOptions, 'gateway'> {
   /** Adapter timeout (ms). */
   readonly timeoutMs?: number;
   readonly breakerFailuresMax?: number;
+  /** Turns on the Telegram webhook route with this secret token. */
+  readonly telegramWebhookSecret?: string;
 }
 
 /**
@@ -56,7 +58,11 @@ export async function paymentsHarness(options: HarnessOptions = {}): Promise<Pay
       logger: quietLogger,
     },
   );
-  const api = await testApi({ payments: { ...options, gateway }, listen: true });
+  const api = await testApi({
+    payments: { ...options, gateway },
+    listen: true,
+    telegramWebhookSecret: options.telegramWebhookSecret,
+  });
   const baseUrl = api.baseUrl as string;
   for (const [id, sandbox] of sandboxes) sandbox.control.setWebhookUrl(`${baseUrl}/v1/webhooks/${id}`);
 
@@ -64,7 +70,7 @@ export async function paymentsHarness(options: HarnessOptions = {}): Promise<Pay
   afterAll(async () => {
     for (const w of workers) await w.stop();
   });
-  const start = async () => {
+  const start = async (extra: { telegram?: { handleUpdate(update: never): Promise<void> } } = {}) => {
     const worker = await startWorker({
       pool: api.database.pool,
       logger: quietLogger,
@@ -75,6 +81,7 @@ export async function paymentsHarness(options: HarnessOptions = {}): Promise<Pay
         pool: api.database.pool,
         payments: api.services.payments,
         merchantWebhooks: api.services.merchantWebhooks,
+        telegram: extra.telegram,
         purgeIdempotencyKeys: async () => 0,
       }),
     });

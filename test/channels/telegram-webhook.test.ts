@@ -1,0 +1,66 @@
+/**
+ * Webhook mode: Telegram POSTs updates to /v1/channels/telegram/webhook with the secret token; the
+ * route checks it, queues the update as a job and answers at once; a worker's bot answers the person.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { FlowEngine } from '../../src/channels/flows/index.ts';
+import { TelegramBot } from '../../src/channels/telegram/bot.ts';
+import { startTelegramSandbox } from '../../src/channels/telegram/sandbox.ts';
+import { createPool } from '../../src/db/pool.ts';
+import { Secret } from '../../src/shared/secret.ts';
+import { quietLogger } from '../helpers/database.ts';
+import { paymentsHarness } from '../helpers/payments.ts';
+
+const secret = 'webhook-secret-token_0123456789';
+const harness = await paymentsHarness({ providers: ['mpesa'], worker: false, telegramWebhookSecret: secret });
+const { api } = harness;
+const telegram = await startTelegramSandbox();
+afterAll(() => telegram.close());
+const sessionPool = createPool({
+  url: new Secret(api.database.url),
+  max: 4,
+  statementTimeoutMs: 10_000,
+  logger: quietLogger,
+});
+afterAll(() => sessionPool.end());
+const bot = new TelegramBot({
+  token: telegram.token,
+  apiRoot: telegram.url,
+  engine: new FlowEngine({
+    sessionPool,
+    services: api.services,
+    logger: quietLogger,
+    sessionTimeoutSeconds: 900,
+  }),
+  logger: quietLogger,
+  botInfo: telegram.botInfo,
+});
+await harness.startWorker({ telegram: bot });
+
+describe('the Telegram webhook', () => {
+  it('refuses a request without the right secret token, and queues nothing', async () => {
+    for (const headers of [{}, { 'x-telegram-bot-api-secret-token': 'wrong-token-0123456789' }]) {
+      const refused = await api.app.inject({
+        method: 'POST',
+        url: '/v1/channels/telegram/webhook',
+        headers,
+        payload: { update_id: 5 },
+      });
+      expect([refused.statusCode, refused.json().error.code]).toEqual([401, 'webhook_signature_invalid']);
+    }
+    const { rows } = await api.database.pool.query(
+      `SELECT count(*)::int AS n FROM graphile_worker.jobs WHERE task_identifier = 'telegram_update'`,
+    );
+    expect(rows[0].n).toBe(0);
+  });
+
+  it('takes updates from Telegram and answers through the worker', async () => {
+    await bot.bot.api.setWebhook(`${harness.baseUrl}/v1/channels/telegram/webhook`, { secret_token: secret });
+    const person = telegram.user({ firstName: 'Wanjiru', languageCode: 'sw' });
+    person.send('/start');
+    const welcome = await person.waitForMessage((m) => /Karibu ChatPay, Wanjiru/.test(m.text ?? ''), 10_000);
+    expect(welcome.text).toMatch(/Ungependa kufanya nini/);
+    person.pressButton('Salio');
+    await person.waitForMessage((m) => /Pochi zako ni tupu/.test(m.text ?? ''), 10_000);
+  });
+});
