@@ -31,6 +31,11 @@ export interface ApiServices {
   readonly logger: Logger;
   /** Telegram webhook mode: the secret token Telegram sends back. Unset: the webhook route is off. */
   readonly telegramWebhookSecret?: import('../shared/secret.ts').Secret | undefined;
+  /**
+   * When this process also runs the bot, it handles each webhook update at once, after queueing it:
+   * the queued job then finds it handled (the flow engine records every update) and does nothing.
+   */
+  readonly telegramInline?: { handler?: ((update: unknown) => Promise<void>) | undefined } | undefined;
 }
 
 /**

@@ -21,7 +21,7 @@ export interface BotHandle {
 }
 
 /** Chats handled at once per bot process (each holds one session connection while it runs). */
-const sessionConnections = 8;
+const sessionConnections = 16;
 
 export async function startBot(
   config: Config,
@@ -46,6 +46,10 @@ export async function startBot(
     statementTimeoutMs: config.database.statementTimeoutMs,
     logger,
     applicationName: 'chatpay-bot',
+    // Conversation state commits without waiting for the WAL flush. A crash can forget the last step
+    // of a conversation (the person answers again), never money: every money step's id comes from
+    // the flow instance, set at its start, so a repeated confirmation finds its transfer done.
+    asynchronousCommit: true,
   });
   const engine = new FlowEngine({
     sessionPool,
@@ -63,6 +67,9 @@ export async function startBot(
   const notifier = new Notifier({ api: bot.bot.api, users: services.users, logger });
   notifier.listen(services.events);
   const webhookSecret = config.telegram.webhookSecret?.reveal();
+  // This process's API receives the webhooks too: handle them here at once (the job stays as backup).
+  if (services.telegramInline)
+    services.telegramInline.handler = (update) => bot.handleUpdate(update as never);
   if (options.role === 'jobs-only') {
     await bot.bot.init();
   } else if (webhookSecret && !sandbox) {
@@ -80,6 +87,7 @@ export async function startBot(
     bot,
     simulatorUrl: sandbox ? `${sandbox.url}/sandbox/chat` : undefined,
     async stop() {
+      if (services.telegramInline) services.telegramInline.handler = undefined;
       notifier.stop();
       await bot.stop();
       await sessionPool.end();

@@ -180,6 +180,7 @@ export async function createServices(
     idempotencyPool,
     logger,
     telegramWebhookSecret: config.telegram.webhookSecret,
+    telegramInline: {},
   };
 }
 

@@ -63,4 +63,27 @@ describe('the Telegram webhook', () => {
     person.pressButton('Salio');
     await person.waitForMessage((m) => /Pochi zako ni tupu/.test(m.text ?? ''), 10_000);
   });
+
+  it('handles an update in-process before answering when the bot runs in the same process, queueing nothing', async () => {
+    // Jobs are deleted once done, so count insertions: the job id sequence does not move.
+    const sequence = (
+      await api.database.pool.query<{ name: string }>(
+        `SELECT pg_get_serial_sequence('graphile_worker._private_jobs', 'id') AS name`,
+      )
+    ).rows[0]?.name;
+    const jobs = async () =>
+      Number((await api.database.pool.query(`SELECT last_value::text AS n FROM ${sequence}`)).rows[0].n);
+    const before = await jobs();
+    Object.assign(api.services, {
+      telegramInline: { handler: (update: unknown) => bot.handleUpdate(update as never) },
+    });
+    try {
+      const person = telegram.user({ firstName: 'Abebe', languageCode: 'am' });
+      person.send('/start');
+      await person.waitForMessage((m) => /እንኳን ወደ ChatPay/.test(m.text ?? ''), 10_000);
+      expect(await jobs()).toBe(before);
+    } finally {
+      Object.assign(api.services, { telegramInline: undefined });
+    }
+  });
 });

@@ -6,13 +6,40 @@ import { ChatPayError } from '../../shared/errors.ts';
 import type { ApiServices } from '../context.ts';
 import { errors } from '../schemas.ts';
 
+/** How long an update may take in-process before the answer goes out and the queue takes over. */
+const inlineDeadlineMs = 2_000;
+
+/** True when `work` succeeded within `ms`. */
+async function settledWithin(
+  work: Promise<void>,
+  ms: number,
+  log: { warn(obj: unknown, msg: string): void },
+): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  const done = work.then(
+    () => true,
+    (error: unknown) => {
+      log.warn({ err: error }, 'telegram update failed in-process; queued');
+      return false;
+    },
+  );
+  try {
+    return await Promise.race([done, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 const digest = (text: string) => createHash('sha256').update(text).digest();
 
 /**
  * Telegram's webhook. The secret token set with `setWebhook` comes back in
  * `X-Telegram-Bot-Api-Secret-Token` and is compared in constant time (as digests, so lengths never
- * leak). The update is queued as a job and answered at once: Telegram re-sends what it does not see
- * answered quickly, and the flow engine drops a redelivered update.
+ * leak). Telegram re-sends what it does not see answered quickly, and the flow engine drops a
+ * redelivered update.
  */
 export const telegramRoutes = (services: ApiServices): FastifyPluginAsyncTypebox =>
   async function routes(app) {
@@ -39,12 +66,19 @@ export const telegramRoutes = (services: ApiServices): FastifyPluginAsyncTypebox
           throw new ChatPayError('webhook_signature_invalid');
         }
         const update = request.body as { update_id: number };
-        await enqueue(
-          services.pool,
-          'telegram_update',
-          { update },
-          { jobKey: `tg:${update.update_id}`, maxAttempts: 5 },
-        );
+        const inline = services.telegramInline?.handler;
+        // With the bot in this process, the update is handled before answering, within a deadline:
+        // if this process dies first, Telegram sends it again. Slow or failed, it goes to the job
+        // queue (the flow engine drops it there if it was handled after all). Without a bot here, a
+        // worker takes it from the queue.
+        if (!inline || !(await settledWithin(inline(update), inlineDeadlineMs, request.log))) {
+          await enqueue(
+            services.pool,
+            'telegram_update',
+            { update },
+            { jobKey: `tg:${update.update_id}`, maxAttempts: 5 },
+          );
+        }
         return { ok: true };
       },
     );

@@ -88,6 +88,8 @@ interface SessionRow {
   step: string | null;
   data: Record<string, unknown>;
   expired: boolean;
+  /** The user's language, when the chat already knows its user. */
+  language: string | null;
 }
 
 export class FlowEngine {
@@ -101,11 +103,19 @@ export class FlowEngine {
     const client = await this.#o.sessionPool.connect();
     try {
       await client.query('BEGIN');
-      const fresh = await client.query(
-        'INSERT INTO chat_updates (channel, update_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1',
-        [update.channel, update.updateId],
+      // One statement records the update (a redelivery finds it and gets no row back) and takes the
+      // chat's session row lock (the no-op update locks an existing row), returning the session.
+      const { rows } = await client.query<SessionRow>(
+        `WITH fresh AS (
+           INSERT INTO chat_updates (channel, update_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1)
+         INSERT INTO chat_sessions AS s (channel, chat_id) SELECT $1, $3 FROM fresh
+         ON CONFLICT (channel, chat_id) DO UPDATE SET channel = EXCLUDED.channel
+         RETURNING s.user_id, s.flow, s.step, s.data, coalesce(s.expires_at < now(), false) AS expired,
+           (SELECT u.language FROM users u WHERE u.id = s.user_id) AS language`,
+        [update.channel, update.updateId, update.chatId],
       );
-      if (fresh.rowCount === 0) {
+      const session = rows[0];
+      if (!session) {
         await client.query('COMMIT');
         return {
           duplicate: true,
@@ -116,7 +126,6 @@ export class FlowEngine {
           notices: [],
         };
       }
-      const session = await this.#lockSession(client, update);
       const result = await this.#run(client, update, session);
       await client.query('COMMIT');
       return result;
@@ -126,19 +135,6 @@ export class FlowEngine {
     } finally {
       client.release();
     }
-  }
-
-  async #lockSession(client: PoolClient, update: IncomingUpdate): Promise<SessionRow> {
-    await client.query(
-      'INSERT INTO chat_sessions (channel, chat_id) VALUES ($1, $2) ON CONFLICT DO NOTHING',
-      [update.channel, update.chatId],
-    );
-    const { rows } = await client.query<SessionRow>(
-      `SELECT user_id, flow, step, data, coalesce(expires_at < now(), false) AS expired FROM chat_sessions
-        WHERE channel = $1 AND chat_id = $2 FOR UPDATE`,
-      [update.channel, update.chatId],
-    );
-    return rows[0] as SessionRow;
   }
 
   async #run(client: PoolClient, update: IncomingUpdate, session: SessionRow): Promise<EngineResult> {

@@ -1,0 +1,234 @@
+/**
+ * `npm run bench:bot`: the Telegram bot through the webhook path, against our Bot API sandbox. The
+ * sandbox POSTs each update to `/v1/channels/telegram/webhook`; the API queues it; the job worker's
+ * bot runs the flow (PostgreSQL session, services, ledger) and answers through the sandbox. BENCH_USERS
+ * (default 40) simulated people each run conversations closed-loop for BENCH_SECONDS (10): half
+ * `/balance`, half a four-update `/send` to another person. Then, in the same run and on the same
+ * sandbox, a bare grammY bot (webhookCallback, answering every message with a fixed text) is driven
+ * the same way. Prints one JSON line per bot and one with the ratio. Target: ≥ 50 % of the bare rate.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Bot, webhookCallback } from 'grammy';
+import { buildApp } from '../src/api/app.ts';
+import { FlowEngine } from '../src/channels/flows/index.ts';
+import { TelegramBot } from '../src/channels/telegram/bot.ts';
+import { type SandboxUser, startTelegramSandbox } from '../src/channels/telegram/sandbox.ts';
+import { createLedger, createProviders, createServices, type Database } from '../src/cli/runtime.ts';
+import { loadConfig } from '../src/config/load.ts';
+import { createPool } from '../src/db/pool.ts';
+import { crontab, startWorker, taskHandlers } from '../src/jobs/index.ts';
+import { newId } from '../src/shared/ids.ts';
+import { parseAmount } from '../src/shared/money.ts';
+import { benchDatabase, benchLogger, percentile, round } from './lib/database.ts';
+
+const durationMs = 1000 * setting('BENCH_SECONDS', 10);
+const usersCount = setting('BENCH_USERS', 40);
+const replyWaitMs = 30_000;
+const secret = `bench_${newId('s').slice(2)}`;
+
+try {
+  await main();
+} catch (error) {
+  process.stderr.write(`bench:bot failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exitCode = 1;
+}
+
+async function main(): Promise<void> {
+  const db = await benchDatabase();
+  const telegram = await startTelegramSandbox({ logger: benchLogger });
+  const config = loadConfig({
+    DATABASE_URL: db.url.reveal(),
+    TELEGRAM_WEBHOOK_SECRET: secret,
+    LOG_LEVEL: 'warn',
+    RATE_LIMIT_PER_MINUTE: '1000000',
+  });
+  const pool = createPool({ url: db.url, max: 20, statementTimeoutMs: 30_000, logger: benchLogger });
+  const database: Database = { pool, url: db.url, embedded: undefined, close: async () => pool.end() };
+  const { ledger, close: closeLedger } = createLedger(config, database, benchLogger);
+  const providers = await createProviders(config, benchLogger, false);
+  const services = await createServices(config, database, ledger, benchLogger, providers);
+  const app = await buildApp({
+    services,
+    logLevel: 'warn',
+    rateLimits: { perMinute: 1_000_000, authPerMinute: 1_000_000 },
+  });
+  const baseUrl = await app.listen({ host: '127.0.0.1', port: 0 });
+  // As `chatpay start` configures it (src/cli/bot.ts).
+  const sessionPool = createPool({
+    url: db.url,
+    max: 16,
+    statementTimeoutMs: 30_000,
+    logger: benchLogger,
+    asynchronousCommit: true,
+  });
+  const bot = new TelegramBot({
+    token: telegram.token,
+    apiRoot: telegram.url,
+    engine: new FlowEngine({ sessionPool, services, logger: benchLogger, sessionTimeoutSeconds: 900 }),
+    logger: benchLogger,
+    botInfo: telegram.botInfo,
+    updatesPerUserPer10s: 1_000_000,
+  });
+  // As `chatpay start` does: the process that receives the webhook also runs the bot.
+  if (services.telegramInline)
+    services.telegramInline.handler = (update) => bot.handleUpdate(update as never);
+  const queuePool = createPool({
+    url: db.url,
+    max: 10,
+    statementTimeoutMs: 30_000,
+    logger: benchLogger,
+    asynchronousCommit: true,
+  });
+  const worker = await startWorker({
+    pool: queuePool,
+    logger: benchLogger,
+    concurrency: 8,
+    crontab,
+    tasks: taskHandlers({
+      pool,
+      payments: services.payments,
+      merchantWebhooks: services.merchantWebhooks,
+      telegram: bot,
+      purgeIdempotencyKeys: async () => 0,
+    }),
+  });
+  try {
+    await bot.bot.api.setWebhook(`${baseUrl}/v1/channels/telegram/webhook`, { secret_token: secret });
+    const users = await preparePeople(telegram, services, ledger);
+    const ours = await drive('chatpay_bot', users, conversation);
+    const bare = await bareBot(telegram, users);
+    printLine({ scenario: 'ratio', chatpay_vs_bare: round(ours / bare, 3), target: 0.5 });
+  } finally {
+    await worker.stop();
+    await app.close();
+    await closeLedger();
+    await queuePool.end();
+    await sessionPool.end();
+    await providers.close();
+    await services.events.close();
+    await services.idempotencyPool?.end();
+    await pool.end();
+    await telegram.close();
+    await db.close();
+  }
+}
+
+/** Registers every person (/start), gives each a username and money to send. */
+async function preparePeople(
+  telegram: Awaited<ReturnType<typeof startTelegramSandbox>>,
+  services: Awaited<ReturnType<typeof createServices>>,
+  ledger: Awaited<ReturnType<typeof createLedger>>['ledger'],
+): Promise<SandboxUser[]> {
+  const users = Array.from({ length: usersCount }, (_, i) =>
+    telegram.user({ username: `bench_${i}`, firstName: `Bench${i}`, languageCode: 'en' }),
+  );
+  await Promise.all(
+    users.map(async (u) => {
+      u.send('/start');
+      await u.waitForMessage((m) => /Welcome/.test(m.text ?? ''), replyWaitMs);
+    }),
+  );
+  const source = `bench_source_${newId('x').slice(2)}`;
+  await ledger.createAccounts([{ id: source, currency: 'KES', kind: 'suspense' }]);
+  for (const u of users) {
+    const { user } = await services.users.fromChat('telegram', String(u.id), {});
+    const wallet = await services.wallets.ensure(user.id, 'KES');
+    await ledger.createTransfers([
+      {
+        id: newId('txf'),
+        debitAccountId: source,
+        creditAccountId: wallet,
+        amount: parseAmount('100000', 'KES'),
+        currency: 'KES',
+        code: 'deposit',
+      },
+    ]);
+  }
+  return users;
+}
+
+/** One conversation: `/balance` (one update) or a `/send` (four). Returns the updates it took. */
+async function conversation(
+  user: SandboxUser,
+  index: number,
+  users: readonly SandboxUser[],
+): Promise<number[]> {
+  const step = async (act: () => unknown, expected: RegExp) => {
+    const started = performance.now();
+    act();
+    await user.waitForMessage((m) => expected.test(m.text ?? ''), replyWaitMs);
+    return performance.now() - started;
+  };
+  if (index % 2 === 0) return [await step(() => user.send('/balance'), /KES/)];
+  const to = users[(users.indexOf(user) + 1) % users.length] as SandboxUser;
+  return [
+    await step(() => user.send('/send'), /Who should get/),
+    await step(() => user.send(`@${to.username}`), /How much/),
+    await step(() => user.send('1'), /Send 1.00 KES/),
+    await step(() => user.pressButton('Confirm'), /Sent 1.00 KES/),
+  ];
+}
+
+/** Every person runs conversations back to back for the duration; returns updates handled per second. */
+async function drive(
+  scenario: string,
+  users: readonly SandboxUser[],
+  run: (user: SandboxUser, index: number, users: readonly SandboxUser[]) => Promise<number[]>,
+): Promise<number> {
+  const latenciesMs: number[] = [];
+  const deadline = performance.now() + durationMs;
+  const started = performance.now();
+  await Promise.all(
+    users.map(async (user) => {
+      for (let i = 0; performance.now() < deadline; i++) latenciesMs.push(...(await run(user, i, users)));
+    }),
+  );
+  const elapsedS = (performance.now() - started) / 1000;
+  latenciesMs.sort((a, b) => a - b);
+  const rate = latenciesMs.length / elapsedS;
+  printLine({
+    scenario,
+    users: users.length,
+    updates: latenciesMs.length,
+    updates_per_s: round(rate, 1),
+    p50_ms: round(percentile(latenciesMs, 50)),
+    p99_ms: round(percentile(latenciesMs, 99)),
+  });
+  return rate;
+}
+
+/** A grammY bot that answers every message with a fixed text, through the same sandbox's webhook. */
+async function bareBot(
+  telegram: Awaited<ReturnType<typeof startTelegramSandbox>>,
+  users: readonly SandboxUser[],
+): Promise<number> {
+  const bare = new Bot(telegram.token, { client: { apiRoot: telegram.url }, botInfo: telegram.botInfo });
+  bare.on('message', (ctx) => ctx.reply('pong'));
+  const handle = webhookCallback(bare, 'http', { secretToken: secret });
+  const server = createServer((req, res) => void handle(req, res));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    await bare.api.setWebhook(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`, {
+      secret_token: secret,
+    });
+    return await drive('bare_grammy', users, async (user) => {
+      const started = performance.now();
+      user.send('ping');
+      await user.waitForMessage((m) => m.text === 'pong', replyWaitMs);
+      return [performance.now() - started];
+    });
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
+function printLine(line: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify(line)}\n`);
+}
+
+function setting(name: string, defaultValue: number): number {
+  const value = Number(process.env[name] ?? defaultValue);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number`);
+  return value;
+}
