@@ -18,6 +18,21 @@ const id = (payload: Record<string, unknown>): string => {
   return payload.id;
 };
 
+/** Telegram redelivers for at most a day; a week of records is ample to recognise a duplicate. */
+const chatUpdatesRetentionDays = 7;
+const purgeBatchMax = 10_000;
+
+async function purgeChatUpdates(pool: Pool): Promise<void> {
+  for (;;) {
+    const { rowCount } = await pool.query(
+      `DELETE FROM chat_updates WHERE ctid IN (SELECT ctid FROM chat_updates
+         WHERE handled_at < now() - make_interval(days => $1) LIMIT $2)`,
+      [chatUpdatesRetentionDays, purgeBatchMax],
+    );
+    if ((rowCount ?? 0) < purgeBatchMax) return;
+  }
+}
+
 export function taskHandlers(
   services: TaskServices,
 ): Record<JobName, (payload: Record<string, unknown>) => Promise<unknown>> {
@@ -30,7 +45,11 @@ export function taskHandlers(
       await services.telegram.handleUpdate(payload.update as never);
     },
     payments_reconcile: () => services.payments.reconcile(),
-    idempotency_purge: () => services.purgeIdempotencyKeys(),
+    // Hourly housekeeping: expired idempotency keys, and chat update records past any redelivery.
+    idempotency_purge: async () => {
+      await services.purgeIdempotencyKeys();
+      await purgeChatUpdates(services.pool);
+    },
   };
 }
 

@@ -116,6 +116,11 @@ describe('the Telegram bot', () => {
     const history = await say(alice, '/history', /latest movements/);
     expect(history).toMatch(/\+150.00 KES · deposit/);
     expect(history).toMatch(/−40.00 KES · transfer/);
+    const depositLine = history.split('\n').find((line) => /\+150.00 KES · deposit/.test(line)) as string;
+    await press(alice, depositLine, /Receipt dep_/);
+    const receipt = alice.lastMessage()?.text ?? '';
+    expect(receipt).toMatch(/Amount: 150.00 KES/);
+    expect(receipt).toMatch(/Status: succeeded/);
   });
 
   it('switches language', async () => {

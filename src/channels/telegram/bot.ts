@@ -80,7 +80,15 @@ export class TelegramBot {
     const incoming = toIncoming(ctx);
     if (!incoming) return;
     if (ctx.callbackQuery) await ctx.answerCallbackQuery().catch(() => undefined);
-    if (!this.#allow(Number(incoming.from.externalId))) return;
+    const allowance = this.#allow(Number(incoming.from.externalId));
+    if (allowance !== 'ok') {
+      // Told once per burst; the rest of the burst is dropped without a word.
+      const code = incoming.from.languageCode?.slice(0, 2);
+      const language: Language = code === 'am' || code === 'sw' ? code : 'en';
+      if (allowance === 'first_over' && ctx.chat)
+        await ctx.api.sendMessage(ctx.chat.id, t(language, 'slow_down')).catch(() => undefined);
+      return;
+    }
     const result = await this.#o.engine.handle(incoming);
     if (result.duplicate) return;
     if (result.deleteIncoming && ctx.message) {
@@ -115,14 +123,15 @@ export class TelegramBot {
     await ctx.api.sendMessage(chatId, reply.text, markup ? { reply_markup: markup } : {});
   }
 
-  #allow(userId: number): boolean {
+  #allow(userId: number): 'ok' | 'first_over' | 'over' {
     const limit = this.#o.updatesPerUserPer10s ?? 30;
     const now = Date.now();
     const recent = (this.#recent.get(userId) ?? []).filter((at) => now - at < 10_000);
     recent.push(now);
     this.#recent.set(userId, recent);
     if (this.#recent.size > 10_000) this.#recent.clear();
-    return recent.length <= limit;
+    if (recent.length <= limit) return 'ok';
+    return recent.length === limit + 1 ? 'first_over' : 'over';
   }
 }
 

@@ -32,6 +32,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       handled_at timestamptz NOT NULL DEFAULT now(),
       PRIMARY KEY (channel, update_id)
     )`.execute(db);
+  await sql`CREATE INDEX chat_updates_handled_idx ON chat_updates (handled_at)`.execute(db);
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
