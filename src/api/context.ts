@@ -5,7 +5,7 @@ import type { Payments } from '../payments/index.ts';
 import type { EventBus } from '../realtime/index.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Role, Tokens, Users } from '../users/index.ts';
-import type { TransferService, Wallets } from '../wallets/index.ts';
+import type { HeldTransfers, TransferService, Wallets } from '../wallets/index.ts';
 
 /** Everything the HTTP layer calls. The CLI builds it; tests build their own on a test database. */
 export interface ApiServices {
@@ -15,6 +15,8 @@ export interface ApiServices {
   readonly tokens: Tokens;
   readonly wallets: Wallets;
   readonly transfers: TransferService;
+  /** Money held for people not on ChatPay yet. */
+  readonly held: HeldTransfers;
   readonly merchants: Merchants;
   /** Merchants' webhook endpoints and deliveries. */
   readonly merchantWebhooks: MerchantWebhooks;

@@ -6,7 +6,6 @@
 import type { ApiServices } from '../api/context.ts';
 import { FlowEngine } from '../channels/flows/index.ts';
 import { TelegramBot } from '../channels/telegram/bot.ts';
-import { Notifier } from '../channels/telegram/notifier.ts';
 import { startTelegramSandbox } from '../channels/telegram/sandbox.ts';
 import type { Config } from '../config/schema.ts';
 import { createPool } from '../db/pool.ts';
@@ -63,9 +62,9 @@ export async function startBot(
     engine,
     logger: logger.child({ component: 'telegram' }),
     botInfo: sandbox?.botInfo,
+    users: services.users,
+    events: services.events,
   });
-  const notifier = new Notifier({ api: bot.bot.api, users: services.users, logger });
-  notifier.listen(services.events);
   const webhookSecret = config.telegram.webhookSecret?.reveal();
   // This process's API receives the webhooks too: handle them here at once (the job stays as backup).
   if (services.telegramInline)
@@ -88,7 +87,6 @@ export async function startBot(
     simulatorUrl: sandbox ? `${sandbox.url}/sandbox/chat` : undefined,
     async stop() {
       if (services.telegramInline) services.telegramInline.handler = undefined;
-      notifier.stop();
       await bot.stop();
       await sessionPool.end();
       await sandbox?.close();

@@ -15,7 +15,7 @@ import type { Logger } from '../shared/logger.ts';
 import { connectRedis } from '../shared/redis.ts';
 import { type Secret, Secret as SecretValue } from '../shared/secret.ts';
 import { Tokens, Users } from '../users/index.ts';
-import { TransferService, Wallets } from '../wallets/index.ts';
+import { HeldTransfers, TransferService, Wallets } from '../wallets/index.ts';
 
 export interface Database {
   readonly pool: Pool;
@@ -172,6 +172,13 @@ export async function createServices(
     tokens,
     wallets,
     transfers,
+    held: new HeldTransfers({
+      pool,
+      ledger,
+      wallets,
+      holdSeconds: config.heldTransferSeconds,
+      pinRequiredAbove: config.pinRequiredAbove,
+    }),
     merchants,
     merchantWebhooks: new MerchantWebhooks(pool),
     payments,

@@ -147,6 +147,7 @@ function freeze(env: Env): Config {
       Record<string, string>
     >,
     worker: { concurrency: env.WORKER_CONCURRENCY },
+    heldTransferSeconds: env.HELD_TRANSFER_SECONDS,
     telegram: {
       token: env.TELEGRAM_BOT_TOKEN === undefined ? undefined : new Secret(env.TELEGRAM_BOT_TOKEN),
       apiRoot: env.TELEGRAM_API_ROOT.replace(/\/$/, ''),

@@ -206,6 +206,13 @@ export const envSchema = Type.Object({
         'Webhook mode: Telegram sends it in X-Telegram-Bot-Api-Secret-Token to POST /v1/channels/telegram/webhook. Unset: long polling.',
     }),
   ),
+  HELD_TRANSFER_SECONDS: Type.Integer({
+    default: 604_800,
+    minimum: 60,
+    maximum: 7_776_000,
+    description:
+      'Money sent to someone not on ChatPay yet waits this long for them to join, then goes back to the sender.',
+  }),
   BOT_SESSION_TIMEOUT_SECONDS: Type.Integer({
     default: 900,
     minimum: 30,
@@ -258,6 +265,7 @@ export interface Config {
   /** Each provider's environment variables as set (unset ones absent). */
   readonly providers: Readonly<Record<ProviderId, Readonly<Record<string, string>>>>;
   readonly worker: { readonly concurrency: number };
+  readonly heldTransferSeconds: number;
   readonly telegram: {
     readonly token: import('../shared/secret.ts').Secret | undefined;
     readonly apiRoot: string;

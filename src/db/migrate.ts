@@ -7,6 +7,7 @@ import * as m0003 from './migrations/0003-audit-and-merchants.ts';
 import * as m0004 from './migrations/0004-payments.ts';
 import * as m0005 from './migrations/0005-merchant-webhooks.ts';
 import * as m0006 from './migrations/0006-chat-sessions.ts';
+import * as m0007 from './migrations/0007-held-transfers.ts';
 import type { Pool } from './pool.ts';
 
 /** Every migration, in order. Registration is this one literal: add a file, add a line. */
@@ -17,6 +18,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0004-payments': m0004,
   '0005-merchant-webhooks': m0005,
   '0006-chat-sessions': m0006,
+  '0007-held-transfers': m0007,
 };
 
 /**

@@ -1,3 +1,4 @@
+export { type Claimed, HeldTransfers, type HeldTransfersOptions, type HeldView, handleOf } from './held.ts';
 export {
   listTransactions,
   type TransactionQuery,

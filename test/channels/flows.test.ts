@@ -100,7 +100,7 @@ describe('the flow engine', () => {
     const aliceId = (await bot.handle(alice.command('help'))).userId as string;
     await api.fund(aliceId, 'ETB', '5000.00');
     await bot.handle(alice.command('send'));
-    expect(await lastText(alice.text('@nobody'))).toMatch(/can’t find @nobody/);
+    expect(await lastText(alice.text('@nb'))).toMatch(/can’t find @nb/);
     expect(await lastText(alice.text('@bob14'))).toMatch(/How much ETB/);
     expect(await lastText(alice.text('12,5x'))).toMatch(/not an amount/);
     expect(await lastText(alice.text('2,000'))).toMatch(/Send 2000.00 ETB to @bob14\?/);

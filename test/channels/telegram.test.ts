@@ -5,7 +5,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { FlowEngine } from '../../src/channels/flows/index.ts';
 import { TelegramBot } from '../../src/channels/telegram/bot.ts';
-import { Notifier } from '../../src/channels/telegram/notifier.ts';
 import { type SandboxUser, startTelegramSandbox } from '../../src/channels/telegram/sandbox.ts';
 import { createPool } from '../../src/db/pool.ts';
 import { Secret } from '../../src/shared/secret.ts';
@@ -17,7 +16,7 @@ const { api } = harness;
 const telegram = await startTelegramSandbox();
 afterAll(() => telegram.close());
 
-function makeBot(): TelegramBot {
+function makeBot(notices = false): TelegramBot {
   const sessionPool = createPool({
     url: new Secret(api.database.url),
     max: 4,
@@ -39,16 +38,15 @@ function makeBot(): TelegramBot {
     botInfo: telegram.botInfo,
     // The tests type much faster than a person.
     updatesPerUserPer10s: 10_000,
+    users: api.services.users,
+    events: notices ? api.services.events : undefined,
   });
 }
 
-let bot = makeBot();
-const notifier = new Notifier({ api: bot.bot.api, users: api.services.users, logger: quietLogger });
-notifier.listen(api.services.events);
+let bot = makeBot(true);
 await bot.registerCommands();
 await bot.startPolling();
 afterAll(async () => {
-  notifier.stop();
   await bot.stop();
 });
 
@@ -90,11 +88,32 @@ describe('the Telegram bot', () => {
 
   it('sends to another person, who is told', async () => {
     await say(alice, '/send', /Who should get the money/);
-    await say(alice, '@nobody_here', /can’t find @nobody_here/);
+    await say(alice, '@nb', /can’t find @nb/);
     await say(alice, '@bob_tg', /How much KES/);
     await say(alice, '40', /Send 40.00 KES to @bob_tg\?/);
     await press(alice, 'Confirm', /Sent 40.00 KES to @bob_tg/);
     await bob.waitForMessage((m) => /You received 40.00 KES from @alice_tg/.test(m.text ?? ''), 10_000);
+  });
+
+  it('holds money for someone not on ChatPay yet, and gives it to them when they join', async () => {
+    await say(alice, '/send', /Who should get the money/);
+    await say(alice, '@carol_newcomer', /How much KES/);
+    await say(alice, '20', /@carol_newcomer is not on ChatPay yet. Hold 20.00 KES/);
+    await press(alice, 'Confirm', /Holding 20.00 KES for @carol_newcomer/);
+    expect(await say(alice, '/balance', /KES/)).toMatch(/KES: 90.00 \(20.00 on hold\)/);
+    const carol = telegram.user({ username: 'carol_newcomer', firstName: 'Carol', languageCode: 'en' });
+    carol.send('/start');
+    await carol.waitForMessage(
+      (m) => /@alice_tg sent you 20.00 KES before you joined/.test(m.text ?? ''),
+      10_000,
+    );
+    await alice.waitForMessage(
+      (m) => /@carol_newcomer joined ChatPay and received the 20.00 KES/.test(m.text ?? ''),
+      10_000,
+    );
+    expect(await say(carol, '/balance', /KES/)).toMatch(/KES: 20.00/);
+    expect(await say(alice, '/balance', /KES/)).toMatch(/KES: 90.00$/);
+    expect(await api.services.ledger.verify()).toEqual([]);
   });
 
   it('sets a PIN and deletes the message that held it, then withdraws with it', async () => {
@@ -201,7 +220,7 @@ describe('the Telegram bot', () => {
   it('continues a flow after a restart', async () => {
     await say(alice, '/send', /Who should get the money/);
     await bot.stop();
-    bot = makeBot();
+    bot = makeBot(true);
     await bot.startPolling();
     expect(await say(alice, '@alice_tg', /yourself/)).toBeTruthy();
     await say(alice, '/cancel', /Cancelled/);

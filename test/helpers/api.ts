@@ -14,7 +14,7 @@ import { newId } from '../../src/shared/ids.ts';
 import { parseAmount } from '../../src/shared/money.ts';
 import { Secret } from '../../src/shared/secret.ts';
 import { Tokens, Users } from '../../src/users/index.ts';
-import { TransferService, Wallets } from '../../src/wallets/index.ts';
+import { HeldTransfers, TransferService, Wallets } from '../../src/wallets/index.ts';
 import { freshDatabase, quietLogger, type TestDatabase, testLedger } from './database.ts';
 
 export interface TestApi {
@@ -121,6 +121,13 @@ export async function testApi(options: TestApiOptions = {}): Promise<TestApi> {
     tokens,
     wallets,
     transfers,
+    held: new HeldTransfers({
+      pool: db.pool,
+      ledger,
+      wallets,
+      holdSeconds: 3600,
+      pinRequiredAbove: config.pinRequiredAbove,
+    }),
     merchants: new Merchants(db.pool),
     merchantWebhooks: new MerchantWebhooks(db.pool),
     payments,

@@ -138,14 +138,23 @@ export class FlowEngine {
   }
 
   async #run(client: PoolClient, update: IncomingUpdate, session: SessionRow): Promise<EngineResult> {
-    const { user, language, created } = await this.#o.services.users.fromChat(
-      update.channel,
-      update.from.externalId,
-      {
-        username: update.from.username,
-        language: update.from.languageCode?.slice(0, 2),
-      },
-    );
+    // A chat that knows its user needs no lookup; the first message of a chat registers or finds them.
+    const known =
+      session.user_id && session.language ? { id: session.user_id, language: session.language } : undefined;
+    const registered = known
+      ? undefined
+      : await this.#o.services.users.fromChat(update.channel, update.from.externalId, {
+          username: update.from.username,
+          language: update.from.languageCode?.slice(0, 2),
+        });
+    const user = known ?? { id: (registered as NonNullable<typeof registered>).user.id };
+    const language = known?.language ?? (registered as NonNullable<typeof registered>).language;
+    const created = registered?.created ?? false;
+    // Money that waited for this person (sent to their @username before they joined) is theirs now.
+    const claimed =
+      created && update.from.username
+        ? await this.#o.services.held.claim(user.id, [`@${update.from.username}`])
+        : [];
     const lang: Language = isLanguage(language) ? language : 'en';
     const base = {
       userId: user.id,
@@ -203,13 +212,22 @@ export class FlowEngine {
     );
     if (step.language && step.language !== lang)
       await this.#o.services.users.setLanguage(user.id, step.language);
+    const from = update.from.username ? `@${update.from.username}` : '';
+    const arrived = claimed.map((c) => ({
+      text: t(lang, 'held.received', { from: c.fromLabel, amount: c.amount, currency: c.currency }),
+    }));
+    const toSenders = claimed.map((c) => ({
+      userId: c.fromUserId,
+      key: 'held.claimed' as const,
+      values: { to: from, amount: c.amount, currency: c.currency },
+    }));
     return {
       duplicate: false,
       userId: user.id,
       language: step.language ?? lang,
-      replies: step.replies,
+      replies: [...step.replies, ...arrived],
       deleteIncoming: step.deleteIncoming ?? false,
-      notices: step.notices ?? [],
+      notices: [...(step.notices ?? []), ...toSenders],
     };
   }
 }

@@ -61,6 +61,12 @@ const en = {
   'send.summary': 'Send {amount} {currency} to {to}?',
   'send.done': 'Sent {amount} {currency} to {to}.',
   'send.received': 'You received {amount} {currency} from {from}.',
+  'send.hold_summary':
+    '{to} is not on ChatPay yet. Hold {amount} {currency} for them? If they join within {days} days it is theirs; if not, it comes back to you.',
+  'send.held':
+    'Holding {amount} {currency} for {to}. Tell them to open ChatPay on Telegram: it is theirs when they do.',
+  'held.received': '{from} sent you {amount} {currency} before you joined. It is in your wallet.',
+  'held.claimed': '{to} joined ChatPay and received the {amount} {currency} you held for them.',
   'pin.ask': 'Enter your PIN to confirm. I will delete your message.',
   'pin.wrong': 'Wrong PIN. Try again.',
   'pin.locked': 'Too many wrong PINs: your PIN is locked for 15 minutes. Nothing was done.',
@@ -158,6 +164,11 @@ const am = {
   'send.summary': '{amount} {currency} ለ{to} ይላክ?',
   'send.done': '{amount} {currency} ለ{to} ተልኳል።',
   'send.received': 'ከ{from} {amount} {currency} ተቀብለዋል።',
+  'send.hold_summary':
+    '{to} እስካሁን በChatPay ላይ የለም። {amount} {currency} ይያዝላቸው? በ{days} ቀናት ውስጥ ከተቀላቀሉ የእነርሱ ነው፤ ካልሆነ ወደ እርስዎ ይመለሳል።',
+  'send.held': '{amount} {currency} ለ{to} ተይዟል። ChatPayን በቴሌግራም እንዲከፍቱ ይንገሯቸው፦ ሲከፍቱ የእነርሱ ይሆናል።',
+  'held.received': '{from} ከመቀላቀልዎ በፊት {amount} {currency} ልከውልዎታል። በቦርሳዎ ውስጥ ነው።',
+  'held.claimed': '{to} ChatPayን ተቀላቅለው የያዙላቸውን {amount} {currency} ተቀብለዋል።',
   'pin.ask': 'ለማረጋገጥ ፒንዎን ያስገቡ። መልዕክትዎን እሰርዘዋለሁ።',
   'pin.wrong': 'የተሳሳተ ፒን። እንደገና ይሞክሩ።',
   'pin.locked': 'ብዙ የተሳሳቱ ፒኖች፦ ፒንዎ ለ15 ደቂቃ ተቆልፏል። ምንም አልተደረገም።',
@@ -248,6 +259,12 @@ const sw = {
   'send.summary': 'Tuma {amount} {currency} kwa {to}?',
   'send.done': 'Umetuma {amount} {currency} kwa {to}.',
   'send.received': 'Umepokea {amount} {currency} kutoka kwa {from}.',
+  'send.hold_summary':
+    '{to} bado hayupo kwenye ChatPay. Nimshikilie {amount} {currency}? Akijiunga ndani ya siku {days} ni yake; asipojiunga, inarudi kwako.',
+  'send.held':
+    'Nimemshikilia {to} {amount} {currency}. Mwambie afungue ChatPay kwenye Telegram: itakuwa yake akifanya hivyo.',
+  'held.received': '{from} alikutumia {amount} {currency} kabla hujajiunga. Iko kwenye pochi yako.',
+  'held.claimed': '{to} amejiunga na ChatPay na kupokea {amount} {currency} uliyomshikilia.',
   'pin.ask': 'Weka PIN yako kuthibitisha. Nitafuta ujumbe wako.',
   'pin.wrong': 'PIN si sahihi. Jaribu tena.',
   'pin.locked': 'PIN zisizo sahihi ni nyingi: PIN yako imefungwa kwa dakika 15. Hakuna kilichofanyika.',

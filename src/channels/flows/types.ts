@@ -6,7 +6,7 @@ import type { Pool } from '../../db/pool.ts';
 import type { Ledger } from '../../ledger/index.ts';
 import type { Payments } from '../../payments/index.ts';
 import type { Users } from '../../users/index.ts';
-import type { TransferService, Wallets } from '../../wallets/index.ts';
+import type { HeldTransfers, TransferService, Wallets } from '../../wallets/index.ts';
 import type { Language, MessageKey } from './i18n.ts';
 
 export type ChatEvent =
@@ -51,6 +51,7 @@ export interface FlowServices {
   readonly users: Users;
   readonly wallets: Wallets;
   readonly transfers: TransferService;
+  readonly held: HeldTransfers;
   readonly payments: Payments;
 }
 

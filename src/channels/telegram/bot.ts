@@ -7,7 +7,9 @@
 import { autoRetry } from '@grammyjs/auto-retry';
 import { Bot, type Context, GrammyError } from 'grammy';
 import type { Update, UserFromGetMe } from 'grammy/types';
+import type { EventBus } from '../../realtime/index.ts';
 import type { Logger } from '../../shared/logger.ts';
+import type { Users } from '../../users/index.ts';
 import type { Language, OutMessage } from '../flows/index.ts';
 import {
   commandNames,
@@ -17,7 +19,7 @@ import {
   languages,
   t,
 } from '../flows/index.ts';
-import type { Notifier } from './notifier.ts';
+import { Notifier } from './notifier.ts';
 
 export interface TelegramBotOptions {
   readonly token: string;
@@ -26,8 +28,12 @@ export interface TelegramBotOptions {
   readonly logger: Logger;
   /** Known bot identity (skips getMe at start; tests and the sandbox provide it). */
   readonly botInfo?: UserFromGetMe | undefined;
-  /** Delivers messages to people other than the one being answered. */
-  readonly notifier?: Notifier | undefined;
+  /**
+   * With these, the bot tells people about money news (incoming transfers, deposit and withdrawal
+   * outcomes, held money claimed) through a rate-limited notifier listening to the event bus.
+   */
+  readonly users?: Users | undefined;
+  readonly events?: EventBus | undefined;
   /** Updates one person may send in a 10-second window before being asked to slow down. */
   readonly updatesPerUserPer10s?: number;
 }
@@ -36,6 +42,7 @@ export class TelegramBot {
   readonly bot: Bot;
   readonly #o: TelegramBotOptions;
   readonly #recent = new Map<number, number[]>();
+  readonly #notifier: Notifier | undefined;
 
   constructor(options: TelegramBotOptions) {
     this.#o = options;
@@ -46,6 +53,10 @@ export class TelegramBot {
     this.bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 60 }));
     this.bot.on(['message:text', 'message:contact', 'callback_query:data'], (ctx) => this.#handle(ctx));
     this.bot.catch((error) => this.#o.logger.error({ err: error.error }, 'telegram update failed'));
+    if (options.users) {
+      this.#notifier = new Notifier({ api: this.bot.api, users: options.users, logger: options.logger });
+      if (options.events) this.#notifier.listen(options.events);
+    }
   }
 
   /** Registers the commands in every language (the default list is English). */
@@ -67,6 +78,7 @@ export class TelegramBot {
   }
 
   async stop(): Promise<void> {
+    this.#notifier?.stop();
     if (this.bot.isRunning()) await this.bot.stop();
   }
 
@@ -96,7 +108,7 @@ export class TelegramBot {
     }
     for (const reply of result.replies) await this.#send(ctx, reply, result.language);
     for (const notice of result.notices)
-      await this.#o.notifier?.notify(notice.userId, notice.key, notice.values);
+      await this.#notifier?.notify(notice.userId, notice.key, notice.values);
   }
 
   async #send(ctx: Context, reply: OutMessage, language: Language): Promise<void> {

@@ -5,6 +5,9 @@ import { formatAmount } from '../../../shared/money.ts';
 import { amountFrom, answer, ask, confirmButtons, done, friendly, menu, value } from '../common.ts';
 import type { Flow, FlowContext, Step } from '../types.ts';
 
+/** Telegram usernames: 5–32 of letters, digits and underscores. */
+const telegramUsername = /^@[A-Za-z0-9_]{5,32}$/;
+
 export const sendFlow: Flow = {
   name: 'send',
   async start(ctx) {
@@ -34,14 +37,17 @@ export const sendFlow: Flow = {
 
 async function recipient(ctx: FlowContext, to: string): Promise<Step> {
   const found = to ? await ctx.services.users.resolveRecipient(to) : undefined;
-  if (!found)
+  // Someone not on ChatPay yet, named by Telegram username: the money can wait for them.
+  const newcomer = !found && telegramUsername.test(to);
+  if (!found && !newcomer) {
     return ask('to', {}, { text: ctx.t('send.unknown_recipient', { to: to || '?' }), requestContact: true });
-  if (found.id === ctx.userId) return ask('to', {}, { text: ctx.t('send.self'), requestContact: true });
+  }
+  if (found?.id === ctx.userId) return ask('to', {}, { text: ctx.t('send.self'), requestContact: true });
   const wallets = (await ctx.services.wallets.list(ctx.userId)).filter(
     (w) => w.available !== formatAmount(0n, w.currency),
   );
   if (wallets.length === 0) return done(menu(ctx, ctx.t('error.insufficient_funds')));
-  const data = { to: found.id, label: to };
+  const data = found ? { to: found.id, label: to } : { handle: to, label: to };
   if (wallets.length === 1) return currency({ ...ctx, data }, (wallets[0] as { currency: string }).currency);
   return ask('currency', data, {
     text: ctx.t('ask.currency'),
@@ -64,16 +70,40 @@ async function amount(ctx: FlowContext, text: string | undefined): Promise<Step>
     'confirm',
     { ...ctx.data, amount: formatted },
     {
-      text: ctx.t('send.summary', { amount: formatted, currency, to: String(ctx.data.label) }),
+      text: ctx.data.handle
+        ? ctx.t('send.hold_summary', {
+            amount: formatted,
+            currency,
+            to: String(ctx.data.label),
+            days: heldDays(ctx),
+          })
+        : ctx.t('send.summary', { amount: formatted, currency, to: String(ctx.data.label) }),
       buttons: confirmButtons(ctx),
     },
   );
+}
+
+function heldDays(ctx: FlowContext): string {
+  return String(Math.max(1, Math.round(ctx.services.held.holdSeconds / 86_400)));
 }
 
 async function execute(ctx: FlowContext, pin: string | undefined): Promise<Step> {
   const currency = String(ctx.data.currency);
   const amount = String(ctx.data.amount);
   try {
+    if (ctx.data.handle) {
+      const held = await ctx.services.held.hold({
+        id: `hld_${sha256Hex(`chat:${ctx.flowId}`).slice(0, 32)}`,
+        fromUserId: ctx.userId,
+        to: String(ctx.data.handle),
+        amount,
+        currency,
+        pin,
+      });
+      return done(
+        menu(ctx, ctx.t('send.held', { amount: held.amount, currency, to: String(ctx.data.label) })),
+      );
+    }
     const transfer = await ctx.services.transfers.send({
       fromUserId: ctx.userId,
       to: String(ctx.data.to),
