@@ -89,6 +89,24 @@ export class Payments {
     };
   }
 
+  /** The limits a person meets for `direction` in `currency` (amounts in major units), to show up front. */
+  limitsFor(
+    currency: string,
+    direction: Direction,
+  ): { readonly min?: string; readonly max?: string; readonly perDay?: string } {
+    const rule = this.#ctx.limits.rule(currency, direction);
+    const money = (minor: bigint | undefined) =>
+      minor === undefined ? undefined : formatAmount(minor, currency);
+    const limits: { min?: string; max?: string; perDay?: string } = {};
+    const min = money(rule?.perTransactionMin);
+    const max = money(rule?.perTransactionMax);
+    const perDay = money(rule?.perDayMax);
+    if (min) limits.min = min;
+    if (max) limits.max = max;
+    if (perDay) limits.perDay = perDay;
+    return limits;
+  }
+
   createCollection(input: CollectionInput): Promise<PaymentView> {
     return createCollection(this.#ctx, input);
   }

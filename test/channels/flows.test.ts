@@ -16,7 +16,18 @@ import { Secret } from '../../src/shared/secret.ts';
 import { quietLogger } from '../helpers/database.ts';
 import { paymentsHarness } from '../helpers/payments.ts';
 
-const harness = await paymentsHarness({ providers: ['mpesa'] });
+const harness = await paymentsHarness({
+  providers: ['mpesa'],
+  limitsJson: JSON.stringify([
+    {
+      currency: 'KES',
+      direction: 'deposit',
+      per_transaction_min: '10',
+      per_transaction_max: '5000',
+      per_day_max: '6000',
+    },
+  ]),
+});
 const { api } = harness;
 let updateSeq = 1_000;
 
@@ -167,5 +178,14 @@ describe('the flow engine', () => {
     await Promise.all([bot.handle(frank.button('v:yes')), other.handle(frank.button('v:yes'))]);
     expect((await api.services.wallets.get(frankId, 'KES'))?.available).toBe('60.00');
     expect(await api.services.ledger.verify()).toEqual([]);
+  });
+
+  it('shows the limits before asking how much, and explains one that is passed', async () => {
+    const hana = person(20, 'hana20');
+    await bot.handle(hana.command('start'));
+    expect(await lastText(hana.command('deposit'))).toMatch(
+      /How much KES\?.*\nLimits: at least 10.00 KES, at most 5000.00 KES, up to 6000.00 KES a day\./s,
+    );
+    expect(await lastText(hana.text('9000'))).toMatch(/passes a limit: The largest deposit is 5000.00 KES/);
   });
 });

@@ -79,3 +79,19 @@ export function friendly(ctx: FlowContext, error: unknown): string {
       throw error;
   }
 }
+
+/** "How much?" with the limits the person will meet, so nobody types an amount that can't pass. */
+export function askAmountText(
+  ctx: FlowContext,
+  currency: string,
+  direction: 'deposit' | 'withdrawal',
+): string {
+  const limits = ctx.services.payments.limitsFor(currency, direction);
+  const parts = [
+    limits.min ? ctx.t('limits.min', { amount: limits.min, currency }) : undefined,
+    limits.max ? ctx.t('limits.max', { amount: limits.max, currency }) : undefined,
+    limits.perDay ? ctx.t('limits.day', { amount: limits.perDay, currency }) : undefined,
+  ].filter((p): p is string => p !== undefined);
+  const question = ctx.t('ask.amount', { currency });
+  return parts.length === 0 ? question : `${question}\n${ctx.t('limits.line', { detail: parts.join(', ') })}`;
+}

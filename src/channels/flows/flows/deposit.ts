@@ -1,7 +1,17 @@
 /** Deposit: currency, provider, amount (fee and limits shown), payer, confirmation, next action. */
 import { isChatPayError } from '../../../shared/errors.ts';
 import { sha256Hex } from '../../../shared/hash.ts';
-import { amountFrom, answer, ask, confirmButtons, done, friendly, menu, value } from '../common.ts';
+import {
+  amountFrom,
+  answer,
+  ask,
+  askAmountText,
+  confirmButtons,
+  done,
+  friendly,
+  menu,
+  value,
+} from '../common.ts';
 import type { Flow, FlowContext, Step } from '../types.ts';
 
 function collectors(ctx: FlowContext, currency?: string) {
@@ -69,7 +79,7 @@ function chooseProvider(ctx: FlowContext, provider: string): Step {
   return ask(
     'amount',
     { currency, provider, collectWith: found.collect_with },
-    { text: ctx.t('ask.amount', { currency }) },
+    { text: askAmountText(ctx, currency, 'deposit') },
   );
 }
 

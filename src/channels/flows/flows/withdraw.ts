@@ -5,7 +5,17 @@
 import { isChatPayError } from '../../../shared/errors.ts';
 import { sha256Hex } from '../../../shared/hash.ts';
 import { formatAmount } from '../../../shared/money.ts';
-import { amountFrom, answer, ask, confirmButtons, done, friendly, menu, value } from '../common.ts';
+import {
+  amountFrom,
+  answer,
+  ask,
+  askAmountText,
+  confirmButtons,
+  done,
+  friendly,
+  menu,
+  value,
+} from '../common.ts';
 import type { Flow, FlowContext, Step } from '../types.ts';
 import { chunk } from './deposit.ts';
 
@@ -84,7 +94,7 @@ function chooseCurrency(ctx: FlowContext, currency: string): Step {
 function chooseProvider(ctx: FlowContext, provider: string): Step {
   const currency = String(ctx.data.currency);
   if (!payers(ctx, currency).some((p) => p.id === provider)) return chooseCurrency(ctx, currency);
-  return ask('amount', { currency, provider }, { text: ctx.t('ask.amount', { currency }) });
+  return ask('amount', { currency, provider }, { text: askAmountText(ctx, currency, 'withdrawal') });
 }
 
 function chooseAmount(ctx: FlowContext, text: string | undefined): Step {
