@@ -121,6 +121,8 @@ async function startJobWorker(
     tasks: taskHandlers({
       pool: database.pool,
       payments: services.payments,
+      held: services.held,
+      events: services.events,
       merchantWebhooks: services.merchantWebhooks,
       telegram,
       purgeIdempotencyKeys: () => purgeIdempotencyKeys(database.pool, config.idempotencyKeyRetentionHours),

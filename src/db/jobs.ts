@@ -15,6 +15,7 @@ export const jobNames = [
   'merchant_webhook_deliver',
   'telegram_update',
   'payments_reconcile',
+  'held_transfers_expire',
   'idempotency_purge',
 ] as const;
 export type JobName = (typeof jobNames)[number];

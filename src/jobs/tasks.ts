@@ -3,10 +3,16 @@ import type { JobName } from '../db/jobs.ts';
 import type { Pool } from '../db/pool.ts';
 import type { MerchantWebhooks } from '../merchants/index.ts';
 import type { Payments } from '../payments/index.ts';
+import type { EventBus } from '../realtime/index.ts';
+import { newId } from '../shared/ids.ts';
+import type { HeldTransfers } from '../wallets/index.ts';
 
 export interface TaskServices {
   readonly pool: Pool;
   readonly payments: Payments;
+  /** Money held for people not on ChatPay yet (absent: nothing to expire here). */
+  readonly held?: HeldTransfers | undefined;
+  readonly events?: EventBus | undefined;
   readonly merchantWebhooks: MerchantWebhooks;
   /** Handles Telegram updates received by webhook (absent: such jobs fail and wait for a bot). */
   readonly telegram?: { handleUpdate(update: never): Promise<void> } | undefined;
@@ -45,6 +51,18 @@ export function taskHandlers(
       await services.telegram.handleUpdate(payload.update as never);
     },
     payments_reconcile: () => services.payments.reconcile(),
+    held_transfers_expire: async () => {
+      for (const returned of (await services.held?.expire()) ?? []) {
+        await services.events
+          ?.publish(returned.fromUserId, {
+            id: newId('evt'),
+            type: 'transfer.returned',
+            created_at: new Date().toISOString(),
+            data: { to: returned.to, amount: returned.amount, currency: returned.currency },
+          })
+          .catch(() => undefined);
+      }
+    },
     // Hourly housekeeping: expired idempotency keys, and chat update records past any redelivery.
     idempotency_purge: async () => {
       await services.purgeIdempotencyKeys();
@@ -54,6 +72,8 @@ export function taskHandlers(
 }
 
 /** Scheduled jobs. `?fill=` is not set: a missed minute is not run twice after downtime. */
-export const crontab = ['* * * * * payments_reconcile ?max=1', '17 * * * * idempotency_purge ?max=1'].join(
-  '\n',
-);
+export const crontab = [
+  '* * * * * payments_reconcile ?max=1',
+  '* * * * * held_transfers_expire ?max=1',
+  '17 * * * * idempotency_purge ?max=1',
+].join('\n');

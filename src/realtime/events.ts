@@ -5,6 +5,7 @@
 export const realtimeEventTypes = [
   'transfer.sent',
   'transfer.received',
+  'transfer.returned',
   'deposit.updated',
   'withdrawal.updated',
 ] as const;

@@ -165,4 +165,27 @@ export class HeldTransfers {
     }
     return claimed;
   }
+
+  /**
+   * Marks holds nobody claimed in time as returned (the ledger voided them at their timeout; a claim
+   * after it is refused by the ledger) and says whose they were, so the senders can be told.
+   */
+  async expire(): Promise<{ fromUserId: string; to: string; amount: string; currency: string }[]> {
+    const { rows } = await this.#o.pool.query<{
+      from_user_id: string;
+      to_handle: string;
+      amount: string;
+      currency: string;
+    }>(
+      `UPDATE held_transfers SET status = 'returned', settled_at = now()
+        WHERE status = 'held' AND expires_at < now() - interval '5 seconds'
+        RETURNING from_user_id, to_handle, amount::text, currency`,
+    );
+    return rows.map((r) => ({
+      fromUserId: r.from_user_id,
+      to: r.to_handle,
+      amount: formatAmount(BigInt(r.amount), r.currency),
+      currency: r.currency,
+    }));
+  }
 }

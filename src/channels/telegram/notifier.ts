@@ -73,6 +73,9 @@ export class Notifier {
         from: sender ? `@${sender.username}` : from,
       });
     }
+    if (event.type === 'transfer.returned') {
+      return this.notify(userId, 'held.returned', { amount, currency, to: String(data.to ?? '') });
+    }
     const status = String(data.status ?? '');
     const reason = String((data.failure as { message?: string } | null)?.message ?? status);
     if (event.type === 'deposit.updated') {
