@@ -17,7 +17,7 @@ import { quietLogger } from '../helpers/database.ts';
 import { paymentsHarness } from '../helpers/payments.ts';
 
 const harness = await paymentsHarness({
-  providers: ['mpesa'],
+  providers: ['mpesa', 'flutterwave'],
   limitsJson: JSON.stringify([
     {
       currency: 'KES',
@@ -183,9 +183,39 @@ describe('the flow engine', () => {
   it('shows the limits before asking how much, and explains one that is passed', async () => {
     const hana = person(20, 'hana20');
     await bot.handle(hana.command('start'));
-    expect(await lastText(hana.command('deposit'))).toMatch(
+    expect(await lastText(hana.command('deposit'))).toMatch(/Which currency/);
+    expect(await lastText(hana.button('v:KES'))).toMatch(/How do you want to pay in KES/);
+    expect(await lastText(hana.button('v:mpesa'))).toMatch(
       /How much KES\?.*\nLimits: at least 10.00 KES, at most 5000.00 KES, up to 6000.00 KES a day\./s,
     );
     expect(await lastText(hana.text('9000'))).toMatch(/passes a limit: The largest deposit is 5000.00 KES/);
+  });
+
+  it('withdraws to a bank from the provider’s list, with the account holder’s name looked up', async () => {
+    const ivan = person(21, 'ivan21');
+    await bot.handle(ivan.command('start'));
+    const ivanId = (await bot.handle(ivan.command('help'))).userId as string;
+    await api.fund(ivanId, 'NGN', '5000.00');
+    await bot.handle(ivan.command('pin'));
+    await bot.handle(ivan.text('8642'));
+    expect(await lastText(ivan.command('withdraw'))).toMatch(/How much NGN/);
+    const banks = await bot.handle(ivan.text('1000'));
+    expect(banks.replies[0]?.text).toMatch(/Which bank/);
+    const access = banks.replies[0]?.buttons?.flat().find((b) => /Access/.test(b.label));
+    expect(access).toBeDefined();
+    expect(await lastText(ivan.button(access?.data as string))).toMatch(/account number at Access/);
+    expect(await lastText(ivan.text('12'))).toMatch(/not an account number/);
+    const summary = await lastText(ivan.text('0690000031'));
+    expect(summary).toMatch(/Withdraw 1000.00 NGN to Access.* 0690000031 \(.+\) with flutterwave/);
+    expect(await lastText(ivan.button('v:yes'))).toMatch(/Enter your PIN/);
+    expect(await lastText(ivan.text('8642'))).toMatch(/on its way/);
+    await harness.eventually(async () => {
+      const { rows } = await api.database.pool.query(
+        `SELECT status FROM payments WHERE user_id = $1 AND kind = 'withdrawal'`,
+        [ivanId],
+      );
+      return rows[0]?.status === 'succeeded' ? true : undefined;
+    });
+    expect(await api.services.ledger.verify()).toEqual([]);
   });
 });

@@ -93,6 +93,9 @@ const en = {
   'deposit.failed': 'Your deposit of {amount} {currency} did not go through ({reason}).',
   'withdraw.ask_provider': 'How do you want to receive {currency}?',
   'withdraw.ask_phone': 'Which phone number should receive the money?',
+  'withdraw.ask_bank': 'Which bank? Tap it, or send its code.',
+  'withdraw.ask_account': 'Which account number at {bank}?',
+  'bad.account': 'That is not an account number. Send its digits (and letters, if it has any).',
   'withdraw.summary':
     'Withdraw {amount} {currency} to {destination} with {provider}. Fee {fee}: {total} {currency} leaves your wallet. Confirm?',
   'withdraw.pending': 'Your withdrawal is on its way. I will tell you when it is done.',
@@ -198,6 +201,9 @@ const am = {
   'deposit.failed': 'የ{amount} {currency} ገቢዎ አልተሳካም ({reason})።',
   'withdraw.ask_provider': '{currency} በምን መቀበል ይፈልጋሉ?',
   'withdraw.ask_phone': 'ገንዘቡን የትኛው ስልክ ቁጥር ይቀበል?',
+  'withdraw.ask_bank': 'የትኛው ባንክ? ይንኩት ወይም ኮዱን ይላኩ።',
+  'withdraw.ask_account': 'በ{bank} ያለው የሂሳብ ቁጥር ምንድን ነው?',
+  'bad.account': 'ያ የሂሳብ ቁጥር አይደለም። አሃዞቹን (ፊደላት ካሉትም) ይላኩ።',
   'withdraw.summary':
     '{amount} {currency} ወደ {destination} በ{provider} ያውጡ። ክፍያ {fee}፦ {total} {currency} ከቦርሳዎ ይወጣል። ያረጋግጣሉ?',
   'withdraw.pending': 'ወጪዎ በመንገድ ላይ ነው። ሲጠናቀቅ እነግርዎታለሁ።',
@@ -300,6 +306,9 @@ const sw = {
   'deposit.failed': 'Kuweka {amount} {currency} hakukufanikiwa ({reason}).',
   'withdraw.ask_provider': 'Ungependa kupokea {currency} kwa njia gani?',
   'withdraw.ask_phone': 'Namba gani ya simu ipokee pesa?',
+  'withdraw.ask_bank': 'Benki gani? Igusa, au tuma msimbo wake.',
+  'withdraw.ask_account': 'Namba ya akaunti katika {bank} ni ipi?',
+  'bad.account': 'Hiyo si namba ya akaunti. Tuma tarakimu zake (na herufi, kama zipo).',
   'withdraw.summary':
     'Toa {amount} {currency} kwenda {destination} kupitia {provider}. Ada {fee}: {total} {currency} itatoka kwenye pochi yako. Thibitisha?',
   'withdraw.pending': 'Pesa unayotoa iko njiani. Nitakujulisha ikikamilika.',

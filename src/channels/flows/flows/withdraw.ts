@@ -1,6 +1,7 @@
 /**
- * Withdraw to a phone: currency, provider, amount, destination, summary with fee, PIN, status. In
- * chat, only providers that pay phones are offered (bank payouts need a bank picker: the API has it).
+ * Withdraw: currency, provider, amount (limits shown), destination — a phone, or a bank from the
+ * provider's list and an account number (its holder's name looked up where the provider can) —
+ * summary with fee, PIN, status.
  */
 import { isChatPayError } from '../../../shared/errors.ts';
 import { sha256Hex } from '../../../shared/hash.ts';
@@ -25,7 +26,7 @@ function payers(ctx: FlowContext, currency?: string) {
     .filter(
       (p) =>
         p.capabilities.payout &&
-        p.capabilities.payoutDestinations.includes('phone') &&
+        (p.capabilities.payoutDestinations.includes('phone') || p.capabilities.banks) &&
         (!currency || p.capabilities.currencies.includes(currency)),
     );
 }
@@ -61,6 +62,10 @@ export const withdrawFlow: Flow = {
         return chooseAmount(ctx, reply);
       case 'destination':
         return chooseDestination(ctx, reply ?? '');
+      case 'bank':
+        return chooseBank(ctx, reply ?? '');
+      case 'account':
+        return chooseAccount(ctx, reply ?? '');
       case 'confirm':
         return reply === 'yes'
           ? ask('pin', { ...ctx.data }, { text: ctx.t('pin.ask') })
@@ -97,7 +102,7 @@ function chooseProvider(ctx: FlowContext, provider: string): Step {
   return ask('amount', { currency, provider }, { text: askAmountText(ctx, currency, 'withdrawal') });
 }
 
-function chooseAmount(ctx: FlowContext, text: string | undefined): Step {
+async function chooseAmount(ctx: FlowContext, text: string | undefined): Promise<Step> {
   const currency = String(ctx.data.currency);
   if (amountFrom(text, currency) === undefined) {
     return ask('amount', { ...ctx.data }, { text: ctx.t('bad.amount', { currency }) });
@@ -116,7 +121,11 @@ function chooseAmount(ctx: FlowContext, text: string | undefined): Step {
       total: quote.total,
       approval: quote.requires_approval,
     };
-    return ask('destination', data, { text: ctx.t('withdraw.ask_phone'), requestContact: true });
+    const provider = ctx.services.payments.providers().find((p) => p.id === ctx.data.provider);
+    if (provider?.capabilities.payoutDestinations.includes('phone')) {
+      return ask('destination', data, { text: ctx.t('withdraw.ask_phone'), requestContact: true });
+    }
+    return askBank(ctx, data);
   } catch (error) {
     return ask(
       'amount',
@@ -126,16 +135,73 @@ function chooseAmount(ctx: FlowContext, text: string | undefined): Step {
   }
 }
 
+/** Banks shown as buttons; the provider's list is long, so the first ones, and typing a code works too. */
+const banksShown = 12;
+
+async function askBank(ctx: FlowContext, data: Record<string, unknown>): Promise<Step> {
+  const banks = await ctx.services.payments.banks(String(data.provider), String(data.currency));
+  const choices = banks.filter((b) => !b.mobileMoney).slice(0, banksShown);
+  return ask(
+    'bank',
+    { ...data, banks: Object.fromEntries(banks.map((b) => [b.code, b.name])) },
+    {
+      text: ctx.t('withdraw.ask_bank'),
+      buttons: chunk(
+        choices.map((b) => ({ label: b.name, data: value(`b:${b.code}`) })),
+        2,
+      ),
+    },
+  );
+}
+
+function chooseBank(ctx: FlowContext, choice: string): Step {
+  const code = choice.startsWith('b:') ? choice.slice(2) : choice;
+  const banks = (ctx.data.banks ?? {}) as Record<string, string>;
+  const name = banks[code];
+  if (!name) return ask('bank', { ...ctx.data }, { text: ctx.t('withdraw.ask_bank') });
+  return ask(
+    'account',
+    { ...ctx.data, bankCode: code, bankName: name },
+    { text: ctx.t('withdraw.ask_account', { bank: name }) },
+  );
+}
+
+async function chooseAccount(ctx: FlowContext, text: string): Promise<Step> {
+  const account = text.replace(/\s/g, '');
+  if (!/^[0-9A-Za-z]{4,34}$/.test(account)) {
+    return ask('account', { ...ctx.data }, { text: ctx.t('bad.account') });
+  }
+  const provider = ctx.services.payments.providers().find((p) => p.id === ctx.data.provider);
+  let holder: string | undefined;
+  if (provider?.capabilities.resolveAccount) {
+    holder = await ctx.services.payments
+      .resolveAccount(
+        String(ctx.data.provider),
+        String(ctx.data.currency),
+        String(ctx.data.bankCode),
+        account,
+      )
+      .catch(() => undefined);
+  }
+  const destination = `${String(ctx.data.bankName)} ${account}${holder ? ` (${holder})` : ''}`;
+  const { banks: _banks, ...rest } = ctx.data;
+  return summary({ ...ctx, data: { ...rest, account, holder: holder ?? null } }, destination);
+}
+
 function chooseDestination(ctx: FlowContext, phone: string): Step {
+  return summary({ ...ctx, data: { ...ctx.data, phone } }, phone);
+}
+
+function summary(ctx: FlowContext, destination: string): Step {
   const d = ctx.data;
   return ask(
     'confirm',
-    { ...d, phone },
+    { ...d },
     {
       text: ctx.t('withdraw.summary', {
         amount: String(d.amount),
         currency: String(d.currency),
-        destination: phone,
+        destination,
         provider: String(d.provider),
         fee: String(d.fee),
         total: String(d.total),
@@ -154,7 +220,13 @@ async function execute(ctx: FlowContext, pin: string): Promise<Step> {
       provider: String(d.provider),
       amount: String(d.amount),
       currency: String(d.currency),
-      destination: { phone: String(d.phone) },
+      destination: d.phone
+        ? { phone: String(d.phone) }
+        : {
+            bank_code: String(d.bankCode),
+            account_number: String(d.account),
+            ...(d.holder ? { account_name: String(d.holder) } : {}),
+          },
       pin,
     });
     const status = withdrawal.status === 'requires_approval' ? 'withdraw.approval' : 'withdraw.pending';
