@@ -91,7 +91,8 @@ export class TelegramBot {
   async #handle(ctx: Context): Promise<void> {
     const incoming = toIncoming(ctx);
     if (!incoming) return;
-    if (ctx.callbackQuery) await ctx.answerCallbackQuery().catch(() => undefined);
+    // The button's spinner stops as soon as Telegram hears back; the answer need not wait for it.
+    if (ctx.callbackQuery) void ctx.answerCallbackQuery().catch(() => undefined);
     const allowance = this.#allow(Number(incoming.from.externalId));
     if (allowance !== 'ok') {
       // Told once per burst; the rest of the burst is dropped without a word.
