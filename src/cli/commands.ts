@@ -213,7 +213,8 @@ const serve: Command = {
   usage: 'chatpay serve',
   help: `Serves the HTTP API on HOST:PORT against DATABASE_URL (required: no embedded database here).
 Does not migrate: run \`chatpay migrate\` first. Several \`serve\` processes may run behind a load
-balancer; set REDIS_URL so they share rate limits and realtime events.`,
+balancer; set REDIS_URL so they share rate limits and realtime events. Run \`chatpay worker\` beside
+them: it applies provider webhooks, sends payouts and merchant webhooks, reconciles and cleans up.`,
   async run(config, logger) {
     if (!config.database.url) {
       process.stderr.write(

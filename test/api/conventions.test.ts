@@ -187,3 +187,10 @@ describe('HTTP conventions', () => {
     }
   });
 });
+
+describe('the chat simulator link', () => {
+  it('is not found where no Telegram sandbox runs', async () => {
+    const res = await api.app.inject({ method: 'GET', url: '/simulator' });
+    expect([res.statusCode, res.json().error.code]).toEqual([404, 'route_not_found']);
+  });
+});
