@@ -1,14 +1,14 @@
 /**
  * Refunds of merchant payments, through the provider that collected them. The refundable amount is
- * reserved on the payment first (one statement, so two parallel refunds can't pass the total), the
- * money is held in the merchant's account, then the provider is asked; its yes posts the hold, its
- * no voids it and releases the reservation. The provider dedupes on our refund id, so a retry is safe.
+ * reserved on the payment and the refund recorded in one statement, the money is held in the
+ * merchant's account, then the provider is asked: its yes posts the hold, its no voids it and
+ * releases the reservation, no answer leaves the refund pending for a retry to finish.
  */
 import { ChatPayError } from '../shared/errors.ts';
 import { formatAmount, parseAmount } from '../shared/money.ts';
 import { clearingAccountId } from './accounts.ts';
 import type { PaymentsContext } from './context.ts';
-import { ProviderError } from './providers/provider.ts';
+import { type PaymentProvider, ProviderError } from './providers/provider.ts';
 import { findPayment, type PaymentRecord } from './records.ts';
 import { finish } from './settle.ts';
 
@@ -53,8 +53,6 @@ export async function refundPayment(
     amount?: string | undefined;
   },
 ): Promise<RefundView> {
-  const done = await ctx.pool.query<RefundRow>('SELECT * FROM refunds WHERE id = $1', [input.refundId]);
-  if (done.rows[0]) return refundView(done.rows[0]);
   const payment = await findPayment(ctx.pool, input.paymentId);
   if (
     payment?.kind !== 'collection' ||
@@ -70,12 +68,30 @@ export async function refundPayment(
       message: `${provider.id} has no refunds.`,
     });
   }
-  const amount =
-    input.amount === undefined
-      ? payment.amount - payment.refunded
-      : parseAmount(input.amount, payment.currency);
-  await reserve(ctx, payment, amount);
-  const hold = `${input.refundId}_hold`;
+  // A retry (same Idempotency-Key, so the same refund id) resumes the refund where it stopped.
+  const refund =
+    (await findRefund(ctx, input.refundId, payment.id)) ??
+    (await reserve(
+      ctx,
+      payment,
+      input.refundId,
+      input.amount === undefined
+        ? payment.amount - payment.refunded
+        : parseAmount(input.amount, payment.currency),
+    ));
+  if (refund.status !== 'pending') return refundView(refund);
+  return refundView(await complete(ctx, payment, refund));
+}
+
+/**
+ * Holds the amount in the merchant's account, asks the provider, and settles on its answer. Each step
+ * is idempotent (ledger ids from the refund id; the provider dedupes on it), so a resumed refund
+ * repeats nothing. Only a definite "no" releases the money: after a timeout the provider may have
+ * paid, so the refund stays pending, held, until a retry learns the answer.
+ */
+async function complete(ctx: PaymentsContext, payment: PaymentRecord, refund: RefundRow): Promise<RefundRow> {
+  const amount = BigInt(refund.amount);
+  const hold = `${refund.id}_hold`;
   const [held] = await ctx.ledger.createTransfers([
     {
       id: hold,
@@ -85,24 +101,23 @@ export async function refundPayment(
       currency: payment.currency,
       code: 'refund',
       flags: { pending: true },
-      timeoutSeconds: 86_400,
-      metadata: { payment: payment.id, refund: input.refundId },
+      timeoutSeconds: refundHoldSeconds,
+      metadata: { payment: payment.id, refund: refund.id },
     },
   ]);
   if (held?.result !== 'ok' && held?.result !== 'exists') {
-    await release(ctx, payment.id, amount);
+    await fail(ctx, refund.id, `hold refused: ${held?.result}`);
     if (held?.result === 'exceeds_credits') throw new ChatPayError('insufficient_funds', { param: 'amount' });
     throw new Error(`refund hold ${hold}: ${held?.result}`);
   }
-  let status: 'pending' | 'succeeded';
-  let providerId: string | null;
+  let answer: Awaited<ReturnType<NonNullable<PaymentProvider['refund']>>>;
   try {
-    const answer = await ctx.gateway.call(
+    answer = await ctx.gateway.call(
       payment.provider,
       (p, signal) =>
         (p.refund as NonNullable<typeof p.refund>)(
           {
-            refundId: input.refundId,
+            refundId: refund.id,
             paymentReference: payment.id,
             providerId: payment.providerId,
             amountMinor: amount,
@@ -112,43 +127,94 @@ export async function refundPayment(
         ),
       { idempotent: false },
     );
-    if (answer.status === 'failed') throw new ProviderError(payment.provider, 'declined', 'refund refused');
-    status = answer.status;
-    providerId = answer.providerId;
   } catch (error) {
-    await ctx.ledger.createTransfers([
-      { id: `${input.refundId}_void`, pendingId: hold, flags: { voidPending: true } },
-    ]);
-    await release(ctx, payment.id, amount);
-    if (error instanceof ProviderError)
+    if (error instanceof ProviderError && !error.retryable) {
+      await ctx.ledger.createTransfers([
+        { id: `${refund.id}_void`, pendingId: hold, flags: { voidPending: true } },
+      ]);
+      await fail(ctx, refund.id, error.message);
       throw new ChatPayError('provider_error', { message: 'The provider refused the refund.', cause: error });
+    }
+    if (error instanceof ProviderError) {
+      throw new ChatPayError('provider_unavailable', {
+        message: `The provider did not answer. Refund ${refund.id} stays pending; retry with the same Idempotency-Key.`,
+        cause: error,
+      });
+    }
     throw error;
   }
+  if (answer.status === 'failed') {
+    await ctx.ledger.createTransfers([
+      { id: `${refund.id}_void`, pendingId: hold, flags: { voidPending: true } },
+    ]);
+    await fail(ctx, refund.id, 'refused by the provider');
+    throw new ChatPayError('provider_error', { message: 'The provider refused the refund.' });
+  }
   await ctx.ledger.createTransfers([
-    { id: `${input.refundId}_post`, pendingId: hold, flags: { postPending: true } },
+    { id: `${refund.id}_post`, pendingId: hold, flags: { postPending: true } },
   ]);
+  const { rows } = await ctx.pool.query<RefundRow & { fully: boolean }>(
+    `UPDATE refunds r SET status = 'succeeded', provider_id = $2 WHERE r.id = $1
+     RETURNING r.*, (SELECT p.refunded = p.amount FROM payments p WHERE p.id = r.payment_id)
+       AND NOT EXISTS (SELECT 1 FROM refunds o WHERE o.payment_id = r.payment_id AND o.id <> r.id
+         AND o.status = 'pending') AS fully`,
+    [refund.id, answer.providerId],
+  );
+  const done = rows[0] as RefundRow & { fully: boolean };
+  if (done.fully) await finish(ctx, payment.id, 'succeeded', 'refunded');
+  return done;
+}
+
+/** A held refund lives this long; a pending one is resolved by a retry well before. */
+const refundHoldSeconds = 7 * 86_400;
+
+async function findRefund(
+  ctx: PaymentsContext,
+  id: string,
+  paymentId: string,
+): Promise<RefundRow | undefined> {
   const { rows } = await ctx.pool.query<RefundRow>(
-    `INSERT INTO refunds (id, payment_id, amount, currency, status, provider_id) VALUES ($1, $2, $3, $4, $5, $6)
-     ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status RETURNING *`,
-    [input.refundId, payment.id, amount.toString(), payment.currency, status, providerId],
+    'SELECT * FROM refunds WHERE id = $1 AND payment_id = $2',
+    [id, paymentId],
   );
-  if (payment.refunded + amount === payment.amount) await finish(ctx, payment.id, 'succeeded', 'refunded');
-  return refundView(rows[0] as RefundRow);
+  return rows[0];
 }
 
-/** Claims `amount` of what is left to refund, or says why it can't. */
-async function reserve(ctx: PaymentsContext, payment: PaymentRecord, amount: bigint): Promise<void> {
-  const { rowCount } = await ctx.pool.query(
-    `UPDATE payments SET refunded = refunded + $2, updated_at = now()
-      WHERE id = $1 AND status = 'succeeded' AND refunded + $2 <= amount`,
-    [payment.id, amount.toString()],
-  );
-  if (!rowCount) throw new ChatPayError('refund_not_possible', { param: 'amount' });
+/**
+ * Claims `amount` of what is left to refund and records the refund, in one statement: two parallel
+ * refunds can't pass the total, and two requests with one refund id make one refund.
+ */
+async function reserve(
+  ctx: PaymentsContext,
+  payment: PaymentRecord,
+  refundId: string,
+  amount: bigint,
+): Promise<RefundRow> {
+  try {
+    const { rows } = await ctx.pool.query<RefundRow>(
+      `WITH reserved AS (
+         UPDATE payments SET refunded = refunded + $3, updated_at = now()
+          WHERE id = $2 AND status = 'succeeded' AND refunded + $3 <= amount RETURNING id)
+       INSERT INTO refunds (id, payment_id, amount, currency, status)
+       SELECT $1, id, $3, $4, 'pending' FROM reserved RETURNING *`,
+      [refundId, payment.id, amount.toString(), payment.currency],
+    );
+    if (!rows[0]) throw new ChatPayError('refund_not_possible', { param: 'amount' });
+    return rows[0];
+  } catch (error) {
+    // The same refund id raced in: the statement rolled back whole; the other one's refund stands.
+    if ((error as { code?: string }).code !== '23505') throw error;
+    return (await findRefund(ctx, refundId, payment.id)) as RefundRow;
+  }
 }
 
-async function release(ctx: PaymentsContext, paymentId: string, amount: bigint): Promise<void> {
-  await ctx.pool.query(`UPDATE payments SET refunded = refunded - $2 WHERE id = $1`, [
-    paymentId,
-    amount.toString(),
-  ]);
+/** Marks a pending refund failed and gives its amount back to what can be refunded (once). */
+async function fail(ctx: PaymentsContext, refundId: string, reason: string): Promise<void> {
+  await ctx.pool.query(
+    `WITH failed AS (
+       UPDATE refunds SET status = 'failed', failure_message = $2 WHERE id = $1 AND status = 'pending'
+       RETURNING payment_id, amount)
+     UPDATE payments p SET refunded = p.refunded - f.amount, updated_at = now() FROM failed f WHERE p.id = f.payment_id`,
+    [refundId, reason.slice(0, 500)],
+  );
 }

@@ -246,6 +246,68 @@ describe('merchant collections', () => {
     expect(await api.services.ledger.verify()).toEqual([]);
   });
 
+  it('keeps a refund the provider did not answer pending and held, and a retry finishes it once', async () => {
+    const shop = await merchantKey('test');
+    const created = await api.app.inject({
+      method: 'POST',
+      url: '/v1/payments',
+      headers: shop.auth,
+      payload: {
+        provider: 'stripe',
+        amount: '12.00',
+        currency: 'USD',
+        customer: { email: 'buyer@example.com' },
+      },
+    });
+    await stripeSandbox.control.pay(created.json().next_action, '4242424242424242');
+    const id = created.json().id;
+    await harness.eventually(async () => {
+      const body = (
+        await api.app.inject({ method: 'GET', url: `/v1/payments/${id}`, headers: shop.auth })
+      ).json();
+      return body.status === 'succeeded' ? body : undefined;
+    });
+    const account = `mer_${shop.id.replace(/^mer_/, '')}_test_USD`;
+    const available = async () => {
+      const a = await api.services.ledger.getAccount(account);
+      return a ? a.creditsPosted - a.debitsPosted - a.debitsPending : -1n;
+    };
+    const refund = (payload: Record<string, string>, key: string) =>
+      api.app.inject({
+        method: 'POST',
+        url: `/v1/payments/${id}/refund`,
+        headers: { ...shop.auth, 'idempotency-key': key },
+        payload,
+      });
+    for (const [amount, code] of [
+      ['abc', 'amount_invalid'],
+      ['0', 'amount_must_be_positive'],
+      ['1.001', 'amount_too_precise'],
+      ['12.01', 'refund_not_possible'],
+    ] as const) {
+      const refused = await refund({ amount }, `bad-${amount}`);
+      expect([refused.statusCode, refused.json().error.code]).toEqual([400, code]);
+    }
+    expect(await available()).toBe(1_200n);
+
+    stripeSandbox.control.failNext('timeout');
+    const unanswered = await refund({ amount: '5.00' }, 'slow-1');
+    expect([unanswered.statusCode, unanswered.json().error.code]).toEqual([503, 'provider_unavailable']);
+    // Not released: the provider may have paid it.
+    expect(await available()).toBe(700n);
+    const { rows } = await api.database.pool.query(`SELECT status FROM refunds WHERE payment_id = $1`, [id]);
+    expect(rows).toEqual([{ status: 'pending' }]);
+
+    const retried = await refund({ amount: '5.00' }, 'slow-1');
+    expect([retried.statusCode, retried.json().status]).toEqual([201, 'succeeded']);
+    expect(await available()).toBe(700n);
+    const after = (
+      await api.app.inject({ method: 'GET', url: `/v1/payments/${id}`, headers: shop.auth })
+    ).json();
+    expect(after.refunded).toBe('5.00');
+    expect(await api.services.ledger.verify()).toEqual([]);
+  });
+
   it('refuses a live key on a sandbox provider', async () => {
     const live = await merchantKey('live');
     const refused = await api.app.inject({
