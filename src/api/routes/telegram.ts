@@ -1,8 +1,8 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { enqueue } from '../../db/jobs.ts';
 import { ChatPayError } from '../../shared/errors.ts';
+import { sameSecret } from '../../shared/hash.ts';
 import type { ApiServices } from '../context.ts';
 import { errors } from '../schemas.ts';
 
@@ -33,8 +33,6 @@ async function settledWithin(
   }
 }
 
-const digest = (text: string) => createHash('sha256').update(text).digest();
-
 /**
  * Telegram's webhook. The secret token set with `setWebhook` comes back in
  * `X-Telegram-Bot-Api-Secret-Token` and is compared in constant time (as digests, so lengths never
@@ -61,7 +59,7 @@ export const telegramRoutes = (services: ApiServices): FastifyPluginAsyncTypebox
         const secret = services.telegramWebhookSecret?.reveal();
         if (!secret) throw new ChatPayError('route_not_found');
         const given = request.headers['x-telegram-bot-api-secret-token'] ?? '';
-        if (!timingSafeEqual(digest(given), digest(secret))) {
+        if (!sameSecret(given, secret)) {
           request.log.warn({ security: true }, 'telegram webhook with a wrong secret token');
           throw new ChatPayError('webhook_signature_invalid');
         }

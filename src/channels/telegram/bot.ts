@@ -19,6 +19,7 @@ import {
   languages,
   t,
 } from '../flows/index.ts';
+import { telegramErrorForLog } from './errors.ts';
 import { Notifier } from './notifier.ts';
 
 export interface TelegramBotOptions {
@@ -52,7 +53,9 @@ export class TelegramBot {
     });
     this.bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 60 }));
     this.bot.on(['message:text', 'message:contact', 'callback_query:data'], (ctx) => this.#handle(ctx));
-    this.bot.catch((error) => this.#o.logger.error({ err: error.error }, 'telegram update failed'));
+    this.bot.catch((error) =>
+      this.#o.logger.error({ telegramError: telegramErrorForLog(error.error) }, 'telegram update failed'),
+    );
     if (options.users) {
       this.#notifier = new Notifier({ api: this.bot.api, users: options.users, logger: options.logger });
       if (options.events) this.#notifier.listen(options.events);

@@ -10,6 +10,7 @@ import type { EventBus, RealtimeEvent } from '../../realtime/index.ts';
 import type { Logger } from '../../shared/logger.ts';
 import type { Users } from '../../users/index.ts';
 import { isLanguage, type MessageKey, t } from '../flows/index.ts';
+import { telegramErrorForLog } from './errors.ts';
 
 const perChatIntervalMs = 1_000;
 const globalPerSecond = 25;
@@ -40,7 +41,7 @@ export class Notifier {
   listen(events: EventBus): void {
     this.#unsubscribe = events.subscribeAll((userId, event) => {
       void this.#onEvent(userId, event).catch((error: unknown) =>
-        this.#logger.warn({ err: error }, 'notification dropped'),
+        this.#logger.warn({ telegramError: telegramErrorForLog(error) }, 'notification dropped'),
       );
     });
   }
@@ -132,7 +133,10 @@ export class Notifier {
       await this.#api
         .sendMessage(item.chatId, item.text)
         .catch((error: unknown) =>
-          this.#logger.warn({ err: error, chat: item.chatId }, 'notification not delivered'),
+          this.#logger.warn(
+            { telegramError: telegramErrorForLog(error), chat: item.chatId },
+            'notification not delivered',
+          ),
         );
     }
     if (this.#lastSentAt.size > queueMax) this.#lastSentAt.clear();

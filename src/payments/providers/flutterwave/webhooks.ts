@@ -5,7 +5,8 @@
  * Either way every event asks the engine to confirm by id (`GET /v3/transactions/{id}/verify`) before
  * money moves, as Flutterwave's own docs require.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { sameSecret } from '../../../shared/hash.ts';
 import type { Secret } from '../../../shared/secret.ts';
 import { type WebhookEvent, type WebhookRequest, WebhookVerificationError } from '../provider.ts';
 import {
@@ -17,13 +18,6 @@ import {
   webhookEventId,
 } from './transformers.ts';
 import { type FlwWebhook, signatureHeader, verifHashHeader } from './wire.ts';
-
-/** Compares digests, so neither the length nor the content of the secret leaks through timing. */
-function sameSecret(a: string, b: string): boolean {
-  const left = createHash('sha256').update(a, 'utf8').digest();
-  const right = createHash('sha256').update(b, 'utf8').digest();
-  return timingSafeEqual(left, right);
-}
 
 /** base64(HMAC-SHA256(secret hash, raw body)): what `flutterwave-signature` carries. */
 export function flutterwaveSignature(secretHash: string, rawBody: Buffer | string): string {
