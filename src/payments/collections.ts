@@ -149,7 +149,7 @@ async function initiationFailed(
     });
   }
   const failure = error.failure ?? { code: 'declined' as const, message: error.message };
-  await finish(ctx, record.id, 'pending', 'failed', { failure });
+  await finish(ctx, record, 'pending', 'failed', { failure });
   if (error.kind === 'declined') return new ChatPayError('payment_declined', { cause: error });
   ctx.logger.error(
     { payment: record.id, provider: record.provider, kind: error.kind, code: error.providerCode },

@@ -187,7 +187,7 @@ export class Payments {
     if (payment.status !== 'needs_review') throw new ChatPayError('review_not_open');
     const problem = await moveMoney(this.#ctx, payment, resolution.outcome);
     if (problem) throw new Error(`review ${id}: ${problem}`);
-    const moved = await finish(this.#ctx, id, 'needs_review', resolution.outcome, {
+    const moved = await finish(this.#ctx, payment, 'needs_review', resolution.outcome, {
       failure:
         resolution.outcome === 'failed'
           ? { code: 'processing_error', message: 'Resolved by an operator.' }

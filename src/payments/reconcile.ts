@@ -98,7 +98,7 @@ async function reconcileOne(
 async function expireOrWait(ctx: PaymentsContext, payment: PaymentRecord): Promise<boolean> {
   const ageSeconds = (Date.now() - payment.createdAt.getTime()) / 1000;
   if (payment.kind !== 'withdrawal' && ageSeconds >= ctx.settings.expireAfterSeconds) {
-    return finish(ctx, payment.id, 'pending', 'expired', {
+    return finish(ctx, payment, 'pending', 'expired', {
       failure: { code: 'expired', message: 'The payer did not complete the payment in time.' },
     });
   }

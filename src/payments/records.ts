@@ -131,14 +131,6 @@ export function toRecord(row: PaymentRow): PaymentRecord {
   };
 }
 
-/**
- * A merchant's collections (`pay_…`) and payouts (`po_…`) tell the merchant by webhook when they
- * end; users' deposits (`dep_…`) and withdrawals (`wd_…`) do not.
- */
-export function isMerchantPaymentId(id: string): boolean {
-  return id.startsWith('pay_') || id.startsWith('po_');
-}
-
 export async function findPayment(pool: Pool, id: string): Promise<PaymentRecord | undefined> {
   const { rows } = await pool.query<PaymentRow>(`SELECT ${paymentColumns} FROM payments WHERE id = $1`, [id]);
   return rows[0] ? toRecord(rows[0]) : undefined;

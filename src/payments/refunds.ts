@@ -161,7 +161,7 @@ async function complete(ctx: PaymentsContext, payment: PaymentRecord, refund: Re
     [refund.id, answer.providerId],
   );
   const done = rows[0] as RefundRow & { fully: boolean };
-  if (done.fully) await finish(ctx, payment.id, 'succeeded', 'refunded');
+  if (done.fully) await finish(ctx, payment, 'succeeded', 'refunded');
   return done;
 }
 

@@ -16,7 +16,6 @@ import { clearingAccountId, feesAccountId, type PlatformAccounts } from './accou
 import type { Failure, ProviderStatus } from './providers/provider.ts';
 import {
   finalStatuses,
-  isMerchantPaymentId,
   type PaymentRecord,
   type PaymentRow,
   type PaymentStatus,
@@ -84,7 +83,7 @@ export async function settle(
     // card tried on a Stripe Checkout after a decline): a person decides, nothing moves on its own.
     if (outcome.status === 'succeeded' && ['failed', 'canceled', 'expired'].includes(payment.status)) {
       const reason = `provider reports success after the payment ended ${payment.status}`;
-      const moved = await finish(ctx, payment.id, payment.status, 'needs_review', {}, reason);
+      const moved = await finish(ctx, payment, payment.status, 'needs_review', {}, reason);
       return moved ? 'needs_review' : 'conflict';
     }
     return 'conflict';
@@ -102,7 +101,7 @@ export async function settle(
     return 'needs_review';
   }
   const status = finalStatus(outcome);
-  const moved = await finish(ctx, payment.id, 'pending', status, outcome);
+  const moved = await finish(ctx, payment, 'pending', status, outcome);
   return moved ? 'applied' : 'duplicate';
 }
 
@@ -266,14 +265,14 @@ export function holdTransfers(payment: {
  */
 export async function finish(
   ctx: Pick<SettleContext, 'pool' | 'events'>,
-  id: string,
+  payment: Pick<PaymentRecord, 'id' | 'merchantId'>,
   from: PaymentStatus,
   to: PaymentStatus,
   outcome: Partial<Outcome> = {},
   reviewReason?: string,
 ): Promise<boolean> {
   const values = [
-    id,
+    payment.id,
     from,
     to,
     outcome.failure?.code ?? null,
@@ -282,7 +281,7 @@ export async function finish(
     reviewReason?.slice(0, 500) ?? null,
   ];
   // A merchant's payment tells the merchant too: its webhook deliveries commit with the new state.
-  const row = isMerchantPaymentId(id)
+  const row = payment.merchantId
     ? await finishWithEvent(ctx.pool, values)
     : (await ctx.pool.query<PaymentRow>(moveStatus, values)).rows[0];
   if (!row) return false;
@@ -356,5 +355,5 @@ export async function markForReview(
   payment: PaymentRecord,
   reason: string,
 ): Promise<void> {
-  await finish(ctx, payment.id, 'pending', 'needs_review', {}, reason);
+  await finish(ctx, payment, 'pending', 'needs_review', {}, reason);
 }

@@ -172,7 +172,7 @@ export async function decideWithdrawal(
   if (payment.status !== 'requires_approval') throw new ChatPayError('withdrawal_not_awaiting_approval');
   if (!decision.approve) {
     // Through finish(), so the owner hears of it (a merchant's payout.failed commits with it).
-    const rejected = await finish(ctx, id, 'requires_approval', 'rejected', {
+    const rejected = await finish(ctx, payment, 'requires_approval', 'rejected', {
       failure: { code: 'declined', message: 'Rejected by an operator.' },
     });
     if (!rejected) throw new ChatPayError('withdrawal_not_awaiting_approval');
