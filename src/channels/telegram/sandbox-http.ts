@@ -5,6 +5,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readBody } from '../../shared/http-body.ts';
 
 /** Telegram takes 50 MB uploads; the sandbox stores no files, so a smaller cap keeps memory bounded. */
 const bodyBytesMax = 4 * 1024 * 1024;
@@ -42,17 +43,9 @@ export function tooManyRequests(retryAfterSeconds: number): BotApiError {
   });
 }
 
-export class BodyTooLarge extends Error {}
-
-export async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > bodyBytesMax) throw new BodyTooLarge('body too large');
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+/** A Bot API request body, at most `bodyBytesMax` bytes (else `BodyTooLargeError`). */
+export function readRequest(req: IncomingMessage): Promise<Buffer> {
+  return readBody(req, bodyBytesMax);
 }
 
 /**

@@ -15,8 +15,9 @@
  * - `GET  /sandbox/chat` → the chat page
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { BodyTooLargeError } from '../../shared/http-body.ts';
 import type { ChatState } from './sandbox-chats.ts';
-import { BodyTooLarge, parseParams, readBody, type Sent, sendHtml, sendJson } from './sandbox-http.ts';
+import { parseParams, readRequest, type Sent, sendHtml, sendJson } from './sandbox-http.ts';
 import { chatPage } from './sandbox-page.ts';
 import type { SandboxUser, SandboxUserProfile } from './sandbox-user.ts';
 import { intParam, stringParam } from './sandbox-validate.ts';
@@ -55,11 +56,11 @@ export async function handleUserApi(
   try {
     params = parseParams(
       req.headers['content-type'] ?? 'application/json',
-      await readBody(req),
+      await readRequest(req),
       url.searchParams,
     );
   } catch (error) {
-    if (error instanceof BodyTooLarge) return failure(res, 413, 'body too large');
+    if (error instanceof BodyTooLargeError) return failure(res, 413, 'body too large');
     throw error;
   }
   if (!params) return failure(res, 400, 'body must be a JSON object');

@@ -12,21 +12,22 @@
  * abebe.send('/start');
  * ```
  */
+
 import { randomBytes, randomInt } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { BotCommand, Update, UserFromGetMe } from 'grammy/types';
+import { BodyTooLargeError } from '../../shared/http-body.ts';
 import type { Logger } from '../../shared/logger.ts';
 import { type MethodHandler, messageMethods, SandboxState } from './sandbox-api.ts';
 import { ChatState } from './sandbox-chats.ts';
 import { FailureQueue, RateLimiter, type RateLimits, type SandboxFailure } from './sandbox-faults.ts';
 import {
-  BodyTooLarge,
   BotApiError,
   badRequest,
   type Params,
   parseParams,
-  readBody,
+  readRequest,
   type Sent,
   sameSecret,
   sendError,
@@ -239,7 +240,7 @@ class TelegramSandboxServer implements TelegramSandbox {
       if (!match) return sendError(res, new BotApiError(404, 'Not Found'));
       if (!sameSecret(safeDecode(match[1] ?? ''), this.token))
         return sendError(res, new BotApiError(401, 'Unauthorized'));
-      const params = parseParams(req.headers['content-type'], await readBody(req), url.searchParams);
+      const params = parseParams(req.headers['content-type'], await readRequest(req), url.searchParams);
       if (!params) return sendError(res, badRequest("can't parse request JSON object"));
       const abort = new AbortController();
       res.on('close', () => {
@@ -247,7 +248,7 @@ class TelegramSandboxServer implements TelegramSandbox {
       });
       return await this.#call(match[2] ?? '', params, res, abort.signal);
     } catch (error) {
-      if (error instanceof BodyTooLarge)
+      if (error instanceof BodyTooLargeError)
         return sendError(res, new BotApiError(413, 'Request Entity Too Large'));
       this.#logger?.error({ err: error }, 'telegram sandbox failed');
       return res.headersSent ? undefined : sendError(res, new BotApiError(500, 'Internal Server Error'));

@@ -4,20 +4,13 @@
  */
 import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readBody } from '../../../shared/http-body.ts';
 
 const bodyBytesMax = 256 * 1024;
 
-export class BodyTooLarge extends Error {}
-
-export async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > bodyBytesMax) throw new BodyTooLarge('body too large');
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+/** The request body as text, at most `bodyBytesMax` bytes (else `BodyTooLargeError`). */
+export async function readText(req: IncomingMessage): Promise<string> {
+  return (await readBody(req, bodyBytesMax)).toString('utf8');
 }
 
 export type Fields = Record<string, unknown>;

@@ -4,24 +4,18 @@
  * signed like Chapa's to the dashboard-configured URL. Outcomes come from the documented test inputs
  * in `sandbox-data.ts`. Everything is kept in memory.
  */
+
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { BodyTooLargeError } from '../../../shared/http-body.ts';
 import type { Logger } from '../../../shared/logger.ts';
 import type { NextAction, Sandbox, SandboxControl, SandboxOptions, SentCallback } from '../provider.ts';
 import { CallbackSender, FailureInjector, hangMs } from '../sandbox-kit.ts';
 import { SandboxApi, type SandboxTransaction } from './sandbox-api.ts';
 import { checkoutFields, checkoutPage, resultPage } from './sandbox-checkout.ts';
 import { checkoutOutcome } from './sandbox-data.ts';
-import {
-  BodyTooLarge,
-  parseFields,
-  readBody,
-  redirect,
-  type Sent,
-  sendChapa,
-  sendHtml,
-} from './sandbox-http.ts';
+import { parseFields, readText, redirect, type Sent, sendChapa, sendHtml } from './sandbox-http.ts';
 import { chapaSignature } from './webhook.ts';
 
 const defaultPayerDelayMs = 200;
@@ -102,7 +96,7 @@ class ChapaSandbox implements Sandbox {
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<Sent | undefined> {
     try {
       const url = new URL(req.url ?? '/', this.url);
-      const text = await readBody(req);
+      const text = await readText(req);
       const fields = parseFields(req.headers['content-type'], text);
       const checkout = /^\/checkout\/payment\/([A-Za-z0-9]+)$/.exec(url.pathname);
       if (checkout?.[1]) return this.#checkout(req.method ?? 'GET', checkout[1], fields ?? {}, res);
@@ -117,7 +111,7 @@ class ChapaSandbox implements Sandbox {
       if (fields === undefined) return sendChapa(res, 400, 'Invalid JSON payload');
       return this.#api.route(req.method ?? 'GET', url.pathname, fields, res);
     } catch (error) {
-      if (error instanceof BodyTooLarge) return sendChapa(res, 413, 'Payload Too Large');
+      if (error instanceof BodyTooLargeError) return sendChapa(res, 413, 'Payload Too Large');
       this.#logger?.error({ err: error }, 'chapa sandbox failed');
       return res.headersSent ? undefined : sendChapa(res, 500, 'Internal Server Error');
     }

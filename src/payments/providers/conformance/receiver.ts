@@ -4,6 +4,7 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readBody } from '../../../shared/http-body.ts';
 import type { WebhookRequest } from '../provider.ts';
 
 export interface ReceivedWebhook extends WebhookRequest {
@@ -24,25 +25,22 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
   const received: ReceivedWebhook[] = [];
   const waiters = new Set<() => void>();
   const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= bodyBytesMax) chunks.push(chunk);
-    });
-    req.on('end', () => {
-      const path = (req.url ?? '/').split('?')[0] ?? '/';
-      // /v1/webhooks/<provider>/<token>: the token is the path's fourth segment.
-      const token = path.split('/')[4];
-      const headers: Record<string, string> = {};
-      for (const [name, value] of Object.entries(req.headers)) {
-        if (typeof value === 'string') headers[name] = value;
-        else if (Array.isArray(value)) headers[name] = value.join(', ');
-      }
-      received.push({ path, headers, rawBody: Buffer.concat(chunks), ...(token ? { token } : {}) });
-      for (const wake of waiters) wake();
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{"received":true}');
-    });
+    void readBody(req, bodyBytesMax).then(
+      (rawBody) => {
+        const path = (req.url ?? '/').split('?')[0] ?? '/';
+        // /v1/webhooks/<provider>/<token>: the token is the path's fourth segment.
+        const token = path.split('/')[4];
+        const headers: Record<string, string> = {};
+        for (const [name, value] of Object.entries(req.headers)) {
+          if (typeof value === 'string') headers[name] = value;
+          else if (Array.isArray(value)) headers[name] = value.join(', ');
+        }
+        received.push({ path, headers, rawBody, ...(token ? { token } : {}) });
+        for (const wake of waiters) wake();
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"received":true}');
+      },
+      () => res.writeHead(413).end(),
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

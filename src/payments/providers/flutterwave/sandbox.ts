@@ -21,9 +21,11 @@
  * - 044 / 0690000041 → stays NEW, no webhook
  * - any other account → FAILED, "DISBURSE FAILED: Account resolve failed"
  */
+
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readBody } from '../../../shared/http-body.ts';
 import type { NextAction, Sandbox, SandboxControl, SandboxOptions, SentCallback } from '../provider.ts';
 import { CallbackSender, FailureInjector, hangMs } from '../sandbox-kit.ts';
 import { checkoutPage, messagePage } from './checkout-page.ts';
@@ -37,23 +39,6 @@ interface Incoming {
   readonly url: URL;
   readonly headers: IncomingMessage['headers'];
   readonly body: string;
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= bodyBytesMax) chunks.push(chunk);
-    });
-    req.on('end', () =>
-      size > bodyBytesMax
-        ? reject(new Error('body too large'))
-        : resolve(Buffer.concat(chunks).toString('utf8')),
-    );
-    req.on('error', reject);
-  });
 }
 
 function sendJson(res: ServerResponse, answer: ApiAnswer): void {
@@ -219,7 +204,7 @@ class SandboxRuntime {
       method: req.method ?? 'GET',
       url: new URL(req.url ?? '/', this.baseUrl),
       headers: req.headers,
-      body: await readBody(req),
+      body: (await readBody(req, bodyBytesMax)).toString('utf8'),
     };
     this.#options.logger?.debug({
       sandbox: 'flutterwave',

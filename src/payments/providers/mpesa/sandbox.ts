@@ -11,6 +11,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readBody } from '../../../shared/http-body.ts';
 import type { Sandbox, SandboxOptions } from '../provider.ts';
 import { CallbackSender, FailureInjector, hangMs } from '../sandbox-kit.ts';
 import {
@@ -55,7 +56,7 @@ export async function startMpesaSandbox(options: SandboxOptions = {}): Promise<M
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://sandbox');
-    const raw = await readBody(req);
+    const raw = (await readBody(req, bodyBytesMax, () => badRequest('Request'))).toString('utf8');
     if (req.method === 'GET' && url.pathname === '/oauth/v1/generate') {
       return reply(
         res,
@@ -131,21 +132,6 @@ export async function startMpesaSandbox(options: SandboxOptions = {}): Promise<M
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= bodyBytesMax) chunks.push(chunk);
-    });
-    req.on('end', () =>
-      size > bodyBytesMax ? reject(badRequest('Request')) : resolve(Buffer.concat(chunks).toString('utf8')),
-    );
-    req.on('error', reject);
-  });
 }
 
 function reply(res: ServerResponse, status: number, body: unknown): void {

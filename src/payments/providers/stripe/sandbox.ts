@@ -4,9 +4,11 @@
  * dashboard-configured URL. Official clients work against it: stripe-node with
  * `{host: '127.0.0.1', port, protocol: 'http'}`.
  */
+
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readBody } from '../../../shared/http-body.ts';
 import type { Logger } from '../../../shared/logger.ts';
 import type {
   CallbackMode,
@@ -111,7 +113,13 @@ class StripeSandboxServer {
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       const url = new URL(req.url ?? '/', this.#url);
-      const body = await readBody(req);
+      const body = (
+        await readBody(
+          req,
+          bodyBytesMax,
+          () => new ApiError(413, { type: 'invalid_request_error', message: 'Request body too large.' }),
+        )
+      ).toString('utf8');
       const checkout = checkoutPathPattern.exec(url.pathname);
       if (checkout?.[1] && (req.method === 'GET' || req.method === 'POST')) {
         const id = checkout[1];
@@ -350,22 +358,4 @@ function sendPage(res: ServerResponse, answer: PageAnswer): void {
     ...(answer.location ? { location: answer.location } : {}),
   });
   res.end(answer.html);
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > bodyBytesMax) {
-        reject(new ApiError(413, { type: 'invalid_request_error', message: 'Request body too large.' }));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
