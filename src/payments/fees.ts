@@ -5,8 +5,8 @@
  * the quote before confirming).
  */
 import { Type } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
 import { parseAmount } from '../shared/money.ts';
+import { parseRules } from './rules-json.ts';
 
 export type Direction = 'deposit' | 'withdrawal';
 
@@ -43,18 +43,7 @@ export const FeeRuleJson = Type.Object(
  * (their precision depends on it). Throws with a message naming the bad rule.
  */
 export function parseFeeSchedule(text: string): FeeRule[] {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    throw new Error('must be a JSON array of fee rules');
-  }
-  if (!Array.isArray(raw)) throw new Error('must be a JSON array of fee rules');
-  return raw.map((item, i) => {
-    if (!Value.Check(FeeRuleJson, item)) {
-      const first = [...Value.Errors(FeeRuleJson, item)][0];
-      throw new Error(`rule ${i}: ${first?.path || '(rule)'} ${first?.message ?? 'is invalid'}`);
-    }
+  return parseRules(text, FeeRuleJson, 'fee rules', (item, i) => {
     const needsCurrency = item.fixed !== undefined || item.min !== undefined || item.max !== undefined;
     if (needsCurrency && item.currency === '*') {
       throw new Error(`rule ${i}: fixed, min and max amounts need a concrete currency`);

@@ -4,10 +4,10 @@
  * still pending counts, so twenty parallel requests can't each slip under the limit.
  */
 import { Type } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
 import { ChatPayError } from '../shared/errors.ts';
 import { formatAmount, parseAmount } from '../shared/money.ts';
 import type { Direction } from './fees.ts';
+import { parseRules } from './rules-json.ts';
 
 export interface LimitRule {
   readonly currency: string;
@@ -30,18 +30,7 @@ const LimitRuleJson = Type.Object(
 
 /** Parses `PAYMENT_LIMITS`: a JSON array of rules, amounts as decimal strings in major units. */
 export function parseLimits(text: string): LimitRule[] {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    throw new Error('must be a JSON array of limit rules');
-  }
-  if (!Array.isArray(raw)) throw new Error('must be a JSON array of limit rules');
-  return raw.map((item, i) => {
-    if (!Value.Check(LimitRuleJson, item)) {
-      const first = [...Value.Errors(LimitRuleJson, item)][0];
-      throw new Error(`rule ${i}: ${first?.path || '(rule)'} ${first?.message ?? 'is invalid'}`);
-    }
+  return parseRules(text, LimitRuleJson, 'limit rules', (item, i) => {
     const amount = (value: string | undefined) => {
       if (value === undefined) return undefined;
       try {
