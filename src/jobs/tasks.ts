@@ -1,6 +1,7 @@
 /** What each job does: one line per job, each calling the domain service that owns the work. */
 import type { JobName } from '../db/jobs.ts';
 import type { Pool } from '../db/pool.ts';
+import { purgeOlderThan } from '../db/purge.ts';
 import type { MerchantWebhooks } from '../merchants/index.ts';
 import type { Payments } from '../payments/index.ts';
 import type { EventBus } from '../realtime/index.ts';
@@ -25,19 +26,7 @@ const id = (payload: Record<string, unknown>): string => {
 };
 
 /** Telegram redelivers for at most a day; a week of records is ample to recognise a duplicate. */
-const chatUpdatesRetentionDays = 7;
-const purgeBatchMax = 10_000;
-
-async function purgeChatUpdates(pool: Pool): Promise<void> {
-  for (;;) {
-    const { rowCount } = await pool.query(
-      `DELETE FROM chat_updates WHERE ctid IN (SELECT ctid FROM chat_updates
-         WHERE handled_at < now() - make_interval(days => $1) LIMIT $2)`,
-      [chatUpdatesRetentionDays, purgeBatchMax],
-    );
-    if ((rowCount ?? 0) < purgeBatchMax) return;
-  }
-}
+const chatUpdatesRetentionHours = 7 * 24;
 
 export function taskHandlers(
   services: TaskServices,
@@ -66,7 +55,7 @@ export function taskHandlers(
     // Hourly housekeeping: expired idempotency keys, and chat update records past any redelivery.
     idempotency_purge: async () => {
       await services.purgeIdempotencyKeys();
-      await purgeChatUpdates(services.pool);
+      await purgeOlderThan(services.pool, 'chat_updates', 'handled_at', chatUpdatesRetentionHours);
     },
   };
 }

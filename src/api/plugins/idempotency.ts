@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Pool } from '../../db/pool.ts';
+import { purgeOlderThan } from '../../db/purge.ts';
 import { canonicalJson } from '../../ledger/rules.ts';
 import { ChatPayError } from '../../shared/errors.ts';
 import { sha256Hex } from '../../shared/hash.ts';
@@ -111,22 +112,7 @@ export function idempotentId(prefix: string, request: FastifyRequest, fallback: 
   return `${prefix}_${digest}`;
 }
 
-const purgeBatchMax = 10_000;
-
-/**
- * Deletes keys older than the retention period, oldest first, in bounded batches (so a long backlog
- * never holds one huge transaction). Returns how many went.
- */
-export async function purgeIdempotencyKeys(pool: Pool, retentionHours: number): Promise<number> {
-  let purged = 0;
-  for (;;) {
-    const { rowCount } = await pool.query(
-      `DELETE FROM idempotency_keys WHERE ctid IN (
-         SELECT ctid FROM idempotency_keys WHERE created_at < now() - make_interval(hours => $1)
-         ORDER BY created_at LIMIT $2)`,
-      [retentionHours, purgeBatchMax],
-    );
-    purged += rowCount ?? 0;
-    if ((rowCount ?? 0) < purgeBatchMax) return purged;
-  }
+/** Deletes keys older than the retention period. Returns how many went. */
+export function purgeIdempotencyKeys(pool: Pool, retentionHours: number): Promise<number> {
+  return purgeOlderThan(pool, 'idempotency_keys', 'created_at', retentionHours);
 }
