@@ -39,3 +39,11 @@ export function errors(...statuses: number[]): Record<number, TSchema> {
 export function list<T extends TSchema>(item: T) {
   return Type.Object({ object: Type.Literal('list'), data: Type.Array(item), has_more: Type.Boolean() });
 }
+
+/**
+ * A page of a list read with one row more than `limit`: the extra row is not shown, it only says
+ * there is more (`has_more`).
+ */
+export function pageOf<T, U>(rows: readonly T[], limit: number, view: (row: T) => U) {
+  return { object: 'list' as const, data: rows.slice(0, limit).map(view), has_more: rows.length > limit };
+}

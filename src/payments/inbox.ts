@@ -203,3 +203,30 @@ async function record<T extends string>(
   );
   return result;
 }
+
+export interface WebhookEventRow {
+  id: string;
+  provider: string;
+  event_id: string | null;
+  verified: boolean;
+  verification_error: string | null;
+  result: string | null;
+  payment_id: string | null;
+  body: string;
+  received_at: Date;
+  processed_at: Date | null;
+}
+
+/** Inbound webhooks as received, newest first, with their verification result (operators). */
+export async function listWebhookEvents(
+  ctx: PaymentsContext,
+  filter: { provider?: string | undefined; verified?: boolean | undefined; limit: number },
+): Promise<WebhookEventRow[]> {
+  const { rows } = await ctx.pool.query<WebhookEventRow>(
+    `SELECT id, provider, event_id, verified, verification_error, result, payment_id, body, received_at, processed_at
+       FROM webhook_events WHERE ($1::text IS NULL OR provider = $1) AND ($2::boolean IS NULL OR verified = $2)
+      ORDER BY received_at DESC LIMIT $3`,
+    [filter.provider ?? null, filter.verified ?? null, filter.limit],
+  );
+  return rows;
+}

@@ -11,7 +11,7 @@ import type { PaymentsContext } from './context.ts';
 import { checkProvider } from './create.ts';
 import { type Direction, FeeSchedule, parseFeeSchedule } from './fees.ts';
 import type { ProviderHealth } from './gateway.ts';
-import { applyWebhook, receiveWebhook } from './inbox.ts';
+import { applyWebhook, listWebhookEvents, receiveWebhook } from './inbox.ts';
 import { InboxWriter } from './inbox-writer.ts';
 import { Limits, parseLimits } from './limits.ts';
 import type { Bank, ProviderCapabilities, WebhookRequest } from './providers/provider.ts';
@@ -155,6 +155,10 @@ export class Payments {
   /** `logger`: the request's, so a rejected webhook's security event carries the request id. */
   receiveWebhook(provider: string, request: WebhookRequest, ip: string | undefined, logger?: Logger) {
     return receiveWebhook(this.#ctx, provider, request, ip, logger);
+  }
+
+  webhookEvents(filter: Parameters<typeof listWebhookEvents>[1]) {
+    return listWebhookEvents(this.#ctx, filter);
   }
 
   applyWebhook(eventId: string) {

@@ -5,7 +5,7 @@ import { newId } from '../../shared/ids.ts';
 import type { ApiServices } from '../context.ts';
 import { merchantOf } from '../plugins/auth.ts';
 import { idempotentId } from '../plugins/idempotency.ts';
-import { Amount, Currency, errors, list } from '../schemas.ts';
+import { Amount, Currency, errors, list, pageOf } from '../schemas.ts';
 
 /** Merchant collections: a merchant (API key) takes payments from its customers into its account. */
 export const merchantPaymentRoutes = (services: ApiServices): FastifyPluginAsyncTypebox =>
@@ -88,11 +88,7 @@ export const merchantPaymentRoutes = (services: ApiServices): FastifyPluginAsync
           limit: request.query.limit + 1,
           startingAfter: request.query.starting_after,
         });
-        return {
-          object: 'list' as const,
-          data: page.slice(0, request.query.limit),
-          has_more: page.length > request.query.limit,
-        };
+        return pageOf(page, request.query.limit, (p) => p);
       },
     );
 

@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { merchantEventTypes } from '../../merchants/index.ts';
 import type { ApiServices } from '../context.ts';
 import { merchantOf } from '../plugins/auth.ts';
-import { errors, list, Timestamp } from '../schemas.ts';
+import { errors, list, pageOf, Timestamp } from '../schemas.ts';
 
 const EndpointSchema = Type.Object(
   {
@@ -135,11 +135,7 @@ export const merchantWebhookRoutes = (
           request.params.id,
           request.query.limit + 1,
         );
-        return {
-          object: 'list' as const,
-          data: rows.slice(0, request.query.limit),
-          has_more: rows.length > request.query.limit,
-        };
+        return pageOf(rows, request.query.limit, (d) => d);
       },
     );
 

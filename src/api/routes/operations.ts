@@ -5,7 +5,7 @@ import { paymentStatuses } from '../../payments/index.ts';
 import { ChatPayError } from '../../shared/errors.ts';
 import type { ApiServices } from '../context.ts';
 import { userIdOf } from '../plugins/auth.ts';
-import { errors, list, Timestamp } from '../schemas.ts';
+import { errors, list, pageOf, Timestamp } from '../schemas.ts';
 
 const finance = { access: 'operator' as const, roles: ['admin', 'finance'] as const };
 const anyOperator = { access: 'operator' as const };
@@ -64,7 +64,7 @@ export const operationRoutes = (services: ApiServices): FastifyPluginAsyncTypebo
           limit: limit + 1,
           startingAfter: starting_after,
         });
-        return { object: 'list' as const, data: page.slice(0, limit), has_more: page.length > limit };
+        return pageOf(page, limit, (p) => p);
       },
     );
 
@@ -120,19 +120,14 @@ export const operationRoutes = (services: ApiServices): FastifyPluginAsyncTypebo
         },
       },
       async (request) => {
-        const { rows } = await services.pool.query(
-          `SELECT id, provider, event_id, verified, verification_error, result, payment_id, body, received_at, processed_at
-             FROM webhook_events WHERE ($1::text IS NULL OR provider = $1) AND ($2::boolean IS NULL OR verified = $2)
-            ORDER BY received_at DESC LIMIT $3`,
-          [request.query.provider ?? null, request.query.verified ?? null, request.query.limit + 1],
-        );
-        const data = rows.slice(0, request.query.limit).map((r) => ({
+        const { provider, verified, limit } = request.query;
+        const rows = await services.payments.webhookEvents({ provider, verified, limit: limit + 1 });
+        return pageOf(rows, limit, (r) => ({
           ...r,
           object: 'webhook_event' as const,
           received_at: r.received_at.toISOString(),
           processed_at: r.processed_at?.toISOString() ?? null,
         }));
-        return { object: 'list' as const, data, has_more: rows.length > request.query.limit };
       },
     );
 
@@ -149,7 +144,7 @@ export const operationRoutes = (services: ApiServices): FastifyPluginAsyncTypebo
       },
       async (request) => {
         const jobs = await listDeadJobs(services.pool, request.query.limit + 1);
-        const data = jobs.slice(0, request.query.limit).map((j) => ({
+        return pageOf(jobs, request.query.limit, (j) => ({
           id: j.id,
           object: 'job' as const,
           task: j.task,
@@ -159,7 +154,6 @@ export const operationRoutes = (services: ApiServices): FastifyPluginAsyncTypebo
           created_at: j.createdAt.toISOString(),
           updated_at: j.updatedAt.toISOString(),
         }));
-        return { object: 'list' as const, data, has_more: jobs.length > request.query.limit };
       },
     );
 
