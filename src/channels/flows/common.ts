@@ -95,3 +95,10 @@ export function askAmountText(
   const question = ctx.t('ask.amount', { currency });
   return parts.length === 0 ? question : `${question}\n${ctx.t('limits.line', { detail: parts.join(', ') })}`;
 }
+
+/** Buttons in rows of `size`. */
+export function chunk<T>(items: readonly T[], size: number): T[][] {
+  const rows: T[][] = [];
+  for (let i = 0; i < items.length; i += size) rows.push(items.slice(i, i + size));
+  return rows;
+}

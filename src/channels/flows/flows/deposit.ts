@@ -1,31 +1,25 @@
 /** Deposit: currency, provider, amount (fee and limits shown), payer, confirmation, next action. */
 import { isChatPayError } from '../../../shared/errors.ts';
 import { sha256Hex } from '../../../shared/hash.ts';
-import {
-  amountFrom,
-  answer,
-  ask,
-  askAmountText,
-  confirmButtons,
-  done,
-  friendly,
-  menu,
-  value,
-} from '../common.ts';
+import { amountFrom, answer, ask, chunk, confirmButtons, done, friendly, menu, value } from '../common.ts';
 import type { Flow, FlowContext, Step } from '../types.ts';
+import { chooseCurrency, chooseProvider, type ProviderChoice } from './provider-choice.ts';
 
-function collectors(ctx: FlowContext, currency?: string) {
-  return ctx.services.payments
-    .providers()
-    .filter((p) => p.capabilities.collect && (!currency || p.capabilities.currencies.includes(currency)));
-}
+const collecting: ProviderChoice = {
+  direction: 'deposit',
+  question: 'deposit.ask_provider',
+  candidates: (ctx, currency) =>
+    ctx.services.payments
+      .providers()
+      .filter((p) => p.capabilities.collect && (!currency || p.capabilities.currencies.includes(currency))),
+};
 
 export const depositFlow: Flow = {
   name: 'deposit',
   async start(ctx) {
-    const currencies = [...new Set(collectors(ctx).flatMap((p) => p.capabilities.currencies))];
+    const currencies = [...new Set(collecting.candidates(ctx).flatMap((p) => p.capabilities.currencies))];
     if (currencies.length === 0) return done(menu(ctx, ctx.t('error.no_providers', { currency: '' })));
-    if (currencies.length === 1) return chooseCurrency(ctx, currencies[0] as string);
+    if (currencies.length === 1) return chooseCurrency(ctx, collecting, currencies[0] as string);
     return ask(
       'currency',
       {},
@@ -42,9 +36,9 @@ export const depositFlow: Flow = {
     const reply = answer(event);
     switch (step) {
       case 'currency':
-        return chooseCurrency(ctx, reply ?? '');
+        return chooseCurrency(ctx, collecting, reply ?? '');
       case 'provider':
-        return chooseProvider(ctx, reply ?? '');
+        return chooseProvider(ctx, collecting, reply ?? '');
       case 'amount':
         return chooseAmount(ctx, reply);
       case 'payer':
@@ -56,32 +50,6 @@ export const depositFlow: Flow = {
     }
   },
 };
-
-function chooseCurrency(ctx: FlowContext, currency: string): Step {
-  const providers = collectors(ctx, currency);
-  if (providers.length === 0) return done(menu(ctx, ctx.t('error.no_providers', { currency })));
-  if (providers.length === 1)
-    return chooseProvider({ ...ctx, data: { currency } }, (providers[0] as { id: string }).id);
-  return ask(
-    'provider',
-    { currency },
-    {
-      text: ctx.t('deposit.ask_provider', { currency }),
-      buttons: [providers.map((p) => ({ label: p.id, data: value(p.id) }))],
-    },
-  );
-}
-
-function chooseProvider(ctx: FlowContext, provider: string): Step {
-  const currency = String(ctx.data.currency);
-  const found = collectors(ctx, currency).find((p) => p.id === provider);
-  if (!found) return chooseCurrency(ctx, currency);
-  return ask(
-    'amount',
-    { currency, provider, collectWith: found.collect_with },
-    { text: askAmountText(ctx, currency, 'deposit') },
-  );
-}
 
 function chooseAmount(ctx: FlowContext, text: string | undefined): Step {
   const currency = String(ctx.data.currency);
@@ -160,10 +128,4 @@ async function execute(ctx: FlowContext): Promise<Step> {
     }
     return done(menu(ctx, friendly(ctx, error)));
   }
-}
-
-export function chunk<T>(items: readonly T[], size: number): T[][] {
-  const rows: T[][] = [];
-  for (let i = 0; i < items.length; i += size) rows.push(items.slice(i, i + size));
-  return rows;
 }

@@ -6,39 +6,33 @@
 import { isChatPayError } from '../../../shared/errors.ts';
 import { sha256Hex } from '../../../shared/hash.ts';
 import { formatAmount } from '../../../shared/money.ts';
-import {
-  amountFrom,
-  answer,
-  ask,
-  askAmountText,
-  confirmButtons,
-  done,
-  friendly,
-  menu,
-  value,
-} from '../common.ts';
+import { amountFrom, answer, ask, chunk, confirmButtons, done, friendly, menu, value } from '../common.ts';
 import type { Flow, FlowContext, Step } from '../types.ts';
-import { chunk } from './deposit.ts';
+import { chooseCurrency, chooseProvider, type ProviderChoice } from './provider-choice.ts';
 
-function payers(ctx: FlowContext, currency?: string) {
-  return ctx.services.payments
-    .providers()
-    .filter(
-      (p) =>
-        p.capabilities.payout &&
-        (p.capabilities.payoutDestinations.includes('phone') || p.capabilities.banks) &&
-        (!currency || p.capabilities.currencies.includes(currency)),
-    );
-}
+const paying: ProviderChoice = {
+  direction: 'withdrawal',
+  question: 'withdraw.ask_provider',
+  candidates: (ctx, currency) =>
+    ctx.services.payments
+      .providers()
+      .filter(
+        (p) =>
+          p.capabilities.payout &&
+          (p.capabilities.payoutDestinations.includes('phone') || p.capabilities.banks) &&
+          (!currency || p.capabilities.currencies.includes(currency)),
+      ),
+};
 
 export const withdrawFlow: Flow = {
   name: 'withdraw',
   async start(ctx) {
     const wallets = (await ctx.services.wallets.list(ctx.userId)).filter(
-      (w) => w.available !== formatAmount(0n, w.currency) && payers(ctx, w.currency).length > 0,
+      (w) => w.available !== formatAmount(0n, w.currency) && paying.candidates(ctx, w.currency).length > 0,
     );
     if (wallets.length === 0) return done(menu(ctx, ctx.t('error.insufficient_funds')));
-    if (wallets.length === 1) return chooseCurrency(ctx, (wallets[0] as { currency: string }).currency);
+    if (wallets.length === 1)
+      return chooseCurrency(ctx, paying, (wallets[0] as { currency: string }).currency);
     return ask(
       'currency',
       {},
@@ -55,9 +49,9 @@ export const withdrawFlow: Flow = {
     const reply = answer(event);
     switch (step) {
       case 'currency':
-        return chooseCurrency(ctx, reply ?? '');
+        return chooseCurrency(ctx, paying, reply ?? '');
       case 'provider':
-        return chooseProvider(ctx, reply ?? '');
+        return chooseProvider(ctx, paying, reply ?? '');
       case 'amount':
         return chooseAmount(ctx, reply);
       case 'destination':
@@ -80,27 +74,6 @@ export const withdrawFlow: Flow = {
     }
   },
 };
-
-function chooseCurrency(ctx: FlowContext, currency: string): Step {
-  const providers = payers(ctx, currency);
-  if (providers.length === 0) return done(menu(ctx, ctx.t('error.no_providers', { currency })));
-  if (providers.length === 1)
-    return chooseProvider({ ...ctx, data: { currency } }, (providers[0] as { id: string }).id);
-  return ask(
-    'provider',
-    { currency },
-    {
-      text: ctx.t('withdraw.ask_provider', { currency }),
-      buttons: [providers.map((p) => ({ label: p.id, data: value(p.id) }))],
-    },
-  );
-}
-
-function chooseProvider(ctx: FlowContext, provider: string): Step {
-  const currency = String(ctx.data.currency);
-  if (!payers(ctx, currency).some((p) => p.id === provider)) return chooseCurrency(ctx, currency);
-  return ask('amount', { currency, provider }, { text: askAmountText(ctx, currency, 'withdrawal') });
-}
 
 async function chooseAmount(ctx: FlowContext, text: string | undefined): Promise<Step> {
   const currency = String(ctx.data.currency);
