@@ -4,15 +4,8 @@ import { ChatPayError } from '../shared/errors.ts';
 import { formatAmount } from '../shared/money.ts';
 import type { PaymentsContext } from './context.ts';
 import type { Direction } from './fees.ts';
-import type { PaymentProvider, ProviderId, ProviderMode } from './providers/provider.ts';
-import {
-  type PaymentKind,
-  type PaymentRecord,
-  type PaymentRow,
-  type PaymentStatus,
-  paymentColumns,
-  toRecord,
-} from './records.ts';
+import type { PaymentProvider, ProviderMode } from './providers/provider.ts';
+import { type PaymentRecord, type PaymentRow, paymentColumns, toRecord } from './records.ts';
 
 /** The enabled provider, checked for the currency and (for merchant keys) the key's mode. */
 export function checkProvider(
@@ -70,22 +63,26 @@ export async function checkDailyLimit(
   ctx.limits.checkDaily(currency, direction, amount, BigInt(rows[0]?.used ?? '0'));
 }
 
-export interface NewPayment {
-  readonly id: string;
-  readonly kind: PaymentKind;
-  readonly provider: ProviderId;
-  readonly mode: ProviderMode;
-  readonly status: PaymentStatus;
-  readonly userId: string | null;
-  readonly merchantId: string | null;
-  readonly accountId: string;
-  readonly amount: bigint;
-  readonly fee: bigint;
-  readonly currency: string;
-  readonly payer: Readonly<Record<string, unknown>> | null;
-  readonly destination: Readonly<Record<string, unknown>> | null;
-  readonly metadata: Readonly<Record<string, unknown>> | null;
-  readonly requestedBy: string | null;
+/** A payment as it is first stored: the record's own fields, the rest (status history, …) to come. */
+export interface NewPayment
+  extends Pick<
+    PaymentRecord,
+    | 'id'
+    | 'kind'
+    | 'provider'
+    | 'mode'
+    | 'status'
+    | 'userId'
+    | 'merchantId'
+    | 'accountId'
+    | 'amount'
+    | 'fee'
+    | 'currency'
+    | 'payer'
+    | 'destination'
+    | 'metadata'
+    | 'requestedBy'
+  > {
   readonly reconcileAfterSeconds: number;
   /** Runs in the insert's transaction first (limit checks). */
   readonly beforeInsert?: ((client: PoolClient) => Promise<void>) | undefined;
