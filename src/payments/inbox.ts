@@ -45,9 +45,10 @@ export async function receiveWebhook(
 ): Promise<ReceiveResult> {
   const provider = ctx.gateway.find(providerId);
   if (!provider) throw new ChatPayError('route_not_found');
-  const headers = Object.fromEntries(
-    keptHeaders.filter((h) => request.headers[h]).map((h) => [h, request.headers[h]]),
+  const headers = JSON.stringify(
+    Object.fromEntries(keptHeaders.filter((h) => request.headers[h]).map((h) => [h, request.headers[h]])),
   );
+  const body = request.rawBody.toString('utf8');
   let events: WebhookEvent[];
   try {
     provider.verifyWebhook(request);
@@ -57,14 +58,7 @@ export async function receiveWebhook(
     await ctx.pool.query(
       `INSERT INTO webhook_events (id, provider, event_id, verified, verification_error, headers, body, ip)
        VALUES ($1, $2, NULL, false, $3, $4, $5, $6)`,
-      [
-        newId('whe'),
-        provider.id,
-        error.reason,
-        JSON.stringify(headers),
-        bodyText(request.rawBody),
-        ip ?? null,
-      ],
+      [newId('whe'), provider.id, error.reason, headers, body, ip ?? null],
     );
     logger.warn({ security: true, provider: provider.id, reason: error.reason, ip }, 'webhook rejected');
     throw new ChatPayError(error.reason === 'malformed' ? 'webhook_malformed' : 'webhook_signature_invalid');
@@ -75,18 +69,14 @@ export async function receiveWebhook(
         id: newId('whe'),
         provider: provider.id,
         eventId: event.eventId,
-        headers: JSON.stringify(headers),
-        body: bodyText(request.rawBody),
+        headers,
+        body,
         ip: ip ?? null,
       }),
     ),
   );
   const stored = results.filter(Boolean).length;
   return { reply: provider.webhookReply, stored };
-}
-
-function bodyText(raw: Buffer): string {
-  return raw.toString('utf8');
 }
 
 interface EventRow {
