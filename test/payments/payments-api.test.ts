@@ -2,6 +2,7 @@
  * The payments API around the providers: quotes and fees, limits, bad input that changes nothing,
  * PINs, approval with maker-checker, webhook signatures, realtime notices and the operator API.
  */
+import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { RealtimeEvent } from '../../src/realtime/index.ts';
 import { walletAccountId } from '../../src/wallets/index.ts';
@@ -330,6 +331,27 @@ describe('inbound webhooks', () => {
     expect(rows[0]).toEqual({ verified: false, verification_error: 'signature_invalid' });
     expect(await rowCount('webhook_events')).toBe(before + 1);
     expect(api.logs.some((l) => l.includes(`"security":true`))).toBe(true);
+  });
+
+  it('refuses a signed webhook whose body is not one, records it, and changes nothing', async () => {
+    const secret = harness.sandboxes.get('chapa')?.env.CHAPA_WEBHOOK_SECRET as string;
+    const body = 'not json at all';
+    const before = await rowCount('webhook_events');
+    const response = await fetch(`${harness.baseUrl}/v1/webhooks/chapa`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-chapa-signature': createHmac('sha256', secret).update(body).digest('hex'),
+      },
+      body,
+    });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('webhook_malformed');
+    const { rows } = await api.database.pool.query(
+      `SELECT verified, verification_error FROM webhook_events ORDER BY received_at DESC LIMIT 1`,
+    );
+    expect(rows[0]).toEqual({ verified: false, verification_error: 'malformed' });
+    expect(await rowCount('webhook_events')).toBe(before + 1);
   });
 
   it('refuses an M-Pesa callback without the URL token, and never logs the token', async () => {
