@@ -230,14 +230,16 @@ describe('GET /v1/realtime on one process (in-memory bus)', () => {
   it('closes a socket when the token that opened it expires (4001)', async () => {
     const shortLived = new Tokens(api.services.pool, {
       secret: new Secret('test-secret-that-is-long-enough-for-hs256-signing'),
-      accessTokenTtlSeconds: 1,
+      // Two seconds: JWT times are whole seconds, so a one-second token issued late in a second can
+      // be expired before the socket opens.
+      accessTokenTtlSeconds: 2,
       refreshTokenTtlSeconds: 60,
     });
     const user = await api.services.users.get(bob.id);
     if (!user) throw new Error('bob is missing');
     const { access_token } = await shortLived.issue(user);
     const client = await connect(url, { ...bob, auth: { authorization: `Bearer ${access_token}` } });
-    const closed = await within(client.closed, 'close at token expiry', 3_000);
+    const closed = await within(client.closed, 'close at token expiry', 4_000);
     expect(closed).toEqual({ code: 4001, reason: 'access token expired' });
   });
 
