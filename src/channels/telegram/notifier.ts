@@ -15,6 +15,10 @@ import { telegramErrorForLog } from './errors.ts';
 const perChatIntervalMs = 1_000;
 const globalPerSecond = 25;
 const queueMax = 10_000;
+const knownForMs = 60_000;
+const knownMax = 10_000;
+
+type Identity = Awaited<ReturnType<Users['identities']>>[number];
 
 interface Queued {
   readonly chatId: string;
@@ -29,6 +33,7 @@ export class Notifier {
   readonly #lastSentAt = new Map<string, number>();
   #sentThisSecond: number[] = [];
   #timer: NodeJS.Timeout | undefined;
+  readonly #known = new Map<string, { identities: Identity[]; until: number }>();
   #unsubscribe: (() => void) | undefined;
 
   constructor(options: { api: Api; users: Users; logger: Logger }) {
@@ -54,7 +59,7 @@ export class Notifier {
 
   /** Tells a user something in their language, on each Telegram chat they have. */
   async notify(userId: string, key: MessageKey, values: Readonly<Record<string, string>>): Promise<void> {
-    for (const identity of await this.#users.identities(userId)) {
+    for (const identity of await this.#identities(userId)) {
       if (identity.provider !== 'telegram') continue;
       const language = isLanguage(identity.language) ? identity.language : 'en';
       this.#enqueue({ chatId: identity.externalId, text: t(language, key, values) });
@@ -67,7 +72,7 @@ export class Notifier {
     const currency = String(data.currency ?? '');
     if (event.type === 'transfer.received') {
       const from = (data.from as { user_id?: string } | undefined)?.user_id ?? '';
-      const sender = (await this.#users.identities(from)).find((i) => i.username);
+      const sender = (await this.#identities(from)).find((i) => i.username);
       return this.notify(userId, 'send.received', {
         amount,
         currency,
@@ -90,6 +95,21 @@ export class Notifier {
       if (['failed', 'rejected'].includes(status))
         return this.notify(userId, 'withdraw.failed', { amount, currency, reason });
     }
+  }
+
+  /**
+   * Who is on which chat, remembered for a minute: every money event reaches the notifier, most are
+   * for people it already knows (or knows are not on Telegram), and a query per event would put the
+   * notifier on the payments' hot path.
+   */
+  async #identities(userId: string): Promise<Identity[]> {
+    const now = Date.now();
+    const known = this.#known.get(userId);
+    if (known && known.until > now) return known.identities;
+    const identities = await this.#users.identities(userId);
+    if (this.#known.size >= knownMax) this.#known.clear();
+    this.#known.set(userId, { identities, until: now + knownForMs });
+    return identities;
   }
 
   #enqueue(item: Queued): void {
