@@ -1,4 +1,5 @@
 import AjvCompiler from '@fastify/ajv-compiler';
+import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -8,6 +9,7 @@ import { isDatabaseReady } from '../db/pool.ts';
 import { registerRealtime, registerWebSocket } from '../realtime/index.ts';
 import { ChatPayError } from '../shared/errors.ts';
 import { redactPaths } from '../shared/logger.ts';
+import { registerConsole } from './console-static.ts';
 import type { ApiServices } from './context.ts';
 import { registerAudit } from './plugins/audit.ts';
 import { registerAuth } from './plugins/auth.ts';
@@ -17,6 +19,7 @@ import { registerMetrics } from './plugins/metrics.ts';
 import { type RateLimits, registerRateLimit } from './plugins/rate-limit.ts';
 import { genRequestId, registerRequestId } from './plugins/request-id.ts';
 import { authRoutes, TokenPair } from './routes/auth.ts';
+import { consoleSessionRoutes } from './routes/console/session.ts';
 import { depositWithdrawalRoutes, paymentSchemas } from './routes/deposits-withdrawals.ts';
 import { merchantPaymentRoutes } from './routes/merchant-payments.ts';
 import { merchantWebhookRoutes, merchantWebhookSchemas } from './routes/merchant-webhooks.ts';
@@ -41,6 +44,10 @@ export interface AppOptions {
   readonly simulatorUrl?: () => string | undefined;
   /** Merchants' webhook endpoints must be https (production). */
   readonly httpsWebhooksOnly?: boolean;
+  /** Production: the console's session cookie is `Secure` (sent over HTTPS only). */
+  readonly secureCookies?: boolean;
+  /** The built console (`web/dist`), served at /console. */
+  readonly consoleDir?: string | undefined;
   /** Sees every route as it is added (tests check each one's schema and access). */
   readonly onRoute?: (route: RouteOptions) => void;
 }
@@ -158,6 +165,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   await registerWebSocket(app);
   registerRequestId(app);
+  await app.register(cookie);
   registerErrorHandling(app);
   registerAuth(app, services);
   await registerRateLimit(app, options.rateLimits ?? defaultRateLimits, services.redis);
@@ -200,8 +208,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(merchantPaymentRoutes(services));
   await app.register(merchantWebhookRoutes(services, { httpsOnly: options.httpsWebhooksOnly ?? false }));
   await app.register(operationRoutes(services));
+  await app.register(consoleSessionRoutes(services, { secureCookie: options.secureCookies ?? false }));
   await app.register(webhookRoutes(services));
   await app.register(telegramRoutes(services));
   await registerRealtime(app, { bus: services.events });
+  await registerConsole(app, options.consoleDir);
   return app;
 }

@@ -4,7 +4,7 @@ import type { KeyMode, Merchants, MerchantWebhooks } from '../merchants/index.ts
 import type { Payments } from '../payments/index.ts';
 import type { EventBus } from '../realtime/index.ts';
 import type { Logger } from '../shared/logger.ts';
-import type { Role, Tokens, Users } from '../users/index.ts';
+import type { ConsoleSessions, Role, Tokens, Users } from '../users/index.ts';
 import type { HeldTransfers, TransferService, Wallets } from '../wallets/index.ts';
 
 /** Everything the HTTP layer calls. The CLI builds it; tests build their own on a test database. */
@@ -13,6 +13,8 @@ export interface ApiServices {
   readonly ledger: Ledger;
   readonly users: Users;
   readonly tokens: Tokens;
+  /** Operators' console sessions (cookie, CSRF token, TOTP). */
+  readonly consoleSessions: ConsoleSessions;
   readonly wallets: Wallets;
   readonly transfers: TransferService;
   /** Money held for people not on ChatPay yet. */
@@ -85,5 +87,10 @@ declare module 'fastify' {
     principal: Principal | null;
     /** The Idempotency-Key of this request, scoped to its principal, when it had one. */
     idempotency: { readonly scope: string; readonly key: string } | null;
+    /** Set when the caller came with the console's session cookie (operator routes). */
+    consoleSession: {
+      readonly token: string;
+      readonly session: import('../users/index.ts').ConsoleSession;
+    } | null;
   }
 }

@@ -14,7 +14,7 @@ import { type EventBus, MemoryEventBus, RedisEventBus } from '../realtime/index.
 import type { Logger } from '../shared/logger.ts';
 import { connectRedis } from '../shared/redis.ts';
 import { type Secret, Secret as SecretValue } from '../shared/secret.ts';
-import { Tokens, Users } from '../users/index.ts';
+import { ConsoleSessions, Tokens, Users } from '../users/index.ts';
 import { HeldTransfers, TransferService, Wallets } from '../wallets/index.ts';
 
 export interface Database {
@@ -170,6 +170,7 @@ export async function createServices(
     ledger,
     users,
     tokens,
+    consoleSessions: new ConsoleSessions(pool, users),
     wallets,
     transfers,
     held: new HeldTransfers({

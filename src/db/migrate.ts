@@ -8,6 +8,7 @@ import * as m0004 from './migrations/0004-payments.ts';
 import * as m0005 from './migrations/0005-merchant-webhooks.ts';
 import * as m0006 from './migrations/0006-chat-sessions.ts';
 import * as m0007 from './migrations/0007-held-transfers.ts';
+import * as m0008 from './migrations/0008-console.ts';
 import type { Pool } from './pool.ts';
 
 /** Every migration, in order. Registration is this one literal: add a file, add a line. */
@@ -19,6 +20,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0005-merchant-webhooks': m0005,
   '0006-chat-sessions': m0006,
   '0007-held-transfers': m0007,
+  '0008-console': m0008,
 };
 
 /**

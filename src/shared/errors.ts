@@ -121,6 +121,27 @@ export const errorCatalogue = {
     message: 'The refresh token is invalid, expired or already used.',
   },
   forbidden: { type: 'permission_error', status: 403, message: 'You may not do this.' },
+  // The console's sign-in.
+  sign_in_throttled: {
+    type: 'rate_limit_error',
+    status: 429,
+    message: 'Too many failed sign-ins; retry after Retry-After seconds.',
+  },
+  sign_in_expired: {
+    type: 'authentication_error',
+    status: 401,
+    message: 'This sign-in has expired or was already completed; start again with your password.',
+  },
+  totp_invalid: {
+    type: 'authentication_error',
+    status: 401,
+    message: 'Wrong or already used authentication code.',
+  },
+  csrf_token_invalid: {
+    type: 'permission_error',
+    status: 403,
+    message: "Send the session's CSRF token in the X-CSRF-Token header.",
+  },
   merchant_not_found: { type: 'not_found_error', status: 404, message: 'No such merchant.' },
   api_key_not_found: { type: 'not_found_error', status: 404, message: 'No such API key.' },
   // Users.

@@ -13,7 +13,7 @@ import { type EventBus, MemoryEventBus } from '../../src/realtime/index.ts';
 import { newId } from '../../src/shared/ids.ts';
 import { parseAmount } from '../../src/shared/money.ts';
 import { Secret } from '../../src/shared/secret.ts';
-import { Tokens, Users } from '../../src/users/index.ts';
+import { ConsoleSessions, Tokens, Users } from '../../src/users/index.ts';
 import { HeldTransfers, TransferService, Wallets } from '../../src/wallets/index.ts';
 import { freshDatabase, quietLogger, type TestDatabase, testLedger } from './database.ts';
 
@@ -52,6 +52,9 @@ export interface TestApiOptions {
   /** Listen on a free port (providers' sandboxes need a real URL to call back). */
   readonly listen?: boolean;
   readonly telegramWebhookSecret?: string | undefined;
+  /** The built console to serve at /console (browser tests). */
+  readonly consoleDir?: string;
+  readonly secureCookies?: boolean;
 }
 
 export interface TestPaymentsOptions {
@@ -119,6 +122,7 @@ export async function testApi(options: TestApiOptions = {}): Promise<TestApi> {
     ledger,
     users,
     tokens,
+    consoleSessions: new ConsoleSessions(db.pool, users),
     wallets,
     transfers,
     held: new HeldTransfers({
@@ -146,7 +150,14 @@ export async function testApi(options: TestApiOptions = {}): Promise<TestApi> {
     },
   });
   const rateLimits = options.rateLimits ?? { perMinute: 1_000_000, authPerMinute: 1_000_000 };
-  const app = await buildApp({ services, logLevel: 'debug', logStream, rateLimits });
+  const app = await buildApp({
+    services,
+    logLevel: 'debug',
+    logStream,
+    rateLimits,
+    consoleDir: options.consoleDir,
+    secureCookies: options.secureCookies ?? false,
+  });
   await app.ready();
   if (options.listen) baseUrl = await app.listen({ host: '127.0.0.1', port: 0 });
   afterAll(() => app.close());

@@ -1,6 +1,7 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { KeyMode } from '../../merchants/index.ts';
 import { ChatPayError } from '../../shared/errors.ts';
+import { sameSecret } from '../../shared/hash.ts';
 import { operatorRoles } from '../../users/index.ts';
 import type { ApiServices, Principal } from '../context.ts';
 
@@ -11,6 +12,7 @@ import type { ApiServices, Principal } from '../context.ts';
  */
 export function registerAuth(app: FastifyInstance, services: ApiServices): void {
   app.decorateRequest('principal', null);
+  app.decorateRequest('consoleSession', null);
   app.addHook('onRequest', async (request) => {
     const config = request.routeOptions.config;
     const access = config.access;
@@ -20,6 +22,14 @@ export function registerAuth(app: FastifyInstance, services: ApiServices): void 
       throw new ChatPayError('forbidden');
     }
     const token = bearerToken(request.headers.authorization, config.tokenInQuery ? request.query : undefined);
+    if (!token && access === 'operator') {
+      const session = await consoleSession(request, services);
+      if (session) {
+        request.principal = session;
+        if (!(config.roles ?? operatorRoles).includes(session.role)) throw new ChatPayError('forbidden');
+        return;
+      }
+    }
     if (!token) throw new ChatPayError('unauthenticated');
     if (access === 'merchant') {
       if (!token.startsWith('sk_')) throw new ChatPayError('unauthenticated');
@@ -38,6 +48,34 @@ export function registerAuth(app: FastifyInstance, services: ApiServices): void 
       throw new ChatPayError('forbidden');
     }
   });
+}
+
+/** The console's session cookie, and on anything but a read, the session's CSRF token too. */
+export const consoleCookie = 'chatpay_console';
+
+const safeMethods = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+async function consoleSession(
+  request: FastifyRequest,
+  services: ApiServices,
+): Promise<(Principal & { kind: 'user' }) | undefined> {
+  const value = request.cookies?.[consoleCookie];
+  if (!value) return undefined;
+  const session = await services.consoleSessions.authenticate(value);
+  if (!session) return undefined;
+  request.consoleSession = { token: value, session };
+  if (!safeMethods.has(request.method)) {
+    const sent = request.headers['x-csrf-token'];
+    if (typeof sent !== 'string' || !sameSecret(sent, session.csrfToken)) {
+      throw new ChatPayError('csrf_token_invalid');
+    }
+  }
+  return {
+    kind: 'user',
+    userId: session.userId,
+    role: session.role,
+    expiresAtMs: session.expiresAt.getTime(),
+  };
 }
 
 function bearerToken(header: string | undefined, query: unknown): string | undefined {

@@ -11,7 +11,13 @@ export interface RateLimits {
   readonly authPerMinute: number;
 }
 
-export const authRateLimited = new Set(['/v1/users', '/v1/auth/token', '/v1/auth/refresh']);
+export const authRateLimited = new Set([
+  '/v1/users',
+  '/v1/auth/token',
+  '/v1/auth/refresh',
+  '/v1/console/sign-in',
+  '/v1/console/sign-in/totp',
+]);
 
 function keyOf(request: FastifyRequest): string {
   if (authRateLimited.has(request.routeOptions.url ?? '')) return `auth:${request.ip}`;
