@@ -1,3 +1,11 @@
+export {
+  type AdjustmentDirection,
+  type AdjustmentRequest,
+  type AdjustmentStatus,
+  Adjustments,
+  type AdjustmentView,
+  adjustmentsAccountId,
+} from './adjustments.ts';
 export { type Claimed, HeldTransfers, type HeldTransfersOptions, type HeldView, handleOf } from './held.ts';
 export {
   listTransactions,
