@@ -14,7 +14,13 @@ import { buildApp } from '../src/api/app.ts';
 import { FlowEngine } from '../src/channels/flows/index.ts';
 import { TelegramBot } from '../src/channels/telegram/bot.ts';
 import { type SandboxUser, startTelegramSandbox } from '../src/channels/telegram/sandbox.ts';
-import { createLedger, createProviders, createServices, type Database } from '../src/cli/runtime.ts';
+import {
+  closeServices,
+  createLedger,
+  createProviders,
+  createServices,
+  type Database,
+} from '../src/cli/runtime.ts';
 import { loadConfig } from '../src/config/load.ts';
 import { createPool } from '../src/db/pool.ts';
 import { crontab, startWorker, taskHandlers } from '../src/jobs/index.ts';
@@ -102,12 +108,14 @@ async function main(): Promise<void> {
   } finally {
     await worker.stop();
     await app.close();
+    await bot.stop();
     await closeLedger();
     await queuePool.end();
     await sessionPool.end();
     await providers.close();
-    await services.events.close();
-    await services.idempotencyPool?.end();
+    // Everything the services hold (the event bus, the payment rules' poll, their own pools), as
+    // `chatpay start` closes them: a timer left running here used the pool after it had ended.
+    await closeServices(services);
     await pool.end();
     await telegram.close();
     await db.close();

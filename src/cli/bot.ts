@@ -1,7 +1,8 @@
 /**
  * Wiring for the Telegram bot: the flow engine on its own session connections, the grammY adapter
  * against Telegram (or, in development without a token, against a local Bot API sandbox that also
- * serves the chat simulator), and the notifier listening to the event bus.
+ * serves the chat simulator), and the notifier: it queues notices for the money news on the event
+ * bus, and delivers queued notices when the job worker hands them over.
  */
 import type { ApiServices } from '../api/context.ts';
 import { FlowEngine } from '../channels/flows/index.ts';
@@ -30,7 +31,7 @@ export async function startBot(
   options: {
     readonly sandbox: boolean;
     readonly publicUrl: string;
-    /** `updates`: poll or register the webhook; `jobs-only`: only handle webhook updates a worker is given. */
+    /** `updates`: poll or register the webhook; `jobs-only`: only handle the jobs a worker is given (webhook updates, chat notices). */
     readonly role?: 'updates' | 'jobs-only';
   },
 ): Promise<BotHandle | undefined> {
@@ -63,6 +64,7 @@ export async function startBot(
     logger: logger.child({ component: 'telegram' }),
     botInfo: sandbox?.botInfo,
     users: services.users,
+    pool: services.pool,
     events: services.events,
   });
   const webhookSecret = config.telegram.webhookSecret?.reveal();

@@ -1,14 +1,18 @@
 /**
  * Sending to someone who is not on ChatPay yet. The money leaves the sender's available balance at
  * once as a hold (a pending ledger transfer into the currency's escrow account, with a timeout): when
- * the person joins with that @username or phone, the hold is posted and the money moves on to their
- * new wallet in the same linked chain; if nobody claims it in time, the ledger voids the hold and the
- * money is the sender's again. No step can create or lose money: the ledger decides each.
+ * the person joins with that @username, or a user gets that phone number (registering with it, or
+ * sharing their own contact in chat), the hold is posted and the money moves on to their wallet in
+ * the same linked chain; if nobody claims it in time, the ledger voids the hold and the money is the
+ * sender's again. No step can create or lose money: the ledger decides each. The people concerned
+ * are told through chat notices queued in the transaction that settles the hold.
  */
-import type { Pool } from '../db/pool.ts';
+import { enqueue } from '../db/jobs.ts';
+import type { Pool, PoolClient } from '../db/pool.ts';
 import type { Ledger, TransferInput } from '../ledger/index.ts';
 import { ChatPayError } from '../shared/errors.ts';
 import { formatAmount, parseAmount } from '../shared/money.ts';
+import { assertNotFrozen } from '../users/freeze.ts';
 import { checkPin } from '../users/pin.ts';
 import { type Wallets, walletAccountId } from './wallets.ts';
 
@@ -40,6 +44,12 @@ export interface Claimed {
 }
 
 const escrowAccountId = (currency: string) => `held_${currency}`;
+/** A phone number as users store it (their `users_phone_e164` check). */
+const e164 = /^\+[1-9][0-9]{6,14}$/;
+/** Holds one claim settles at most (one person's backlog); the rest wait for the next claim. */
+const claimsMax = 1_000;
+/** Holds one `expire` call returns at most. */
+const expireBatchMax = 1_000;
 
 /** `@Name` → `@name`; a phone stays as given (callers normalise it to E.164). */
 export function handleOf(text: string): string {
@@ -66,9 +76,13 @@ export class HeldTransfers {
     readonly pin?: string | undefined;
   }): Promise<HeldView> {
     const amount = parseAmount(input.amount, input.currency);
+    if (!input.to.startsWith('@') && !e164.test(input.to))
+      throw new ChatPayError('phone_invalid', { param: 'to' });
     const threshold = this.#o.pinRequiredAbove.get(input.currency);
     if (threshold === undefined || amount > threshold)
       await checkPin(this.#o.pool, input.fromUserId, input.pin);
+    // A frozen sender can't move money out, to a member or to someone not on ChatPay yet.
+    await assertNotFrozen(this.#o.pool, input.fromUserId);
     const escrow = escrowAccountId(input.currency);
     await this.#o.ledger.createAccounts([
       { id: escrow, currency: input.currency, kind: 'suspense', metadata: { purpose: 'held transfers' } },
@@ -114,78 +128,188 @@ export class HeldTransfers {
     };
   }
 
-  /** Moves every unexpired hold addressed to one of `handles` into the new user's wallets. */
-  async claim(userId: string, handles: readonly string[]): Promise<Claimed[]> {
+  /**
+   * Moves every unexpired hold addressed to one of `handles` into the user's wallets. Each hold's
+   * sender is told through a chat notice queued in the same transaction that settles the hold, and
+   * only the claim that settles it reports it: two claims racing for one hold tell everyone once.
+   * `tellRecipient`: also queue a notice for the person claiming (when they are not in a chat that
+   * shows them the claim at once).
+   */
+  async claim(
+    userId: string,
+    handles: readonly string[],
+    options: { readonly tellRecipient?: boolean } = {},
+  ): Promise<Claimed[]> {
     if (handles.length === 0) return [];
-    const { rows } = await this.#o.pool.query<{
-      id: string;
-      from_user_id: string;
-      amount: string;
-      currency: string;
-      username: string | null;
-    }>(
-      `SELECT h.id, h.from_user_id, h.amount::text, h.currency,
+    const { rows } = await this.#o.pool.query<HeldRow & { username: string | null }>(
+      `SELECT h.id, h.from_user_id, h.to_handle, h.amount::text, h.currency,
          (SELECT i.username FROM user_identities i WHERE i.user_id = h.from_user_id AND i.username IS NOT NULL LIMIT 1) AS username
-         FROM held_transfers h WHERE h.to_handle = ANY($1) AND h.status = 'held' AND h.from_user_id <> $2`,
-      [handles.map(handleOf), userId],
+         FROM held_transfers h WHERE h.to_handle = ANY($1) AND h.status = 'held' AND h.from_user_id <> $2
+         ORDER BY h.created_at LIMIT $3`,
+      [handles.map(handleOf), userId, claimsMax],
     );
     const claimed: Claimed[] = [];
     for (const row of rows) {
-      const wallet = await this.#o.wallets.ensure(userId, row.currency);
-      const amount = BigInt(row.amount);
-      const chain: TransferInput[] = [
-        { id: `${row.id}_post`, pendingId: `${row.id}_hold`, flags: { postPending: true, linked: true } },
-        {
-          id: `${row.id}_claim`,
-          debitAccountId: escrowAccountId(row.currency),
-          creditAccountId: wallet,
-          amount,
-          currency: row.currency,
-          code: 'p2p',
-          metadata: { from: row.from_user_id, to: userId, held: row.id },
-        },
-      ];
-      const results = await this.#o.ledger.createTransfers(chain);
-      const done = results.every((r) => r.result === 'ok' || r.result === 'exists');
-      const status = done ? 'claimed' : 'returned';
-      await this.#o.pool.query(
-        `UPDATE held_transfers SET status = $2, claimed_by = CASE WHEN $2 = 'claimed' THEN $3 END, settled_at = now()
-          WHERE id = $1 AND status = 'held'`,
-        [row.id, status, userId],
-      );
-      if (done) {
-        claimed.push({
-          id: row.id,
-          fromUserId: row.from_user_id,
-          fromLabel: row.username ? `@${row.username}` : row.from_user_id,
-          amount: formatAmount(amount, row.currency),
-          currency: row.currency,
-        });
-      }
+      const one = await this.#claimOne(userId, row, options.tellRecipient ?? false);
+      if (one) claimed.push(one);
     }
     return claimed;
   }
 
+  /** One hold: the ledger's linked chain, then the settlement; the claim when this call made it. */
+  async #claimOne(
+    userId: string,
+    row: HeldRow & { username: string | null },
+    tellRecipient: boolean,
+  ): Promise<Claimed | undefined> {
+    const wallet = await this.#o.wallets.ensure(userId, row.currency);
+    const amount = BigInt(row.amount);
+    const chain: TransferInput[] = [
+      { id: `${row.id}_post`, pendingId: `${row.id}_hold`, flags: { postPending: true, linked: true } },
+      {
+        id: `${row.id}_claim`,
+        debitAccountId: escrowAccountId(row.currency),
+        creditAccountId: wallet,
+        amount,
+        currency: row.currency,
+        code: 'p2p',
+        metadata: { from: row.from_user_id, to: userId, held: row.id },
+      },
+    ];
+    const results = await this.#o.ledger.createTransfers(chain);
+    // Refused: the hold timed out and the ledger voided it; the money is the sender's again.
+    const done = results.every((r) => r.result === 'ok' || r.result === 'exists');
+    const money = { amount: formatAmount(amount, row.currency), currency: row.currency };
+    const fromLabel = row.username ? `@${row.username}` : row.from_user_id;
+    const notices: HeldNotice[] = [];
+    if (!done) notices.push(returnedNotice(row, money));
+    else {
+      notices.push({
+        id: `held.claimed:${row.id}`,
+        userId: row.from_user_id,
+        key: 'held.claimed',
+        values: { to: row.to_handle, ...money },
+      });
+      if (tellRecipient)
+        notices.push({
+          id: `held.received:${row.id}`,
+          userId,
+          key: 'held.received',
+          values: { from: fromLabel, ...money },
+        });
+    }
+    const settled = await this.#settle(row.id, done ? { claimedBy: userId } : 'returned', notices);
+    return settled && done ? { id: row.id, fromUserId: row.from_user_id, fromLabel, ...money } : undefined;
+  }
+
+  /**
+   * Claims what waits for the phone number a user now has (the job a trigger on `users` queues when
+   * a user gets a number that money is held for: registered with it, or shared it in chat).
+   */
+  async claimByPhone(userId: string): Promise<Claimed[]> {
+    const { rows } = await this.#o.pool.query<{ phone: string | null }>(
+      'SELECT phone FROM users WHERE id = $1',
+      [userId],
+    );
+    const phone = rows[0]?.phone;
+    return phone ? this.claim(userId, [phone], { tellRecipient: true }) : [];
+  }
+
   /**
    * Marks holds nobody claimed in time as returned (the ledger voided them at their timeout; a claim
-   * after it is refused by the ledger) and says whose they were, so the senders can be told.
+   * after it is refused by the ledger), queues a notice to each sender in the same transaction, and
+   * says whose they were. At most `expireBatchMax` a call: the job runs every minute.
    */
   async expire(): Promise<{ fromUserId: string; to: string; amount: string; currency: string }[]> {
-    const { rows } = await this.#o.pool.query<{
-      from_user_id: string;
-      to_handle: string;
-      amount: string;
-      currency: string;
-    }>(
-      `UPDATE held_transfers SET status = 'returned', settled_at = now()
-        WHERE status = 'held' AND expires_at < now() - interval '5 seconds'
-        RETURNING from_user_id, to_handle, amount::text, currency`,
-    );
-    return rows.map((r) => ({
-      fromUserId: r.from_user_id,
-      to: r.to_handle,
-      amount: formatAmount(BigInt(r.amount), r.currency),
-      currency: r.currency,
-    }));
+    const client = await this.#o.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const { rows } = await client.query<HeldRow>(
+        `UPDATE held_transfers SET status = 'returned', settled_at = now()
+          WHERE id IN (SELECT id FROM held_transfers
+                        WHERE status = 'held' AND expires_at < now() - interval '5 seconds'
+                        ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+          RETURNING id, from_user_id, to_handle, amount::text, currency`,
+        [expireBatchMax],
+      );
+      const returned = rows.map((r) => ({
+        row: r,
+        money: { amount: formatAmount(BigInt(r.amount), r.currency), currency: r.currency },
+      }));
+      for (const { row, money } of returned) await queueNotice(client, returnedNotice(row, money));
+      await client.query('COMMIT');
+      return returned.map(({ row, money }) => ({
+        fromUserId: row.from_user_id,
+        to: row.to_handle,
+        ...money,
+      }));
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
   }
+
+  /**
+   * Settles a hold still `held` and queues `notices`, in one transaction. False when the hold was
+   * settled already (by a racing claim, or by `expire`): then nobody is told again.
+   */
+  async #settle(
+    id: string,
+    outcome: { readonly claimedBy: string } | 'returned',
+    notices: readonly HeldNotice[],
+  ): Promise<boolean> {
+    const client = await this.#o.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const claimedBy = outcome === 'returned' ? null : outcome.claimedBy;
+      const { rowCount } = await client.query(
+        `UPDATE held_transfers SET status = $2, claimed_by = $3, settled_at = now()
+          WHERE id = $1 AND status = 'held'`,
+        [id, claimedBy ? 'claimed' : 'returned', claimedBy],
+      );
+      const settled = rowCount === 1;
+      if (settled) for (const notice of notices) await queueNotice(client, notice);
+      await client.query('COMMIT');
+      return settled;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+}
+
+interface HeldRow {
+  id: string;
+  from_user_id: string;
+  to_handle: string;
+  amount: string;
+  currency: string;
+}
+
+/**
+ * A message for a person in chat: the payload of a `chat_notice` job, which the channels deliver
+ * (src/channels/flows/notices.ts reads it). `id` is unique per notice: a chat gets each id once.
+ */
+interface HeldNotice {
+  readonly id: string;
+  readonly userId: string;
+  readonly key: 'held.claimed' | 'held.received' | 'held.returned';
+  readonly values: Readonly<Record<string, string>>;
+}
+
+function returnedNotice(row: HeldRow, money: { amount: string; currency: string }): HeldNotice {
+  return {
+    id: `held.returned:${row.id}`,
+    userId: row.from_user_id,
+    key: 'held.returned',
+    values: { to: row.to_handle, ...money },
+  };
+}
+
+function queueNotice(client: PoolClient, notice: HeldNotice): Promise<void> {
+  return enqueue(client, 'chat_notice', { ...notice });
 }

@@ -218,4 +218,34 @@ describe('the flow engine', () => {
     });
     expect(await api.services.ledger.verify()).toEqual([]);
   });
+
+  it('keeps the name a person registers with, whatever its characters', async () => {
+    const name = { firstName: "Zoë O’Neil's", lastName: 'Back\\slash "x"; DROP' };
+    const result = await bot.handle({
+      channel: 'telegram',
+      updateId: String(updateSeq++),
+      chatId: '31',
+      from: { externalId: '31', languageCode: 'en', ...name },
+      event: { type: 'command', name: 'start', args: '' },
+    });
+    const { rows } = await api.database.pool.query('SELECT display_name FROM users WHERE id = $1', [
+      result.userId,
+    ]);
+    expect(rows).toEqual([{ display_name: `${name.firstName} ${name.lastName}` }]);
+  });
+
+  it('takes a contact shared outside any question as the person’s number, if it is theirs', async () => {
+    const jane = person(32, 'jane32');
+    expect(await lastText(jane.command('start'))).toMatch(/Welcome to ChatPay/);
+    expect(await lastText(jane.command('balance'))).toMatch(/wallets are empty/);
+    const contact = (own: boolean) => jane.chat({ type: 'contact', phone: '+254755000006', own });
+    expect(await lastText(contact(false))).toMatch(/someone else’s contact/);
+    expect(await lastText(jane.text('never mind'))).toMatch(/What would you like to do/);
+    expect(await lastText(contact(true))).toMatch(/\+254755000006 is now your ChatPay number/);
+    const userId = (await bot.handle(jane.command('help'))).userId as string;
+    expect((await api.services.users.get(userId))?.phone).toBe('+254755000006');
+    // Known now: /start no longer asks.
+    const again = await bot.handle(jane.command('start'));
+    expect(again.replies.map((r) => r.requestContact ?? false)).toEqual([false]);
+  });
 });

@@ -16,6 +16,16 @@ const held = (holdSeconds: number) =>
     pinRequiredAbove: new Map([['KES', 1_000_000n]]),
   });
 
+/** The chat notices queued with this id (the `chat_notice` jobs' payloads). */
+async function notices(id: string): Promise<{ id: string; userId: string; key: string; values: unknown }[]> {
+  const { rows } = await api.database.pool.query(
+    `SELECT p.payload FROM graphile_worker._private_jobs p JOIN graphile_worker._private_tasks t ON t.id = p.task_id
+      WHERE t.identifier = 'chat_notice' AND p.payload->>'id' = $1`,
+    [id],
+  );
+  return rows.map((r) => r.payload);
+}
+
 async function available(userId: string) {
   return (await api.services.wallets.get(userId, 'KES'))?.available;
 }
@@ -79,6 +89,64 @@ describe('held transfers', () => {
     expect(await held(1).expire()).toEqual([
       { fromUserId: sender.id, to: '@nobody_came', amount: '5.00', currency: 'KES' },
     ]);
+    expect(await available(sender.id)).toBe('10.00');
+    // The sender's notice was queued with the settlement, once.
+    expect(await held(1).expire()).toEqual([]);
+    expect(await notices('held.returned:hld_c')).toEqual([
+      {
+        id: 'held.returned:hld_c',
+        userId: sender.id,
+        key: 'held.returned',
+        values: { to: '@nobody_came', amount: '5.00', currency: 'KES' },
+      },
+    ]);
+  });
+
+  it('are claimed by whoever registers with the phone number, each person told once when claims race', async () => {
+    const sender = await api.register();
+    await api.fund(sender.id, 'KES', '10.00');
+    await held(3600).hold({
+      id: 'hld_d',
+      fromUserId: sender.id,
+      to: '+254744000004',
+      amount: '4.00',
+      currency: 'KES',
+    });
+    const other = await api.register({ phone: '+254744000005' });
+    const recipient = await api.register({ phone: '+254744000004' });
+    // Registering with a number money waits for queues its claim (in the same transaction).
+    const { rows: claims } = await api.database.pool.query(
+      `SELECT key FROM graphile_worker.jobs WHERE task_identifier = 'held_transfers_claim' ORDER BY key`,
+    );
+    expect(claims).toEqual([{ key: `held_claim:${recipient.id}` }]);
+    expect(await held(3600).claimByPhone(other.id)).toEqual([]);
+    const raced = await Promise.all([
+      held(3600).claimByPhone(recipient.id),
+      held(3600).claim(recipient.id, ['+254744000004']),
+    ]);
+    expect(raced.flat().map((c) => [c.id, c.amount])).toEqual([['hld_d', '4.00']]);
+    expect(await available(recipient.id)).toBe('4.00');
+    expect(await available(sender.id)).toBe('6.00');
+    expect((await notices('held.claimed:hld_d')).map((n) => n.values)).toEqual([
+      { to: '+254744000004', amount: '4.00', currency: 'KES' },
+    ]);
+    // Only the claim by phone (the job's: tellRecipient) tells the recipient, and only if it won.
+    expect((await notices('held.received:hld_d')).length).toBe(raced[0]?.length);
+    expect(await api.services.ledger.verify()).toEqual([]);
+  });
+
+  it('are only held for a phone number in E.164', async () => {
+    const sender = await api.register();
+    await api.fund(sender.id, 'KES', '10.00');
+    await expect(
+      held(3600).hold({
+        id: 'hld_e',
+        fromUserId: sender.id,
+        to: '0712345678',
+        amount: '1.00',
+        currency: 'KES',
+      }),
+    ).rejects.toMatchObject({ code: 'phone_invalid' });
     expect(await available(sender.id)).toBe('10.00');
   });
 });

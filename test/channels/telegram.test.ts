@@ -10,8 +10,13 @@ import { createPool } from '../../src/db/pool.ts';
 import { Secret } from '../../src/shared/secret.ts';
 import { quietLogger } from '../helpers/database.ts';
 import { paymentsHarness } from '../helpers/payments.ts';
+import { chatWorker } from './chat-worker.ts';
 
-const harness = await paymentsHarness({ providers: ['mpesa'], approvalAbove: 'KES=100000' });
+const harness = await paymentsHarness({
+  providers: ['mpesa'],
+  approvalAbove: 'KES=100000',
+  worker: false,
+});
 const { api } = harness;
 const telegram = await startTelegramSandbox();
 afterAll(() => telegram.close());
@@ -39,6 +44,7 @@ function makeBot(notices = false): TelegramBot {
     // The tests type much faster than a person.
     updatesPerUserPer10s: 10_000,
     users: api.services.users,
+    pool: api.database.pool,
     events: notices ? api.services.events : undefined,
   });
 }
@@ -46,6 +52,8 @@ function makeBot(notices = false): TelegramBot {
 let bot = makeBot(true);
 await bot.registerCommands();
 await bot.startPolling();
+// Payments' jobs, and the notices, delivered by the bot that runs now.
+await chatWorker(api, () => bot);
 afterAll(async () => {
   await bot.stop();
 });

@@ -1,6 +1,7 @@
 /** Pieces the flows share: the main menu, amount parsing, and turning errors into friendly words. */
 import { isChatPayError } from '../../shared/errors.ts';
 import { parseAmount } from '../../shared/money.ts';
+import { looksLikePhone, normalizePhone } from '../../users/index.ts';
 import type { MessageKey } from './i18n.ts';
 import type { ChatEvent, FlowContext, OutMessage, Step } from './types.ts';
 
@@ -11,7 +12,8 @@ export const value = (v: string) => `v:${v}`;
 export function answer(event: ChatEvent): string | undefined {
   if (event.type === 'button') return event.data.startsWith('v:') ? event.data.slice(2) : undefined;
   if (event.type === 'text') return event.text.trim();
-  if (event.type === 'contact') return event.phone;
+  // Telegram gives a contact's number without its '+' at times.
+  if (event.type === 'contact') return contactPhone(event.phone) ?? event.phone;
   return undefined;
 }
 
@@ -40,6 +42,31 @@ export const confirmButtons = (ctx: FlowContext) => [
     { label: ctx.t('btn.cancel'), data: value('no') },
   ],
 ];
+
+/**
+ * E.164 from a shared contact's number, or undefined. Telegram gives it in international form,
+ * sometimes without its `+`.
+ */
+export function contactPhone(raw: string): string | undefined {
+  const compact = raw.replace(/[\s()-]/g, '');
+  return e164(/^[1-9][0-9]{6,14}$/.test(compact) ? `+${compact}` : compact);
+}
+
+/**
+ * E.164 from what the person typed, or undefined (also for text that is no phone number). Typed
+ * numbers need their country code: `0712…` could be any country's.
+ */
+export function typedPhone(text: string): string | undefined {
+  return looksLikePhone(text) ? e164(text) : undefined;
+}
+
+function e164(text: string): string | undefined {
+  try {
+    return normalizePhone(text);
+  } catch {
+    return undefined;
+  }
+}
 
 /** Minor units from what the person typed ("250", "250.50", "1,000"), or undefined. */
 export function amountFrom(text: string | undefined, currency: string): bigint | undefined {
@@ -75,6 +102,8 @@ export function friendly(ctx: FlowContext, error: unknown): string {
       return ctx.t('pin.not_set');
     case 'recipient_not_found':
       return ctx.t('send.unknown_recipient', { to: '?' });
+    case 'user_frozen':
+      return ctx.t('error.frozen');
     default:
       throw error;
   }

@@ -1,5 +1,4 @@
 export {
-  type Channel,
   commandNames,
   type EngineResult,
   FlowEngine,
@@ -8,4 +7,14 @@ export {
   type IncomingUpdate,
 } from './engine.ts';
 export { isLanguage, type Language, languageNames, languages, type MessageKey, messages, t } from './i18n.ts';
-export type { Button, ChatEvent, FlowServices, Notice, OutMessage } from './types.ts';
+export {
+  type ChatNotice,
+  type DeliveryClaim,
+  deliveriesRetentionHours,
+  enqueueNotice,
+  NoticeDeliveries,
+  noticeForEvent,
+  noticeOf,
+  purgeNoticeDeliveries,
+} from './notices.ts';
+export type { Button, Channel, ChatEvent, FlowServices, Notice, OutMessage } from './types.ts';

@@ -6,14 +6,23 @@ import type { Pool } from '../../db/pool.ts';
 import type { Ledger } from '../../ledger/index.ts';
 import type { Payments } from '../../payments/index.ts';
 import type { Users } from '../../users/index.ts';
-import type { HeldTransfers, TransferService, Wallets } from '../../wallets/index.ts';
+import type { HeldTransfers, TransferService, Wallets, WalletView } from '../../wallets/index.ts';
 import type { Language, MessageKey } from './i18n.ts';
 
 export type ChatEvent =
   | { readonly type: 'command'; readonly name: string; readonly args: string }
   | { readonly type: 'text'; readonly text: string }
   | { readonly type: 'button'; readonly data: string }
-  | { readonly type: 'contact'; readonly phone: string };
+  | {
+      readonly type: 'contact';
+      readonly phone: string;
+      /** The person's own number, as the channel vouches (Telegram: the contact's user_id is theirs). */
+      readonly own: boolean;
+      /** The contact's account on this channel, when they have one (Telegram user id). */
+      readonly externalId?: string | undefined;
+    };
+
+export type Channel = 'telegram' | 'whatsapp';
 
 export interface Button {
   readonly label: string;
@@ -32,7 +41,10 @@ export interface OutMessage {
   readonly replace?: boolean;
 }
 
-/** A message for another person (the recipient of a transfer): delivered through the notifier. */
+/**
+ * A message for another person, queued as a chat notice in the transaction that saves the step
+ * (delivered by a worker, within the channel's rate limits).
+ */
 export interface Notice {
   readonly userId: string;
   readonly key: MessageKey;
@@ -57,6 +69,8 @@ export interface FlowServices {
 
 export interface FlowContext {
   readonly userId: string;
+  /** Where the person writes from (flows stay channel-agnostic; some lookups are per channel). */
+  readonly channel: Channel;
   readonly name: string;
   readonly language: Language;
   readonly services: FlowServices;
@@ -64,6 +78,11 @@ export interface FlowContext {
   readonly data: Readonly<Record<string, unknown>>;
   /** Unique per flow instance: money-moving steps derive their ids from it, so a repeat is harmless. */
   readonly flowId: string;
+  /**
+   * The person's wallets as the update began: read in the round trip that opens the session, since
+   * most conversations show or check a balance (a new chat's user: read when asked).
+   */
+  wallets(): Promise<readonly WalletView[]>;
   t(key: MessageKey, values?: Readonly<Record<string, string>>): string;
 }
 

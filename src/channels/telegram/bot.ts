@@ -7,6 +7,7 @@
 import { autoRetry } from '@grammyjs/auto-retry';
 import { Bot, type Context, GrammyError } from 'grammy';
 import type { Update, UserFromGetMe } from 'grammy/types';
+import type { Pool } from '../../db/pool.ts';
 import type { EventBus } from '../../realtime/index.ts';
 import type { Logger } from '../../shared/logger.ts';
 import type { Users } from '../../users/index.ts';
@@ -30,10 +31,12 @@ export interface TelegramBotOptions {
   /** Known bot identity (skips getMe at start; tests and the sandbox provide it). */
   readonly botInfo?: UserFromGetMe | undefined;
   /**
-   * With these, the bot tells people about money news (incoming transfers, deposit and withdrawal
-   * outcomes, held money claimed) through a rate-limited notifier listening to the event bus.
+   * With `users` and `pool`, the bot delivers chat notices (money received, deposit and withdrawal
+   * outcomes, held money claimed or returned: `deliverNotice`, called by the job worker), within
+   * Telegram's limits; with `events` too, it queues notices for the money news on the event bus.
    */
   readonly users?: Users | undefined;
+  readonly pool?: Pool | undefined;
   readonly events?: EventBus | undefined;
   /** Updates one person may send in a 10-second window before being asked to slow down. */
   readonly updatesPerUserPer10s?: number;
@@ -56,8 +59,13 @@ export class TelegramBot {
     this.bot.catch((error) =>
       this.#o.logger.error({ telegramError: telegramErrorForLog(error.error) }, 'telegram update failed'),
     );
-    if (options.users) {
-      this.#notifier = new Notifier({ api: this.bot.api, users: options.users, logger: options.logger });
+    if (options.users && options.pool) {
+      this.#notifier = new Notifier({
+        api: this.bot.api,
+        users: options.users,
+        pool: options.pool,
+        logger: options.logger,
+      });
       if (options.events) this.#notifier.listen(options.events);
     }
   }
@@ -83,6 +91,12 @@ export class TelegramBot {
   async stop(): Promise<void> {
     this.#notifier?.stop();
     if (this.bot.isRunning()) await this.bot.stop();
+  }
+
+  /** Sends a queued chat notice (a `chat_notice` job's payload) to the person's Telegram chats. */
+  async deliverNotice(payload: Readonly<Record<string, unknown>>): Promise<void> {
+    if (!this.#notifier) throw new Error('this bot delivers no notices (it was given no users and pool)');
+    await this.#notifier.deliver(payload);
   }
 
   /** Handles one update as received through the webhook (after the job queue hands it over). */
@@ -111,8 +125,6 @@ export class TelegramBot {
       await ctx.deleteMessage().catch(() => undefined);
     }
     for (const reply of result.replies) await this.#send(ctx, reply, result.language);
-    for (const notice of result.notices)
-      await this.#notifier?.notify(notice.userId, notice.key, notice.values);
   }
 
   async #send(ctx: Context, reply: OutMessage, language: Language): Promise<void> {
@@ -186,13 +198,24 @@ export function toIncoming(ctx: Context): IncomingUpdate | undefined {
       externalId: String(from.id),
       username: from.username,
       firstName: from.first_name,
+      lastName: from.last_name,
       languageCode: from.language_code,
     },
   };
   const data = ctx.callbackQuery?.data;
   if (data !== undefined) return { ...base, event: { type: 'button', data } };
   const contact = ctx.message?.contact;
-  if (contact) return { ...base, event: { type: 'contact', phone: contact.phone_number } };
+  if (contact) {
+    // Telegram sets the contact's user_id to the account with that number: the sender's own, when
+    // it is theirs (the request_contact button, or their own card).
+    const event = {
+      type: 'contact' as const,
+      phone: contact.phone_number,
+      own: contact.user_id === from.id,
+      externalId: contact.user_id === undefined ? undefined : String(contact.user_id),
+    };
+    return { ...base, event };
+  }
   const text = ctx.message?.text;
   if (text === undefined) return undefined;
   const command = /^\/([a-z_]+)(?:@\w+)?(?:\s+(.*))?$/s.exec(text.trim());

@@ -1,165 +1,189 @@
 /**
- * Messages to people who did not just write to the bot: incoming money, deposit and withdrawal
- * outcomes. They come from the realtime event bus (the same events the API's WebSocket carries) and
- * leave through a queue that keeps to Telegram's limits: about one message a second per chat and 25
- * a second overall (Telegram's documented 30, with room for replies). The queue is in memory and
- * bounded: a notice lost in a crash is only a notice (the money and its history are in the ledger).
+ * Chat notices on Telegram (src/channels/flows/notices.ts): money news for people who did not just
+ * write to the bot. Listening to the realtime event bus, the notifier queues a notice job for each
+ * piece of news; a worker hands each job to `deliver`, which sends it to each of the person's Telegram
+ * chats within Telegram's limits: about one message a second per chat and 25 a second overall (the
+ * documented 30, with room for replies). A notice whose slot is more than a few seconds away is queued
+ * again for then, so one busy chat never holds the worker's slots. A 429 is retried after its
+ * `retry_after` by the bot's auto-retry (or, past its minute, queued again for then); a send that
+ * fails otherwise is retried by the job.
  */
-import type { Api } from 'grammy';
+import { type Api, GrammyError } from 'grammy';
+import type { Pool } from '../../db/pool.ts';
 import type { EventBus, RealtimeEvent } from '../../realtime/index.ts';
 import type { Logger } from '../../shared/logger.ts';
 import type { Users } from '../../users/index.ts';
-import { isLanguage, type MessageKey, t } from '../flows/index.ts';
+import {
+  type ChatNotice,
+  enqueueNotice,
+  isLanguage,
+  NoticeDeliveries,
+  noticeForEvent,
+  noticeOf,
+  t,
+} from '../flows/index.ts';
 import { telegramErrorForLog } from './errors.ts';
 
-const perChatIntervalMs = 1_000;
-const globalPerSecond = 25;
-const queueMax = 10_000;
+/** A little over a second: Telegram (and the sandbox) count arrivals, which jitter. */
+const perChatIntervalMs = 1_050;
+/** 25 messages a second. */
+const globalIntervalMs = 40;
+/** Longer than this to the next slot: the notice is queued again for then. */
+const waitMaxMs = 3_000;
+const pacedChatsMax = 10_000;
 const knownForMs = 60_000;
 const knownMax = 10_000;
 
 type Identity = Awaited<ReturnType<Users['identities']>>[number];
 
-interface Queued {
-  readonly chatId: string;
-  readonly text: string;
+/**
+ * Slots for messages in this process: one per chat every `perChatIntervalMs`, one overall every
+ * `globalIntervalMs`. (Several workers each keep their own: the overall rate is per worker.)
+ */
+export class Pacer {
+  readonly #nextByChat = new Map<string, number>();
+  #nextGlobal = 0;
+
+  /** How long until `chatId` may get a message. */
+  waitMs(chatId: string, nowMs = Date.now()): number {
+    return Math.max(nowMs, this.#nextByChat.get(chatId) ?? 0, this.#nextGlobal) - nowMs;
+  }
+
+  /** Takes the next slot for `chatId`; returns the wait until it. */
+  take(chatId: string, nowMs = Date.now()): number {
+    const waitMs = this.waitMs(chatId, nowMs);
+    if (this.#nextByChat.size >= pacedChatsMax) {
+      for (const [chat, next] of this.#nextByChat) if (next <= nowMs) this.#nextByChat.delete(chat);
+    }
+    this.#nextByChat.set(chatId, nowMs + waitMs + perChatIntervalMs);
+    this.#nextGlobal = nowMs + waitMs + globalIntervalMs;
+    return waitMs;
+  }
+}
+
+export interface NotifierOptions {
+  readonly api: Api;
+  readonly users: Users;
+  /** The queue and the record of deliveries. */
+  readonly pool: Pool;
+  readonly logger: Logger;
 }
 
 export class Notifier {
-  readonly #api: Api;
-  readonly #users: Users;
-  readonly #logger: Logger;
-  readonly #queue: Queued[] = [];
-  readonly #lastSentAt = new Map<string, number>();
-  #sentThisSecond: number[] = [];
-  #timer: NodeJS.Timeout | undefined;
+  readonly #o: NotifierOptions;
+  readonly #deliveries: NoticeDeliveries;
+  readonly #pacer = new Pacer();
   readonly #known = new Map<string, { identities: Identity[]; until: number }>();
   #unsubscribe: (() => void) | undefined;
 
-  constructor(options: { api: Api; users: Users; logger: Logger }) {
-    this.#api = options.api;
-    this.#users = options.users;
-    this.#logger = options.logger;
+  constructor(options: NotifierOptions) {
+    this.#o = options;
+    this.#deliveries = new NoticeDeliveries(options.pool);
   }
 
-  /** Starts listening to the event bus for money news. */
+  /** Starts queueing notices for the money news on the event bus. */
   listen(events: EventBus): void {
     this.#unsubscribe = events.subscribeAll((userId, event) => {
-      void this.#onEvent(userId, event).catch((error: unknown) =>
-        this.#logger.warn({ telegramError: telegramErrorForLog(error) }, 'notification dropped'),
+      void this.#queue(userId, event).catch((error: unknown) =>
+        this.#o.logger.warn({ err: error, event: event.type }, 'notice not queued'),
       );
     });
   }
 
   stop(): void {
     this.#unsubscribe?.();
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#unsubscribe = undefined;
   }
 
-  /** Tells a user something in their language, on each Telegram chat they have. */
-  async notify(userId: string, key: MessageKey, values: Readonly<Record<string, string>>): Promise<void> {
-    for (const identity of await this.#identities(userId)) {
-      if (identity.provider !== 'telegram') continue;
-      const language = isLanguage(identity.language) ? identity.language : 'en';
-      this.#enqueue({ chatId: identity.externalId, text: t(language, key, values) });
+  /** Sends a queued notice to each Telegram chat of its person that has not had it yet. */
+  async deliver(payload: Readonly<Record<string, unknown>>): Promise<void> {
+    const notice = noticeOf(payload);
+    if (!notice) {
+      this.#o.logger.warn({ payload }, 'chat notice that can never be delivered: dropped');
+      return;
     }
-  }
-
-  async #onEvent(userId: string, event: RealtimeEvent): Promise<void> {
-    const data = event.data as Record<string, unknown>;
-    const amount = String(data.amount ?? '');
-    const currency = String(data.currency ?? '');
-    if (event.type === 'transfer.received') {
-      const from = (data.from as { user_id?: string } | undefined)?.user_id ?? '';
-      const sender = (await this.#identities(from)).find((i) => i.username);
-      return this.notify(userId, 'send.received', {
-        amount,
-        currency,
-        from: sender ? `@${sender.username}` : from,
-      });
-    }
-    if (event.type === 'transfer.returned') {
-      return this.notify(userId, 'held.returned', { amount, currency, to: String(data.to ?? '') });
-    }
-    const status = String(data.status ?? '');
-    const reason = String((data.failure as { message?: string } | null)?.message ?? status);
-    if (event.type === 'deposit.updated') {
-      if (status === 'succeeded') return this.notify(userId, 'deposit.succeeded', { amount, currency });
-      if (['failed', 'canceled', 'expired'].includes(status)) {
-        return this.notify(userId, 'deposit.failed', { amount, currency, reason });
+    const chats = (await this.#o.users.identities(notice.userId)).filter((i) => i.provider === 'telegram');
+    if (chats.length === 0) return;
+    const values = notice.fromUserId
+      ? { ...notice.values, from: await this.#label(notice.fromUserId) }
+      : notice.values;
+    for (const chat of chats) {
+      const laterMs = await this.#deliverTo(notice, chat, values);
+      if (laterMs !== undefined) {
+        // Chats already told are skipped when it runs again.
+        await enqueueNotice(this.#o.pool, notice, new Date(Date.now() + laterMs));
+        return;
       }
     }
-    if (event.type === 'withdrawal.updated') {
-      if (status === 'succeeded') return this.notify(userId, 'withdraw.succeeded', { amount, currency });
-      if (['failed', 'rejected'].includes(status))
-        return this.notify(userId, 'withdraw.failed', { amount, currency, reason });
+  }
+
+  /** Sends to one chat; returns how long to wait instead when its slot is too far away (or Telegram says so). */
+  async #deliverTo(
+    notice: ChatNotice,
+    chat: Identity,
+    values: Readonly<Record<string, string>>,
+  ): Promise<number | undefined> {
+    const chatId = chat.externalId;
+    const claim = await this.#deliveries.claim(notice.id, 'telegram', chatId);
+    if (claim === 'done') return undefined;
+    if (claim === 'in_progress') throw new Error(`notice ${notice.id} is being sent by another worker`);
+    const waitMs = this.#pacer.waitMs(chatId);
+    if (waitMs > waitMaxMs) {
+      await this.#deliveries.release(notice.id, 'telegram', chatId);
+      return waitMs;
     }
+    await sleep(this.#pacer.take(chatId));
+    const text = t(isLanguage(chat.language) ? chat.language : 'en', notice.key, values);
+    try {
+      await this.#o.api.sendMessage(chatId, text);
+    } catch (error) {
+      // Blocked, deleted, never started: trying again can't help.
+      if (error instanceof GrammyError && (error.error_code === 400 || error.error_code === 403)) {
+        this.#o.logger.info(
+          { telegramError: telegramErrorForLog(error), chat: chatId },
+          'notice undeliverable',
+        );
+        await this.#deliveries.finish(notice.id, 'telegram', chatId, 'undeliverable');
+        return undefined;
+      }
+      await this.#deliveries.release(notice.id, 'telegram', chatId);
+      // Flood control longer than the auto-retry waits in-process: the queue waits instead.
+      const retryAfterS = error instanceof GrammyError ? error.parameters.retry_after : undefined;
+      if (retryAfterS !== undefined) return retryAfterS * 1_000;
+      throw error;
+    }
+    await this.#deliveries.finish(notice.id, 'telegram', chatId, 'sent');
+    return undefined;
+  }
+
+  async #queue(userId: string, event: RealtimeEvent): Promise<void> {
+    const notice = noticeForEvent(userId, event);
+    if (!notice) return;
+    // Most money events are for people not on Telegram, or news nobody is told: no job for those.
+    if (!(await this.#identities(userId)).some((i) => i.provider === 'telegram')) return;
+    await enqueueNotice(this.#o.pool, notice);
+  }
+
+  async #label(userId: string): Promise<string> {
+    const named = (await this.#identities(userId)).find((i) => i.username);
+    return named ? `@${named.username}` : userId;
   }
 
   /**
-   * Who is on which chat, remembered for a minute: every money event reaches the notifier, most are
-   * for people it already knows (or knows are not on Telegram), and a query per event would put the
-   * notifier on the payments' hot path.
+   * Who is on which chat, remembered for a minute: every money event reaches the notifier, and a
+   * query per event would put it on the payments' hot path. Deliveries read afresh.
    */
   async #identities(userId: string): Promise<Identity[]> {
     const now = Date.now();
     const known = this.#known.get(userId);
     if (known && known.until > now) return known.identities;
-    const identities = await this.#users.identities(userId);
+    const identities = await this.#o.users.identities(userId);
     if (this.#known.size >= knownMax) this.#known.clear();
     this.#known.set(userId, { identities, until: now + knownForMs });
     return identities;
   }
+}
 
-  #enqueue(item: Queued): void {
-    if (this.#queue.length >= queueMax) {
-      this.#logger.warn({ queued: this.#queue.length }, 'notification queue full: dropping');
-      return;
-    }
-    this.#queue.push(item);
-    this.#schedule(0);
-  }
-
-  #schedule(delayMs: number): void {
-    if (this.#timer) return;
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      void this.#drain();
-    }, delayMs);
-    this.#timer.unref();
-  }
-
-  /** Sends what the limits allow now; reschedules for the rest. */
-  async #drain(): Promise<void> {
-    const now = Date.now();
-    this.#sentThisSecond = this.#sentThisSecond.filter((at) => now - at < 1_000);
-    let waitMs = Number.POSITIVE_INFINITY;
-    for (let i = 0; i < this.#queue.length; ) {
-      if (this.#sentThisSecond.length >= globalPerSecond) {
-        waitMs = Math.min(waitMs, 1_000 - (now - (this.#sentThisSecond[0] as number)));
-        break;
-      }
-      const item = this.#queue[i] as Queued;
-      const nextAt = (this.#lastSentAt.get(item.chatId) ?? 0) + perChatIntervalMs;
-      if (nextAt > now) {
-        waitMs = Math.min(waitMs, nextAt - now);
-        i++;
-        continue;
-      }
-      this.#queue.splice(i, 1);
-      this.#lastSentAt.set(item.chatId, now);
-      this.#sentThisSecond.push(now);
-      await this.#api
-        .sendMessage(item.chatId, item.text)
-        .catch((error: unknown) =>
-          this.#logger.warn(
-            { telegramError: telegramErrorForLog(error), chat: item.chatId },
-            'notification not delivered',
-          ),
-        );
-    }
-    if (this.#lastSentAt.size > queueMax) this.#lastSentAt.clear();
-    if (this.#queue.length > 0) this.#schedule(Number.isFinite(waitMs) ? Math.max(10, waitMs) : 50);
-  }
+function sleep(ms: number): Promise<void> {
+  return ms <= 0 ? Promise.resolve() : new Promise((resolve) => setTimeout(resolve, ms));
 }

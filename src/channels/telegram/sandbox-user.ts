@@ -139,6 +139,25 @@ export class SandboxUser {
     return this.#act(() => sendAsUser(this.#state, this.#chat, { contact }));
   }
 
+  /**
+   * Shares someone's contact card from the address book (the attachment menu): `userId` is the
+   * Telegram account with that number, when there is one (Telegram fills it in; absent otherwise).
+   */
+  shareContactCard(card: {
+    readonly phoneNumber: string;
+    readonly firstName: string;
+    readonly lastName?: string;
+    readonly userId?: number;
+  }): Message {
+    const contact = {
+      phone_number: card.phoneNumber,
+      first_name: card.firstName,
+      ...(card.lastName ? { last_name: card.lastName } : {}),
+      ...(card.userId === undefined ? {} : { user_id: card.userId }),
+    };
+    return this.#act(() => sendAsUser(this.#state, this.#chat, { contact }));
+  }
+
   /** Pays an invoice the bot sent (the given message id, or the latest invoice). */
   payInvoice(messageId?: number, timeoutMs?: number): Promise<PaymentOutcome> {
     return this.#act(() => payInvoice(this.#state, this.#chat, messageId, timeoutMs));

@@ -1,22 +1,23 @@
-/** The flows of one step or two: start, help, balance, language. */
+/** The flows of one step or two: start (with the phone number, when unknown), help, balance, language. */
 import { formatAmount } from '../../../shared/money.ts';
-import { done, menu, value } from '../common.ts';
+import { ask, done, menu, value } from '../common.ts';
 import { isLanguage, languageNames, languages, t } from '../i18n.ts';
 import type { Flow, FlowContext } from '../types.ts';
+import { askPhone, phoneFlow } from './phone.ts';
 
+/** Welcome and menu; someone whose phone we don't know yet is asked to share it (see phone.ts). */
 export const startFlow: Flow = {
   name: 'start',
   async start(ctx) {
-    return done(
-      menu(
-        ctx,
-        `${ctx.t(ctx.data.created ? 'welcome' : 'welcome_back', { name: ctx.name })}\n\n${ctx.t('menu')}`,
-      ),
+    const welcome = menu(
+      ctx,
+      `${ctx.t(ctx.data.created ? 'welcome' : 'welcome_back', { name: ctx.name })}\n\n${ctx.t('menu')}`,
     );
+    const user = await ctx.services.users.get(ctx.userId);
+    if (user?.phone) return done(welcome);
+    return ask('contact', {}, welcome, askPhone(ctx));
   },
-  async step(ctx) {
-    return done(menu(ctx));
-  },
+  step: (ctx, step, event) => phoneFlow.step(ctx, step, event),
 };
 
 export const helpFlow: Flow = {
@@ -30,7 +31,7 @@ export const helpFlow: Flow = {
 };
 
 export async function balanceText(ctx: FlowContext): Promise<string> {
-  const wallets = await ctx.services.wallets.list(ctx.userId);
+  const wallets = await ctx.wallets();
   const lines = wallets
     .filter(
       (w) => w.posted !== formatAmount(0n, w.currency) || w.pending.outgoing !== formatAmount(0n, w.currency),

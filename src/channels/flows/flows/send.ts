@@ -1,9 +1,25 @@
-/** Send money to another person: recipient, currency, amount, summary, PIN when needed, receipt. */
+/**
+ * Send money to another person: recipient, currency, amount, summary, PIN when needed, receipt. The
+ * recipient is an @username, a phone number or a shared contact; someone not on ChatPay yet gets the
+ * money held for them (src/wallets/held.ts).
+ */
 import { isChatPayError } from '../../../shared/errors.ts';
 import { sha256Hex } from '../../../shared/hash.ts';
 import { formatAmount } from '../../../shared/money.ts';
-import { amountFrom, answer, ask, confirmButtons, done, friendly, menu, value } from '../common.ts';
-import type { Flow, FlowContext, Step } from '../types.ts';
+import { looksLikePhone } from '../../../users/index.ts';
+import {
+  amountFrom,
+  answer,
+  ask,
+  confirmButtons,
+  contactPhone,
+  done,
+  friendly,
+  menu,
+  typedPhone,
+  value,
+} from '../common.ts';
+import type { ChatEvent, Flow, FlowContext, Step } from '../types.ts';
 
 /** Telegram usernames: 5–32 of letters, digits and underscores. */
 const telegramUsername = /^@[A-Za-z0-9_]{5,32}$/;
@@ -11,12 +27,12 @@ const telegramUsername = /^@[A-Za-z0-9_]{5,32}$/;
 export const sendFlow: Flow = {
   name: 'send',
   async start(ctx) {
-    return ask('to', {}, { text: ctx.t('send.ask_recipient'), requestContact: true });
+    return ask('to', {}, { text: ctx.t('send.ask_recipient') });
   },
   async step(ctx, step, event) {
     switch (step) {
       case 'to':
-        return recipient(ctx, answer(event) ?? '');
+        return recipient(ctx, event);
       case 'currency':
         return currency(ctx, answer(event) ?? '');
       case 'amount':
@@ -35,20 +51,61 @@ export const sendFlow: Flow = {
   },
 };
 
-async function recipient(ctx: FlowContext, to: string): Promise<Step> {
-  const found = to ? await ctx.services.users.resolveRecipient(to) : undefined;
-  // Someone not on ChatPay yet, named by Telegram username: the money can wait for them.
-  const newcomer = !found && telegramUsername.test(to);
-  if (!found && !newcomer) {
-    return ask('to', {}, { text: ctx.t('send.unknown_recipient', { to: to || '?' }), requestContact: true });
+/**
+ * Who the money is for: a user (found by @username, phone, email, or the chat account of a shared
+ * contact), or someone not on ChatPay yet that it can wait for (an @username, or a phone number in
+ * E.164), or nobody we can tell.
+ */
+type Recipient =
+  | { readonly kind: 'user'; readonly id: string; readonly label: string }
+  | { readonly kind: 'newcomer'; readonly handle: string; readonly label: string }
+  | { readonly kind: 'unknown'; readonly label: string }
+  | { readonly kind: 'bad_phone' };
+
+async function findRecipient(ctx: FlowContext, event: ChatEvent): Promise<Recipient> {
+  if (event.type === 'contact') {
+    const phone = contactPhone(event.phone);
+    const label = phone ?? event.phone;
+    // The person in the card may be on ChatPay through this channel without a phone on file.
+    const byChat = event.externalId ? await chatUser(ctx, event.externalId) : undefined;
+    if (byChat) return { kind: 'user', id: byChat, label };
+    if (!phone) return { kind: 'unknown', label };
+    const found = await ctx.services.users.resolveRecipient(phone);
+    return found ? { kind: 'user', id: found.id, label } : { kind: 'newcomer', handle: phone, label };
   }
-  if (found?.id === ctx.userId) return ask('to', {}, { text: ctx.t('send.self'), requestContact: true });
-  const wallets = (await ctx.services.wallets.list(ctx.userId)).filter(
-    (w) => w.available !== formatAmount(0n, w.currency),
+  const to = answer(event) ?? '';
+  const found = to ? await ctx.services.users.resolveRecipient(to) : undefined;
+  if (found) return { kind: 'user', id: found.id, label: to };
+  if (telegramUsername.test(to)) return { kind: 'newcomer', handle: to, label: to };
+  if (looksLikePhone(to)) {
+    const phone = typedPhone(to);
+    return phone ? { kind: 'newcomer', handle: phone, label: phone } : { kind: 'bad_phone' };
+  }
+  return { kind: 'unknown', label: to || '?' };
+}
+
+async function chatUser(ctx: FlowContext, externalId: string): Promise<string | undefined> {
+  const { rows } = await ctx.services.pool.query<{ user_id: string }>(
+    'SELECT user_id FROM user_identities WHERE provider = $1 AND external_id = $2',
+    [ctx.channel, externalId],
   );
+  return rows[0]?.user_id;
+}
+
+async function recipient(ctx: FlowContext, event: ChatEvent): Promise<Step> {
+  const found = await findRecipient(ctx, event);
+  if (found.kind === 'bad_phone') return ask('to', {}, { text: ctx.t('send.phone_format') });
+  if (found.kind === 'unknown')
+    return ask('to', {}, { text: ctx.t('send.unknown_recipient', { to: found.label }) });
+  if (found.kind === 'user' && found.id === ctx.userId) return ask('to', {}, { text: ctx.t('send.self') });
+  const wallets = (await ctx.wallets()).filter((w) => w.available !== formatAmount(0n, w.currency));
   if (wallets.length === 0) return done(menu(ctx, ctx.t('error.insufficient_funds')));
-  const data = found ? { to: found.id, label: to } : { handle: to, label: to };
-  if (wallets.length === 1) return currency({ ...ctx, data }, (wallets[0] as { currency: string }).currency);
+  const data =
+    found.kind === 'user'
+      ? { to: found.id, label: found.label }
+      : { handle: found.handle, label: found.label };
+  // One wallet with money: its currency needs no question (and no second look-up).
+  if (wallets.length === 1) return askAmount(data, (wallets[0] as { currency: string }).currency, ctx);
   return ask('currency', data, {
     text: ctx.t('ask.currency'),
     buttons: [wallets.map((w) => ({ label: `${w.currency} (${w.available})`, data: value(w.currency) }))],
@@ -58,7 +115,11 @@ async function recipient(ctx: FlowContext, to: string): Promise<Step> {
 async function currency(ctx: FlowContext, code: string): Promise<Step> {
   const wallet = await ctx.services.wallets.get(ctx.userId, code);
   if (!wallet) return ask('currency', { ...ctx.data }, { text: ctx.t('ask.currency') });
-  return ask('amount', { ...ctx.data, currency: code }, { text: ctx.t('ask.amount', { currency: code }) });
+  return askAmount(ctx.data, code, ctx);
+}
+
+function askAmount(data: Readonly<Record<string, unknown>>, code: string, ctx: FlowContext): Step {
+  return ask('amount', { ...data, currency: code }, { text: ctx.t('ask.amount', { currency: code }) });
 }
 
 async function amount(ctx: FlowContext, text: string | undefined): Promise<Step> {
@@ -100,9 +161,9 @@ async function execute(ctx: FlowContext, pin: string | undefined): Promise<Step>
         currency,
         pin,
       });
-      return done(
-        menu(ctx, ctx.t('send.held', { amount: held.amount, currency, to: String(ctx.data.label) })),
-      );
+      // Held for a phone number: they join by sharing it with the bot, or by signing up with it.
+      const key = held.to.startsWith('@') ? 'send.held' : 'send.held_phone';
+      return done(menu(ctx, ctx.t(key, { amount: held.amount, currency, to: String(ctx.data.label) })));
     }
     const transfer = await ctx.services.transfers.send({
       fromUserId: ctx.userId,

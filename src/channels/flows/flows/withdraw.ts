@@ -27,7 +27,7 @@ const paying: ProviderChoice = {
 export const withdrawFlow: Flow = {
   name: 'withdraw',
   async start(ctx) {
-    const wallets = (await ctx.services.wallets.list(ctx.userId)).filter(
+    const wallets = (await ctx.wallets()).filter(
       (w) => w.available !== formatAmount(0n, w.currency) && paying.candidates(ctx, w.currency).length > 0,
     );
     if (wallets.length === 0) return done(menu(ctx, ctx.t('error.insufficient_funds')));

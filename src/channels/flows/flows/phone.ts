@@ -1,0 +1,67 @@
+/**
+ * The person's own phone number, shared with the channel's "share my phone number" button (on
+ * Telegram a reply keyboard with `request_contact`). Only a contact the channel vouches is the
+ * person's own is taken, and only a number no other user has: it becomes the user's phone, and money
+ * held for that number is theirs at once. A typed number is refused: anyone can type any number.
+ */
+import { ask, contactPhone, done, menu } from '../common.ts';
+import type { ChatEvent, Flow, FlowContext, OutMessage, Step } from '../types.ts';
+
+export const askPhone = (ctx: FlowContext, text = ctx.t('phone.ask')): OutMessage => ({
+  text,
+  requestContact: true,
+});
+
+export const phoneFlow: Flow = {
+  name: 'phone',
+  async start(ctx, event) {
+    if (event.type === 'contact') return savePhone(ctx, event);
+    return ask('contact', {}, askPhone(ctx));
+  },
+  async step(ctx, _step, event) {
+    if (event.type === 'contact') return savePhone(ctx, event);
+    // Anything else: the person would rather not; the menu carries on.
+    return done(menu(ctx));
+  },
+};
+
+async function savePhone(ctx: FlowContext, event: ChatEvent & { type: 'contact' }): Promise<Step> {
+  if (!event.own) return ask('contact', {}, askPhone(ctx, ctx.t('phone.not_yours')));
+  const phone = contactPhone(event.phone);
+  if (!phone) return done(menu(ctx, ctx.t('send.phone_format')));
+  const outcome = await linkPhone(ctx, phone);
+  if (outcome === 'taken') return done(menu(ctx, ctx.t('phone.taken', { phone })));
+  if (outcome !== 'linked') return done(menu(ctx, ctx.t('phone.other', { phone: outcome.other })));
+  // The money that waited for this number (its senders are told through the notice queue).
+  const claimed = await ctx.services.held.claim(ctx.userId, [phone]);
+  const arrived = claimed.map((c) =>
+    ctx.t('held.received', { from: c.fromLabel, amount: c.amount, currency: c.currency }),
+  );
+  return done(menu(ctx, [ctx.t('phone.saved', { phone }), ...arrived].join('\n\n')));
+}
+
+/**
+ * Sets the user's phone unless another user has it or they have another already (a number someone
+ * signs in with is changed where they sign in, not by a chat). Saving it also queues, by trigger, a
+ * claim of what is held for it: a backup for the claim just above.
+ */
+async function linkPhone(ctx: FlowContext, phone: string): Promise<'linked' | 'taken' | { other: string }> {
+  try {
+    const { rows } = await ctx.services.pool.query<{ current: string | null; taken: boolean }>(
+      `WITH taken AS (SELECT 1 FROM users WHERE phone = $2 AND id <> $1),
+            linked AS (UPDATE users SET phone = $2 WHERE id = $1 AND phone IS NULL
+                         AND NOT EXISTS (SELECT 1 FROM taken) RETURNING phone)
+       SELECT coalesce((SELECT phone FROM linked), (SELECT phone FROM users WHERE id = $1)) AS current,
+              EXISTS (SELECT 1 FROM taken) AS taken`,
+      [ctx.userId, phone],
+    );
+    const row = rows[0];
+    if (row?.taken) return 'taken';
+    if (!row?.current) throw new Error(`no user ${ctx.userId}`);
+    return row.current === phone ? 'linked' : { other: row.current };
+  } catch (error) {
+    // Another user took the number between the check and the update.
+    if ((error as { code?: string }).code === '23505') return 'taken';
+    throw error;
+  }
+}

@@ -1,0 +1,177 @@
+/**
+ * Money held for a phone number: sent to a typed number or a shared contact of someone not on
+ * ChatPay, claimed when a user gets that number, by sharing their own contact with the bot or by
+ * registering through the API. The bot talks to the Bot API sandbox over HTTP; notices go through
+ * the job queue to the worker's bot.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { FlowEngine } from '../../src/channels/flows/index.ts';
+import { TelegramBot } from '../../src/channels/telegram/bot.ts';
+import { type SandboxUser, startTelegramSandbox } from '../../src/channels/telegram/sandbox.ts';
+import { createPool } from '../../src/db/pool.ts';
+import { Secret } from '../../src/shared/secret.ts';
+import { quietLogger } from '../helpers/database.ts';
+import { paymentsHarness } from '../helpers/payments.ts';
+import { chatWorker } from './chat-worker.ts';
+
+const harness = await paymentsHarness({ providers: [], worker: false });
+const { api } = harness;
+const telegram = await startTelegramSandbox();
+afterAll(() => telegram.close());
+const sessionPool = createPool({
+  url: new Secret(api.database.url),
+  max: 4,
+  statementTimeoutMs: 10_000,
+  logger: quietLogger,
+});
+afterAll(() => sessionPool.end());
+const bot = new TelegramBot({
+  token: telegram.token,
+  apiRoot: telegram.url,
+  engine: new FlowEngine({
+    sessionPool,
+    services: api.services,
+    logger: quietLogger,
+    sessionTimeoutSeconds: 900,
+  }),
+  logger: quietLogger,
+  botInfo: telegram.botInfo,
+  updatesPerUserPer10s: 10_000,
+  users: api.services.users,
+  pool: api.database.pool,
+  events: api.services.events,
+});
+await bot.startPolling();
+afterAll(() => bot.stop());
+await chatWorker(api, () => bot);
+
+async function say(user: SandboxUser, text: string, expected: RegExp) {
+  user.send(text);
+  return (await user.waitForMessage((m) => expected.test(m.text ?? ''), 10_000)).text ?? '';
+}
+
+async function userOf(person: SandboxUser) {
+  return (await api.services.users.fromChat('telegram', String(person.id), {})).user;
+}
+
+async function available(userId: string) {
+  return (await api.services.wallets.get(userId, 'KES'))?.available;
+}
+
+const alice = telegram.user({ username: 'alice_phone', firstName: 'Alice', languageCode: 'en' });
+await say(alice, '/start', /Welcome to ChatPay, Alice/);
+const aliceId = (await userOf(alice)).id;
+await api.fund(aliceId, 'KES', '100.00');
+
+/** Alice sends `amount` through the chat, the recipient given by `pick`; returns the last answer. */
+async function aliceSends(pick: () => void, summary: RegExp, amount: string) {
+  await say(alice, '/send', /Who should get the money/);
+  pick();
+  await alice.waitForMessage((m) => /How much KES/.test(m.text ?? ''), 10_000);
+  await say(alice, amount, summary);
+  alice.pressButton('Confirm');
+  return (await alice.waitForMessage((m) => /^(Holding|Sent)/.test(m.text ?? ''), 10_000)).text ?? '';
+}
+
+describe('money held for a phone number', () => {
+  it('asks a newcomer for their number on /start, and keeps their name', async () => {
+    const eve = telegram.user({
+      username: 'eve_phone',
+      firstName: 'Eve',
+      lastName: 'Example',
+      languageCode: 'en',
+    });
+    await say(eve, '/start', /Welcome to ChatPay, Eve/);
+    await eve.waitForMessage((m) => /Share your phone number with the button below/.test(m.text ?? ''));
+    expect(eve.replyKeyboard()?.keyboard.flat()).toEqual([
+      { text: '📱 Share my phone number', request_contact: true },
+    ]);
+    const { rows } = await api.database.pool.query('SELECT display_name, phone FROM users WHERE id = $1', [
+      (await userOf(eve)).id,
+    ]);
+    expect(rows).toEqual([{ display_name: 'Eve Example', phone: null }]);
+  });
+
+  it('holds money sent to a typed number, and gives it to the person who shares that number as theirs', async () => {
+    expect(await say(alice, '/send', /Who should get the money/)).not.toMatch(/share their/);
+    expect(await say(alice, '0711000001', /country code/)).toMatch(/\+254712345678/);
+    await say(alice, '+254 711 000 001', /How much KES/);
+    await say(alice, '20', /\+254711000001 is not on ChatPay yet. Hold 20.00 KES/);
+    alice.pressButton('Confirm');
+    await alice.waitForMessage((m) =>
+      /Holding 20.00 KES for \+254711000001.*share their phone number/.test(m.text ?? ''),
+    );
+    expect(await available(aliceId)).toBe('80.00');
+
+    const femi = telegram.user({ username: 'femi_phone', firstName: 'Femi', languageCode: 'en' });
+    await say(femi, '/start', /Share your phone number/);
+    // Someone else's card is not theirs to claim with.
+    femi.shareContactCard({ phoneNumber: '+254711000001', firstName: 'Other', userId: alice.id });
+    await femi.waitForMessage((m) => /someone else’s contact/.test(m.text ?? ''));
+    const femiId = (await userOf(femi)).id;
+    expect(await available(femiId)).toBe('0.00');
+    // Telegram may give the number without its '+'.
+    femi.shareContact('254711000001');
+    const saved = await femi.waitForMessage((m) =>
+      /\+254711000001 is now your ChatPay number/.test(m.text ?? ''),
+    );
+    expect(saved.text).toMatch(/@alice_phone sent you 20.00 KES before you joined/);
+    await alice.waitForMessage((m) =>
+      /\+254711000001 joined ChatPay and received the 20.00 KES/.test(m.text ?? ''),
+    );
+    expect(await available(femiId)).toBe('20.00');
+    expect(await available(aliceId)).toBe('80.00');
+    expect((await api.services.users.get(femiId))?.phone).toBe('+254711000001');
+    expect(await api.services.ledger.verify()).toEqual([]);
+  });
+
+  it('refuses a number another user has', async () => {
+    const gabe = telegram.user({ username: 'gabe_phone', firstName: 'Gabe', languageCode: 'en' });
+    await say(gabe, '/start', /Share your phone number/);
+    gabe.shareContact('+254711000001');
+    await gabe.waitForMessage((m) => /\+254711000001 belongs to another ChatPay account/.test(m.text ?? ''));
+    expect((await userOf(gabe)).phone).toBeNull();
+  });
+
+  it('holds money sent to a shared contact, and the API registration with that number claims it', async () => {
+    const text = await aliceSends(
+      () => alice.shareContactCard({ phoneNumber: '254722000002', firstName: 'Hana' }),
+      /\+254722000002 is not on ChatPay yet/,
+      '15',
+    );
+    expect(text).toMatch(/Holding 15.00 KES for \+254722000002/);
+    expect(await available(aliceId)).toBe('65.00');
+    const hana = await api.register({ phone: '+254722000002' });
+    const claimed = await harness.eventually(async () => {
+      const value = await available(hana.id);
+      return value === '15.00' ? value : undefined;
+    });
+    expect(claimed).toBe('15.00');
+    await alice.waitForMessage((m) =>
+      /\+254722000002 joined ChatPay and received the 15.00 KES/.test(m.text ?? ''),
+    );
+    const { rows } = await api.database.pool.query(
+      `SELECT status, claimed_by FROM held_transfers WHERE to_handle = '+254722000002'`,
+    );
+    expect(rows).toEqual([{ status: 'claimed', claimed_by: hana.id }]);
+    expect(await available(aliceId)).toBe('65.00');
+    expect(await api.services.ledger.verify()).toEqual([]);
+  });
+
+  it('sends straight to someone on ChatPay whose card is shared, even without their number on file', async () => {
+    const ida = telegram.user({ username: 'ida_phone', firstName: 'Ida', languageCode: 'en' });
+    await say(ida, '/start', /Share your phone number/);
+    const text = await aliceSends(
+      () => alice.shareContactCard({ phoneNumber: '+254733000003', firstName: 'Ida', userId: ida.id }),
+      /Send 5.00 KES to \+254733000003\?/,
+      '5',
+    );
+    expect(text).toMatch(/Sent 5.00 KES to \+254733000003/);
+    await ida.waitForMessage((m) => /You received 5.00 KES from @alice_phone/.test(m.text ?? ''));
+    expect(await available((await userOf(ida)).id)).toBe('5.00');
+    const { rows } = await api.database.pool.query(
+      `SELECT count(*)::int AS n FROM held_transfers WHERE to_handle = '+254733000003'`,
+    );
+    expect(rows[0].n).toBe(0);
+  });
+});
