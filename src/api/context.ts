@@ -4,8 +4,8 @@ import type { KeyMode, Merchants, MerchantWebhooks } from '../merchants/index.ts
 import type { Payments } from '../payments/index.ts';
 import type { EventBus } from '../realtime/index.ts';
 import type { Logger } from '../shared/logger.ts';
-import type { ConsoleSessions, Role, Tokens, Users } from '../users/index.ts';
-import type { HeldTransfers, TransferService, Wallets } from '../wallets/index.ts';
+import type { ConsoleSessions, Kyc, Role, Tokens, Users } from '../users/index.ts';
+import type { Adjustments, HeldTransfers, TransferService, Wallets } from '../wallets/index.ts';
 
 /** Everything the HTTP layer calls. The CLI builds it; tests build their own on a test database. */
 export interface ApiServices {
@@ -17,6 +17,8 @@ export interface ApiServices {
   readonly consoleSessions: ConsoleSessions;
   readonly wallets: Wallets;
   readonly transfers: TransferService;
+  /** Operators' manual credits and debits, with two-person approval. */
+  readonly adjustments: Adjustments;
   /** Money held for people not on ChatPay yet. */
   readonly held: HeldTransfers;
   readonly merchants: Merchants;
@@ -24,6 +26,8 @@ export interface ApiServices {
   readonly merchantWebhooks: MerchantWebhooks;
   /** Deposits, collections, withdrawals and provider webhooks. */
   readonly payments: Payments;
+  /** KYC documents: submissions, their files, operators' decisions. */
+  readonly kyc: Kyc;
   readonly events: EventBus;
   /**
    * Where idempotency records are written: a pool with asynchronous commit in production (a lost
@@ -82,6 +86,8 @@ declare module 'fastify' {
      * log and the per-caller rate limit (a provider sends bursts from a few addresses).
      */
     inbox?: boolean;
+    /** Audit this read too: it hands out bulk or personal data (exports, identity documents). */
+    auditReads?: boolean;
   }
   interface FastifyRequest {
     principal: Principal | null;

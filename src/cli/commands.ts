@@ -9,6 +9,7 @@ import { crontab, startWorker, taskHandlers, type Worker } from '../jobs/index.t
 import type { Logger } from '../shared/logger.ts';
 import { operatorRoles, type Role, Users } from '../users/index.ts';
 import { startBot } from './bot.ts';
+import { consoleDistDir, ensureConsoleBuilt } from './console-build.ts';
 import {
   closeServices,
   createLedger,
@@ -58,11 +59,15 @@ async function runServer(
   const providers = await createProviders(config, logger, mode.sandboxes);
   const services = await createServices(config, database, ledger, logger, providers);
   let simulatorUrl: string | undefined;
+  // The all-in-one start builds the console on first run; `serve` serves what `npm run build` made.
+  const consoleDir = mode.sandboxes ? await ensureConsoleBuilt(logger) : consoleDistDir;
   const app = await buildApp({
     services,
     logLevel: config.logLevel,
     rateLimits: config.rateLimit,
     httpsWebhooksOnly: config.env === 'production',
+    secureCookies: config.env === 'production',
+    consoleDir,
     simulatorUrl: () => simulatorUrl,
   });
   const address = await app.listen({ host: config.http.host, port: config.http.port });
@@ -88,6 +93,7 @@ async function runServer(
   });
   const where = database.embedded ? `embedded PostgreSQL on port ${database.embedded.port}` : 'DATABASE_URL';
   process.stdout.write(`ChatPay is running at ${address} (database: ${where}). Press Ctrl-C to stop.\n`);
+  process.stdout.write(`  console: ${address}/console\n`);
   for (const [id, sandbox] of providers.sandboxes) process.stdout.write(`  ${id} sandbox: ${sandbox.url}\n`);
   if (bot?.simulatorUrl) process.stdout.write(`  chat simulator: ${address}/simulator\n`);
   return 'running';
@@ -153,8 +159,9 @@ workers may run; each job goes to one of them. Needs DATABASE_URL and configured
     const { ledger, close: closeLedger } = createLedger(config, database, logger);
     const providers = await createProviders(config, logger, false);
     const services = await createServices(config, database, ledger, logger, providers);
-    // Webhook-mode Telegram updates arrive as jobs: this worker answers them.
-    const bot = config.telegram.webhookSecret
+    // Chat notices are jobs whichever way updates arrive, and in webhook mode so are the updates: with
+    // a bot token this worker runs a bot that only sends (it never polls; `chatpay bot` does that).
+    const bot = config.telegram.token
       ? await startBot(config, database, services, logger, {
           sandbox: false,
           publicUrl: config.publicUrl,

@@ -14,8 +14,8 @@ import { type EventBus, MemoryEventBus, RedisEventBus } from '../realtime/index.
 import type { Logger } from '../shared/logger.ts';
 import { connectRedis } from '../shared/redis.ts';
 import { type Secret, Secret as SecretValue } from '../shared/secret.ts';
-import { ConsoleSessions, Tokens, Users } from '../users/index.ts';
-import { HeldTransfers, TransferService, Wallets } from '../wallets/index.ts';
+import { ConsoleSessions, FileKycStorage, Kyc, S3KycStorage, Tokens, Users } from '../users/index.ts';
+import { Adjustments, HeldTransfers, TransferService, Wallets } from '../wallets/index.ts';
 
 export interface Database {
   readonly pool: Pool;
@@ -106,6 +106,8 @@ export function createProviders(config: Config, logger: Logger, sandboxes: boole
   });
 }
 
+const paymentRulesPollMs = 3_000;
+
 /** The services behind the API and the worker, wired once. */
 export async function createServices(
   config: Config,
@@ -151,12 +153,17 @@ export async function createServices(
     publicUrl: config.publicUrl,
     feesJson: config.payments.feesJson,
     limitsJson: config.payments.limitsJson,
+    kycLimitsJson: config.kyc.limitsJson,
     settings: {
       reconcileAfterSeconds: config.payments.reconcileAfterSeconds,
       expireAfterSeconds: config.payments.expireAfterSeconds,
       approvalAbove: config.payments.approvalAbove,
     },
   });
+  // Fees and limits edited in the console override the environment's, here and (by polling) in
+  // every other process within a few seconds.
+  await payments.rules.load();
+  payments.rules.watch(paymentRulesPollMs);
   const idempotencyPool = createPool({
     url: database.url,
     max: Math.max(2, Math.ceil(config.database.poolMax / 2)),
@@ -173,6 +180,7 @@ export async function createServices(
     consoleSessions: new ConsoleSessions(pool, users),
     wallets,
     transfers,
+    adjustments: new Adjustments({ pool: pool, ledger, wallets }),
     held: new HeldTransfers({
       pool,
       ledger,
@@ -183,6 +191,14 @@ export async function createServices(
     merchants,
     merchantWebhooks: new MerchantWebhooks(pool),
     payments,
+    kyc: new Kyc({
+      pool,
+      events,
+      maxBytes: config.kyc.maxBytes,
+      storage: config.kyc.s3
+        ? new S3KycStorage(config.kyc.s3)
+        : new FileKycStorage(join(config.dataDir, 'kyc')),
+    }),
     events,
     redis,
     idempotencyPool,
@@ -193,6 +209,7 @@ export async function createServices(
 }
 
 export async function closeServices(services: ApiServices): Promise<void> {
+  services.payments.rules.close();
   await services.events.close();
   await services.idempotencyPool?.end();
   // quit() needs a live connection; disconnect() also stops a client that is still reconnecting.

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { Value } from '@sinclair/typebox/value';
 import { parseFeeSchedule } from '../payments/fees.ts';
-import { parseLimits } from '../payments/limits.ts';
+import { parseKycLimits, parseLimits } from '../payments/limits.ts';
 import type { ProviderId } from '../payments/providers/provider.ts';
 import { providerDefinitions } from '../payments/providers/registry.ts';
 import { ChatPayError } from '../shared/errors.ts';
@@ -67,6 +67,7 @@ function describeValue(name: string, value: unknown): string {
   )
     return '';
   if (providerPrefixes.some((prefix) => name.startsWith(prefix))) return '';
+  if (name.startsWith('KYC_S3_ACCESS_KEY') || name.startsWith('KYC_S3_SECRET')) return '';
   return typeof value === 'string' || typeof value === 'number' ? ` (got ${JSON.stringify(value)})` : '';
 }
 
@@ -83,6 +84,7 @@ function crossFieldProblems(env: Env): string[] {
     ['WITHDRAWAL_APPROVAL_ABOVE', parsePinThresholds],
     ['PAYMENT_FEES', parseFeeSchedule],
     ['PAYMENT_LIMITS', parseLimits],
+    ['KYC_LIMITS', parseKycLimits],
   ];
   for (const [name, parse] of parsers) {
     const text = env[name];
@@ -93,10 +95,26 @@ function crossFieldProblems(env: Env): string[] {
       problems.push(`${String(name)}: ${(error as Error).message}`);
     }
   }
+  problems.push(...kycS3Problems(env));
   for (const definition of providerDefinitions) {
     problems.push(...definition.problems(providerEnv(env, definition.id)));
   }
   return problems;
+}
+
+/** KYC documents go to S3 only with the whole set of its settings, never half-configured. */
+function kycS3Problems(env: Env): string[] {
+  const names = [
+    'KYC_S3_ENDPOINT',
+    'KYC_S3_BUCKET',
+    'KYC_S3_ACCESS_KEY_ID',
+    'KYC_S3_SECRET_ACCESS_KEY',
+  ] as const;
+  const set = names.filter((name) => env[name] !== undefined);
+  if (set.length === 0 || set.length === names.length) return [];
+  return names
+    .filter((name) => env[name] === undefined)
+    .map((name) => `${name}: required with ${set.join(', ')} (KYC documents in S3-compatible storage)`);
 }
 
 /** The variables of one provider that are set. */
@@ -154,6 +172,20 @@ function freeze(env: Env): Config {
       webhookSecret:
         env.TELEGRAM_WEBHOOK_SECRET === undefined ? undefined : new Secret(env.TELEGRAM_WEBHOOK_SECRET),
       sessionTimeoutSeconds: env.BOT_SESSION_TIMEOUT_SECONDS,
+    },
+    kyc: {
+      maxBytes: env.KYC_MAX_BYTES,
+      limitsJson: env.KYC_LIMITS,
+      s3:
+        env.KYC_S3_ENDPOINT === undefined
+          ? undefined
+          : {
+              endpoint: env.KYC_S3_ENDPOINT.replace(/\/$/, ''),
+              bucket: env.KYC_S3_BUCKET as string,
+              region: env.KYC_S3_REGION,
+              accessKeyId: env.KYC_S3_ACCESS_KEY_ID as string,
+              secretAccessKey: new Secret(env.KYC_S3_SECRET_ACCESS_KEY as string),
+            },
     },
     ledger: {
       batchTransfersMax: env.LEDGER_BATCH_TRANSFERS_MAX,

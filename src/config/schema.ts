@@ -9,6 +9,28 @@ import { providerDefinitions } from '../payments/providers/registry.ts';
  */
 const amountsPerCurrency = '^([A-Z]{3,5}=[0-9]+(\\.[0-9]+)?)(,[A-Z]{3,5}=[0-9]+(\\.[0-9]+)?)*$';
 
+// KYC_LIMITS' default, per currency: [none per transaction, none a day, basic per transaction, basic
+// a day], about 100/200 and 1,000/3,000 US dollars; `full` has no KYC limit (PAYMENT_LIMITS still apply).
+const kycLimitsDefault = JSON.stringify(
+  Object.entries({
+    USD: ['100', '200', '1000', '3000'],
+    EUR: ['100', '200', '1000', '3000'],
+    USDT: ['100', '200', '1000', '3000'],
+    ETB: ['10000', '20000', '100000', '300000'],
+    KES: ['10000', '20000', '100000', '300000'],
+    NGN: ['150000', '300000', '1500000', '4500000'],
+    ZWG: ['2500', '5000', '25000', '75000'],
+    TZS: ['250000', '500000', '2500000', '7500000'],
+    UGX: ['350000', '700000', '3500000', '10000000'],
+    RWF: ['140000', '280000', '1400000', '4200000'],
+    BTC: ['0.001', '0.002', '0.01', '0.03'],
+    ETH: ['0.03', '0.06', '0.3', '0.9'],
+  }).flatMap(([currency, [noneTx, noneDay, basicTx, basicDay]]) => [
+    { level: 'none', currency, per_transaction_max: noneTx, per_day_max: noneDay },
+    { level: 'basic', currency, per_transaction_max: basicTx, per_day_max: basicDay },
+  ]),
+);
+
 export const envSchema = Type.Object({
   NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('test'), Type.Literal('production')], {
     default: 'development',
@@ -219,6 +241,41 @@ export const envSchema = Type.Object({
     maximum: 86_400,
     description: 'A bot conversation idle this long is over; the next message starts from the menu.',
   }),
+  KYC_MAX_BYTES: Type.Integer({
+    default: 5 * 1024 * 1024,
+    minimum: 1024,
+    maximum: 20 * 1024 * 1024,
+    description: 'Largest KYC document accepted (bytes); a bigger upload is cut off as it streams in.',
+  }),
+  KYC_LIMITS: Type.String({
+    default: kycLimitsDefault,
+    description:
+      'Limits per KYC level, a JSON array of {level none|basic|full, currency, direction? deposit|withdrawal (unset: both), per_transaction_max?, per_day_max?} (major units; a day is the last 24 hours). A level without a rule for a currency has no KYC limit there.',
+  }),
+  KYC_S3_ENDPOINT: Type.Optional(
+    Type.String({
+      pattern: '^https?://[^/?#]+/?$',
+      description:
+        'S3-compatible storage for KYC documents (path-style, e.g. https://s3.eu-west-1.amazonaws.com). Unset: files under CHATPAY_DATA_DIR/kyc.',
+    }),
+  ),
+  KYC_S3_BUCKET: Type.Optional(
+    Type.String({
+      pattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$',
+      description: 'The bucket for KYC documents.',
+    }),
+  ),
+  KYC_S3_REGION: Type.String({
+    default: 'us-east-1',
+    pattern: '^[a-z0-9-]{1,40}$',
+    description: 'The region requests are signed for (SigV4).',
+  }),
+  KYC_S3_ACCESS_KEY_ID: Type.Optional(
+    Type.String({ minLength: 1, maxLength: 128, description: 'Access key id for the KYC bucket.' }),
+  ),
+  KYC_S3_SECRET_ACCESS_KEY: Type.Optional(
+    Type.String({ minLength: 1, maxLength: 256, description: 'Secret access key for the KYC bucket.' }),
+  ),
   ...Object.fromEntries(providerDefinitions.flatMap((d) => Object.entries(d.env.properties))),
 });
 
@@ -271,6 +328,21 @@ export interface Config {
     readonly apiRoot: string;
     readonly webhookSecret: import('../shared/secret.ts').Secret | undefined;
     readonly sessionTimeoutSeconds: number;
+  };
+  readonly kyc: {
+    readonly maxBytes: number;
+    /** `KYC_LIMITS` (JSON). */
+    readonly limitsJson: string;
+    /** S3-compatible storage; undefined: the data directory. */
+    readonly s3:
+      | {
+          readonly endpoint: string;
+          readonly bucket: string;
+          readonly region: string;
+          readonly accessKeyId: string;
+          readonly secretAccessKey: import('../shared/secret.ts').Secret;
+        }
+      | undefined;
   };
   readonly ledger: {
     readonly batchTransfersMax: number;

@@ -16,7 +16,10 @@ export const jobNames = [
   'telegram_update',
   'payments_reconcile',
   'held_transfers_expire',
+  'held_transfers_claim',
+  'chat_notice',
   'idempotency_purge',
+  'daily_stats_aggregate',
 ] as const;
 export type JobName = (typeof jobNames)[number];
 

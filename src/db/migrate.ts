@@ -9,6 +9,9 @@ import * as m0005 from './migrations/0005-merchant-webhooks.ts';
 import * as m0006 from './migrations/0006-chat-sessions.ts';
 import * as m0007 from './migrations/0007-held-transfers.ts';
 import * as m0008 from './migrations/0008-console.ts';
+import * as m0009 from './migrations/0009-reports.ts';
+import * as m0010 from './migrations/0010-chat-notices.ts';
+import * as m0011 from './migrations/0011-console-search.ts';
 import type { Pool } from './pool.ts';
 
 /** Every migration, in order. Registration is this one literal: add a file, add a line. */
@@ -21,6 +24,9 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0006-chat-sessions': m0006,
   '0007-held-transfers': m0007,
   '0008-console': m0008,
+  '0009-reports': m0009,
+  '0010-chat-notices': m0010,
+  '0011-console-search': m0011,
 };
 
 /**

@@ -6,7 +6,7 @@
  */
 import { ChatPayError } from '../shared/errors.ts';
 import { parseAmount } from '../shared/money.ts';
-import { normalizeEmail, normalizePhone } from '../users/index.ts';
+import { assertNotFrozen, normalizeEmail, normalizePhone } from '../users/index.ts';
 import { walletAccountId } from '../wallets/index.ts';
 import type { PaymentsContext } from './context.ts';
 import { checkDailyLimit, checkProvider, checkStep, insertPayment } from './create.ts';
@@ -64,8 +64,13 @@ export async function createCollection(ctx: PaymentsContext, input: CollectionIn
     metadata: input.metadata ?? null,
     requestedBy: userId,
     reconcileAfterSeconds: ctx.settings.reconcileAfterSeconds,
+    // A frozen user starts no deposit (money in could be the laundering leg). Checked locked, in the
+    // insert's transaction, so a freeze and a deposit are ordered one way or the other.
     beforeInsert: userId
-      ? (client) => checkDailyLimit(ctx, client, userId, 'deposit', input.currency, amount)
+      ? async (client) => {
+          await assertNotFrozen(client, userId, { lock: true });
+          await checkDailyLimit(ctx, client, userId, 'deposit', input.currency, amount);
+        }
       : undefined,
   });
   if (record.status !== 'pending' || record.providerId || record.nextAction) return paymentView(record);

@@ -40,6 +40,7 @@ export function checkStep(provider: PaymentProvider, currency: string, amount: b
 /**
  * The daily limit, checked under a per-user, per-currency advisory lock held until the insert
  * commits: parallel requests are counted one after another, never all against the same total.
+ * The user's KYC-level limits are checked here too, under the same lock.
  */
 export async function checkDailyLimit(
   ctx: PaymentsContext,
@@ -49,6 +50,7 @@ export async function checkDailyLimit(
   currency: string,
   amount: bigint,
 ): Promise<void> {
+  await ctx.limits.kyc.check(client, userId, direction, currency, amount);
   if (!ctx.limits.rule(currency, direction)?.perDayMax) return;
   const kind = direction === 'deposit' ? 'deposit' : 'withdrawal';
   await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [

@@ -74,9 +74,14 @@ export function parseFeeSchedule(text: string): FeeRule[] {
 }
 
 export class FeeSchedule {
-  readonly #rules: readonly FeeRule[];
+  #rules: readonly FeeRule[];
 
   constructor(rules: readonly FeeRule[]) {
+    this.#rules = rules;
+  }
+
+  /** Swaps in a new schedule (an operator edited it); quotes and payments use it from the next call. */
+  replace(rules: readonly FeeRule[]): void {
     this.#rules = rules;
   }
 

@@ -3,7 +3,7 @@ export type { CollectionInput, CollectionOwner } from './collections.ts';
 export type { PaymentSettings, PaymentsContext } from './context.ts';
 export { type Direction, FeeSchedule, parseFeeSchedule } from './fees.ts';
 export { type GatewayEntry, ProviderGateway, type ProviderHealth } from './gateway.ts';
-export { Limits, parseLimits } from './limits.ts';
+export { type KycLimitRule, KycLimits, Limits, parseKycLimits, parseLimits } from './limits.ts';
 export {
   buildPayments,
   Payments,

@@ -4,8 +4,10 @@
  * still pending counts, so twenty parallel requests can't each slip under the limit.
  */
 import { Type } from '@sinclair/typebox';
+import type { PoolClient } from '../db/pool.ts';
 import { ChatPayError } from '../shared/errors.ts';
 import { formatAmount, parseAmount } from '../shared/money.ts';
+import { type KycLevel, kycLevels } from '../users/index.ts';
 import type { Direction } from './fees.ts';
 import { parseRules } from './rules-json.ts';
 
@@ -50,9 +52,17 @@ export function parseLimits(text: string): LimitRule[] {
 }
 
 export class Limits {
-  readonly #rules: ReadonlyMap<string, LimitRule>;
+  #rules: ReadonlyMap<string, LimitRule>;
+  /** The limits of each KYC level (`KYC_LIMITS`), on top of these. */
+  readonly kyc: KycLimits;
 
-  constructor(rules: readonly LimitRule[]) {
+  constructor(rules: readonly LimitRule[], kycRules: readonly KycLimitRule[] = []) {
+    this.#rules = new Map(rules.map((r) => [`${r.direction}:${r.currency}`, r]));
+    this.kyc = new KycLimits(kycRules);
+  }
+
+  /** Swaps in new limits (an operator edited them); checks use them from the next call. */
+  replace(rules: readonly LimitRule[]): void {
     this.#rules = new Map(rules.map((r) => [`${r.direction}:${r.currency}`, r]));
   }
 
@@ -86,5 +96,113 @@ export class Limits {
       param: 'amount',
       message: `This passes your ${direction} limit of ${formatAmount(max, currency)} ${currency} a day; ${formatAmount(left, currency)} ${currency} is left.`,
     });
+  }
+}
+
+export interface KycLimitRule {
+  readonly level: KycLevel;
+  readonly currency: string;
+  readonly direction: Direction;
+  readonly perTransactionMax: bigint | undefined;
+  readonly perDayMax: bigint | undefined;
+}
+
+const KycLimitRuleJson = Type.Object(
+  {
+    level: Type.Union(kycLevels.map((l) => Type.Literal(l))),
+    currency: Type.String({ pattern: '^[A-Z]{3,5}$' }),
+    direction: Type.Optional(Type.Union([Type.Literal('deposit'), Type.Literal('withdrawal')])),
+    per_transaction_max: Type.Optional(Type.String()),
+    per_day_max: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * Parses `KYC_LIMITS`: a JSON array of `{level, currency, direction?, per_transaction_max?,
+ * per_day_max?}` (major units; no direction means both). A level without a rule for a currency and
+ * direction has no KYC limit there.
+ */
+export function parseKycLimits(text: string): KycLimitRule[] {
+  return parseRules(text, KycLimitRuleJson, 'KYC limit rules', (item, i) => {
+    const amount = (value: string | undefined) => {
+      if (value === undefined) return undefined;
+      try {
+        return parseAmount(value, item.currency);
+      } catch {
+        throw new Error(`rule ${i}: ${JSON.stringify(value)} is not a positive amount in ${item.currency}`);
+      }
+    };
+    const directions: Direction[] = item.direction ? [item.direction] : ['deposit', 'withdrawal'];
+    return directions.map((direction) => ({
+      level: item.level,
+      currency: item.currency,
+      direction,
+      perTransactionMax: amount(item.per_transaction_max),
+      perDayMax: amount(item.per_day_max),
+    }));
+  }).flat();
+}
+
+/**
+ * Limits by the user's KYC level. Checked in the payment's insert transaction, under the same
+ * per-user lock as the daily limit, with the level read there too: an approval landing meanwhile
+ * counts for the next payment, never half for this one.
+ */
+export class KycLimits {
+  readonly #rules: ReadonlyMap<string, KycLimitRule>;
+  readonly #guarded: ReadonlySet<string>;
+
+  constructor(rules: readonly KycLimitRule[]) {
+    this.#rules = new Map(rules.map((r) => [`${r.level}:${r.direction}:${r.currency}`, r]));
+    this.#guarded = new Set(rules.map((r) => `${r.direction}:${r.currency}`));
+  }
+
+  rule(level: KycLevel, currency: string, direction: Direction): KycLimitRule | undefined {
+    return this.#rules.get(`${level}:${direction}:${currency}`);
+  }
+
+  /** Throws `limit_exceeded` (naming the level) when the user's level does not allow `amount`. */
+  async check(
+    client: PoolClient,
+    userId: string,
+    direction: Direction,
+    currency: string,
+    amount: bigint,
+  ): Promise<void> {
+    if (!this.#guarded.has(`${direction}:${currency}`)) return;
+    const kind = direction === 'deposit' ? 'deposit' : 'withdrawal';
+    await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
+      `limit:${userId}:${kind}:${currency}`,
+    ]);
+    const { rows } = await client.query<{ kyc_level: KycLevel; used: string | null }>(
+      `SELECT u.kyc_level, (SELECT sum(amount)::text FROM payments
+          WHERE user_id = $1 AND kind = $2 AND currency = $3 AND created_at > now() - interval '24 hours'
+            AND status NOT IN ('failed', 'canceled', 'expired', 'rejected')) AS used
+         FROM users u WHERE u.id = $1`,
+      [userId, kind, currency],
+    );
+    const level = rows[0]?.kyc_level ?? 'none';
+    this.checkAmounts(level, currency, direction, amount, BigInt(rows[0]?.used ?? '0'));
+  }
+
+  /** The pure part of `check`: `used` is the last 24 hours' total. */
+  checkAmounts(level: KycLevel, currency: string, direction: Direction, amount: bigint, used: bigint): void {
+    const r = this.rule(level, currency, direction);
+    const money = (minor: bigint) => `${formatAmount(minor, currency)} ${currency}`;
+    const raise = level === 'full' ? '' : ' Verify your identity (KYC) to raise it.';
+    if (r?.perTransactionMax !== undefined && amount > r.perTransactionMax) {
+      throw new ChatPayError('limit_exceeded', {
+        param: 'amount',
+        message: `At KYC level ${level}, the largest ${direction} is ${money(r.perTransactionMax)}.${raise}`,
+      });
+    }
+    if (r?.perDayMax !== undefined && used + amount > r.perDayMax) {
+      const left = r.perDayMax - used > 0n ? r.perDayMax - used : 0n;
+      throw new ChatPayError('limit_exceeded', {
+        param: 'amount',
+        message: `At KYC level ${level}, your ${direction} limit is ${money(r.perDayMax)} a day; ${money(left)} is left.${raise}`,
+      });
+    }
   }
 }

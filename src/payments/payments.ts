@@ -13,7 +13,7 @@ import { type Direction, FeeSchedule, parseFeeSchedule } from './fees.ts';
 import type { ProviderHealth } from './gateway.ts';
 import { applyWebhook, listWebhookEvents, receiveWebhook } from './inbox.ts';
 import { InboxWriter } from './inbox-writer.ts';
-import { Limits, parseLimits } from './limits.ts';
+import { Limits, parseKycLimits, parseLimits } from './limits.ts';
 import type { Bank, ProviderCapabilities, WebhookRequest } from './providers/provider.ts';
 import { type ReconcileReport, reconcile } from './reconcile.ts';
 import {
@@ -27,6 +27,7 @@ import {
   toRecord,
 } from './records.ts';
 import { type RefundView, refundPayment } from './refunds.ts';
+import { EditableRules } from './settings.ts';
 import { finish, moveMoney } from './settle.ts';
 import { createWithdrawal, decideWithdrawal, sendPayout, type WithdrawalInput } from './withdrawals.ts';
 
@@ -62,13 +63,20 @@ export interface ProviderView {
 
 export class Payments {
   readonly #ctx: PaymentsContext;
+  readonly #rules: EditableRules;
 
-  constructor(context: PaymentsContext) {
+  constructor(context: PaymentsContext, rules: EditableRules) {
     this.#ctx = context;
+    this.#rules = rules;
   }
 
   get context(): PaymentsContext {
     return this.#ctx;
+  }
+
+  /** The fee schedule and limits in force, which operators edit (see settings.ts). */
+  get rules(): EditableRules {
+    return this.#rules;
   }
 
   quote(input: QuoteInput): QuoteView {
@@ -305,24 +313,33 @@ export interface PaymentsOptions {
   /** `PAYMENT_FEES` and `PAYMENT_LIMITS` as configured (JSON). */
   readonly feesJson: string;
   readonly limitsJson: string;
+  /** `KYC_LIMITS` as configured (JSON); unset: no limits by KYC level. */
+  readonly kycLimitsJson?: string | undefined;
   readonly settings: PaymentsContext['settings'];
 }
 
 export function buildPayments(options: PaymentsOptions): Payments {
   const publicUrl = options.publicUrl;
   const base = () => (typeof publicUrl === 'string' ? publicUrl : publicUrl()).replace(/\/$/, '');
-  return new Payments({
-    pool: options.pool,
-    ledger: options.ledger,
-    wallets: options.wallets,
-    accounts: new PlatformAccounts(options.ledger),
-    gateway: options.gateway,
-    fees: new FeeSchedule(parseFeeSchedule(options.feesJson)),
-    limits: new Limits(parseLimits(options.limitsJson)),
-    inbox: new InboxWriter(options.pool),
-    events: options.events,
-    logger: options.logger.child({ component: 'payments' }),
-    settings: options.settings,
-    webhookUrl: (provider) => `${base()}/v1/webhooks/${provider}`,
-  });
+  const fees = new FeeSchedule(parseFeeSchedule(options.feesJson));
+  const limits = new Limits(parseLimits(options.limitsJson), parseKycLimits(options.kycLimitsJson ?? '[]'));
+  const logger = options.logger.child({ component: 'payments' });
+  const rules = new EditableRules({ ...options, logger, fees, limits });
+  return new Payments(
+    {
+      pool: options.pool,
+      ledger: options.ledger,
+      wallets: options.wallets,
+      accounts: new PlatformAccounts(options.ledger),
+      gateway: options.gateway,
+      fees,
+      limits,
+      inbox: new InboxWriter(options.pool),
+      events: options.events,
+      logger,
+      settings: options.settings,
+      webhookUrl: (provider) => `${base()}/v1/webhooks/${provider}`,
+    },
+    rules,
+  );
 }

@@ -7,7 +7,7 @@
 import { enqueue } from '../db/jobs.ts';
 import { ChatPayError } from '../shared/errors.ts';
 import { parseAmount } from '../shared/money.ts';
-import { checkPin, normalizePhone } from '../users/index.ts';
+import { assertNotFrozen, checkPin, normalizePhone } from '../users/index.ts';
 import { walletAccountId } from '../wallets/index.ts';
 import type { PaymentsContext } from './context.ts';
 import { checkDailyLimit, checkProvider, checkStep, insertPayment } from './create.ts';
@@ -59,6 +59,7 @@ export async function createWithdrawal(ctx: PaymentsContext, input: WithdrawalIn
   if (userId) {
     ctx.limits.checkTransaction(input.currency, 'withdrawal', amount);
     await checkPin(ctx.pool, userId, input.pin);
+    await assertNotFrozen(ctx.pool, userId); // before the hold: a frozen wallet's money doesn't move at all
   }
   const threshold = ctx.settings.approvalAbove.get(input.currency);
   const needsApproval = threshold === undefined || amount > threshold;
@@ -97,7 +98,12 @@ export async function createWithdrawal(ctx: PaymentsContext, input: WithdrawalIn
       requestedBy: userId ?? `merchant:${merchant?.merchantId}`,
       reconcileAfterSeconds: ctx.settings.reconcileAfterSeconds,
       beforeInsert: userId
-        ? (client) => checkDailyLimit(ctx, client, userId, 'withdrawal', input.currency, amount)
+        ? async (client) => {
+            // Again, locked, in the insert's transaction: a freeze that committed while the hold was
+            // being made is seen here, and the hold is released below.
+            await assertNotFrozen(client, userId, { lock: true });
+            await checkDailyLimit(ctx, client, userId, 'withdrawal', input.currency, amount);
+          }
         : undefined,
       afterInsert: needsApproval
         ? undefined
@@ -184,6 +190,8 @@ export async function decideWithdrawal(
     await releaseHolds(ctx, payment);
     return paymentView((await findPayment(ctx.pool, id)) as PaymentRecord);
   }
+  // A frozen user's withdrawal that waits for approval can only be rejected.
+  if (payment.userId) await assertNotFrozen(ctx.pool, payment.userId);
   // One statement claims the approval (compare-and-set) and enqueues the payout.
   const { rows } = await ctx.pool.query<{ id: string }>(
     `WITH decided AS (

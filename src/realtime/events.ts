@@ -1,6 +1,7 @@
 /**
  * What a signed-in user hears on `GET /v1/realtime`: events about their own wallets, and every status
- * change of their deposits and withdrawals (`data` is the deposit or withdrawal as the API shows it).
+ * change of their deposits and withdrawals (`data` is the deposit or withdrawal as the API shows it),
+ * and the review of their KYC documents (`data` is the document, with the user's `kyc_level`).
  */
 export const realtimeEventTypes = [
   'transfer.sent',
@@ -8,6 +9,8 @@ export const realtimeEventTypes = [
   'transfer.returned',
   'deposit.updated',
   'withdrawal.updated',
+  'kyc.approved',
+  'kyc.rejected',
 ] as const;
 export type RealtimeEventType = (typeof realtimeEventTypes)[number];
 

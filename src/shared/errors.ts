@@ -257,6 +257,12 @@ export const errorCatalogue = {
     status: 409,
     message: 'The withdrawal is not waiting for approval.',
   },
+  adjustment_not_found: { type: 'not_found_error', status: 404, message: 'No such adjustment.' },
+  adjustment_not_pending: {
+    type: 'conflict_error',
+    status: 409,
+    message: 'This adjustment was already approved or rejected.',
+  },
   approval_by_requester: {
     type: 'permission_error',
     status: 403,
@@ -285,6 +291,65 @@ export const errorCatalogue = {
   webhook_endpoint_not_found: { type: 'not_found_error', status: 404, message: 'No such webhook endpoint.' },
   webhook_delivery_not_found: { type: 'not_found_error', status: 404, message: 'No such webhook delivery.' },
   job_not_found: { type: 'not_found_error', status: 404, message: 'No such dead job.' },
+  // Console: reports.
+  transaction_not_found: { type: 'not_found_error', status: 404, message: 'No such transaction.' },
+  export_too_large: {
+    type: 'invalid_request_error',
+    status: 400,
+    message: 'Too many transactions match for one file; narrow the filters.',
+  },
+  // Console: users and operators.
+  user_not_found: { type: 'not_found_error', status: 404, message: 'No such user.' },
+  user_frozen: {
+    type: 'permission_error',
+    status: 403,
+    message: 'This account is frozen: it cannot send, withdraw or deposit money. Contact support.',
+  },
+  user_already_frozen: { type: 'conflict_error', status: 409, message: 'The user is already frozen.' },
+  user_not_frozen: { type: 'conflict_error', status: 409, message: 'The user is not frozen.' },
+  operator_not_found: { type: 'not_found_error', status: 404, message: 'No such operator.' },
+  operator_self_action: {
+    type: 'permission_error',
+    status: 403,
+    message: 'Operators cannot do this to their own account; another operator must.',
+  },
+  last_admin: {
+    type: 'conflict_error',
+    status: 409,
+    message: 'The last admin cannot be demoted: make another admin first.',
+  },
+  // KYC documents.
+  kyc_upload_invalid: {
+    type: 'invalid_request_error',
+    status: 400,
+    message: 'Send one non-empty file in the field `file`, as multipart/form-data, with `kind` and `level`.',
+  },
+  kyc_file_type_unsupported: {
+    type: 'invalid_request_error',
+    status: 415,
+    message: 'The file must be a JPEG, PNG or PDF (judged by its content, not its name).',
+  },
+  kyc_file_too_large: {
+    type: 'invalid_request_error',
+    status: 413,
+    message: 'The file is larger than KYC documents may be.',
+  },
+  kyc_too_many_pending: {
+    type: 'conflict_error',
+    status: 409,
+    message: 'Too many documents are waiting for review; send more once they are reviewed.',
+  },
+  kyc_document_not_found: { type: 'not_found_error', status: 404, message: 'No such KYC document.' },
+  kyc_document_already_decided: {
+    type: 'conflict_error',
+    status: 409,
+    message: 'The document was already approved or rejected.',
+  },
+  kyc_storage_unavailable: {
+    type: 'api_error',
+    status: 503,
+    message: 'The document store is unavailable right now; try again later.',
+  },
   // Generic.
   internal_error: { type: 'api_error', status: 500, message: 'Something went wrong on our side.' },
 } as const satisfies Record<string, ErrorSpec>;

@@ -4,6 +4,7 @@ import type { EventBus } from '../realtime/index.ts';
 import { ChatPayError } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
 import { formatAmount, parseAmount } from '../shared/money.ts';
+import { assertNotFrozen } from '../users/freeze.ts';
 import { checkPin } from '../users/pin.ts';
 import type { Users } from '../users/users.ts';
 import { type Wallets, walletAccountId } from './wallets.ts';
@@ -79,6 +80,9 @@ export class TransferService {
     const threshold = this.#o.pinRequiredAbove.get(input.currency);
     if (threshold === undefined || amount > threshold)
       await checkPin(this.#o.pool, input.fromUserId, input.pin);
+    // Last check before the ledger: the ledger's batches can't see the users table, so a freeze that
+    // commits in the few milliseconds between this read and the batch lets this one transfer through.
+    await assertNotFrozen(this.#o.pool, input.fromUserId);
     const debit = walletAccountId(input.fromUserId, input.currency);
     const credit = walletAccountId(recipient.id, input.currency);
     const metadata: Record<string, string> = { from: input.fromUserId, to: recipient.id };

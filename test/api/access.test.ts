@@ -116,6 +116,41 @@ const cases: Record<string, Case> = {
     foreign: { status: 200, check: (body) => expect((body as { id: string }).id).toBe(eve.id) },
   },
   'PUT /v1/me/pin': { request: () => ({ method: 'PUT', url: '/v1/me/pin', payload: { pin: '1357' } }) },
+  // A document always goes to the caller's own file: there is no field to name another user.
+  'POST /v1/me/kyc': {
+    request: () => ({
+      method: 'POST',
+      url: '/v1/me/kyc',
+      payload: { kind: 'passport', level: 'full', file: 'sha256:x', user_id: alice.id },
+    }),
+    foreign: { status: 400 },
+  },
+  'GET /v1/me/kyc': {
+    request: () => ({ method: 'GET', url: '/v1/me/kyc' }),
+    foreign: {
+      status: 200,
+      check: (body) => expect((body as { documents: unknown[] }).documents).toEqual([]),
+    },
+  },
+  // KYC review (admin, support; test/console/kyc.test.ts checks each role): an end user gets nothing.
+  'GET /v1/operator/kyc': operatorOnly(() => ({
+    method: 'GET',
+    url: `/v1/operator/kyc?user_id=${alice.id}`,
+  })),
+  'GET /v1/operator/kyc/:id/file': operatorOnly(() => ({
+    method: 'GET',
+    url: '/v1/operator/kyc/kyc_x/file',
+  })),
+  'POST /v1/operator/kyc/:id/approve': operatorOnly(() => ({
+    method: 'POST',
+    url: '/v1/operator/kyc/kyc_x/approve',
+    payload: {},
+  })),
+  'POST /v1/operator/kyc/:id/reject': operatorOnly(() => ({
+    method: 'POST',
+    url: '/v1/operator/kyc/kyc_x/reject',
+    payload: { reason: 'forged' },
+  })),
   'GET /v1/transactions': {
     request: () => ({ method: 'GET', url: `/v1/transactions?starting_after=${aliceHistoryItem}` }),
     foreign: { status: 400 },
@@ -287,6 +322,131 @@ const cases: Record<string, Case> = {
     method: 'POST',
     url: '/v1/operator/jobs/1/retry',
     payload: {},
+  })),
+  // The console's users, audit log, merchants, operators and providers (roles: test/console/*.test.ts).
+  'GET /v1/operator/users': operatorOnly(() => ({ method: 'GET', url: '/v1/operator/users?q=a' })),
+  'GET /v1/operator/users/:id': operatorOnly(() => ({
+    method: 'GET',
+    url: `/v1/operator/users/${alice.id}`,
+  })),
+  'GET /v1/operator/users/:id/audit': operatorOnly(() => ({
+    method: 'GET',
+    url: `/v1/operator/users/${alice.id}/audit`,
+  })),
+  'POST /v1/operator/users/:id/freeze': operatorOnly(() => ({
+    method: 'POST',
+    url: `/v1/operator/users/${alice.id}/freeze`,
+    payload: { reason: 'eve says so' },
+  })),
+  'POST /v1/operator/users/:id/unfreeze': operatorOnly(() => ({
+    method: 'POST',
+    url: `/v1/operator/users/${alice.id}/unfreeze`,
+    payload: { reason: 'eve says so' },
+  })),
+  'GET /v1/operator/audit': operatorOnly(() => ({
+    method: 'GET',
+    url: `/v1/operator/audit?object=${alice.id}`,
+  })),
+  'GET /v1/operator/merchants': operatorOnly(() => ({ method: 'GET', url: '/v1/operator/merchants' })),
+  'GET /v1/operator/merchants/:id': operatorOnly(() => ({
+    method: 'GET',
+    url: '/v1/operator/merchants/mer_x',
+  })),
+  'GET /v1/operator/webhook_endpoints/:id/deliveries': operatorOnly(() => ({
+    method: 'GET',
+    url: '/v1/operator/webhook_endpoints/we_x/deliveries',
+  })),
+  'POST /v1/operator/webhook_deliveries/:id/replay': operatorOnly(() => ({
+    method: 'POST',
+    url: '/v1/operator/webhook_deliveries/whd_x/replay',
+    payload: {},
+  })),
+  'GET /v1/operator/operators': operatorOnly(() => ({ method: 'GET', url: '/v1/operator/operators' })),
+  'POST /v1/operator/operators': operatorOnly(() => ({
+    method: 'POST',
+    url: '/v1/operator/operators',
+    payload: { email: 'eve-admin@example.com', role: 'admin' },
+  })),
+  'POST /v1/operator/operators/:id/role': operatorOnly(() => ({
+    method: 'POST',
+    url: `/v1/operator/operators/${eve.id}/role`,
+    payload: { role: 'admin' },
+  })),
+  'POST /v1/operator/operators/:id/reset-totp': operatorOnly(() => ({
+    method: 'POST',
+    url: `/v1/operator/operators/${alice.id}/reset-totp`,
+    payload: {},
+  })),
+  'GET /v1/operator/providers': operatorOnly(() => ({ method: 'GET', url: '/v1/operator/providers' })),
+  'PUT /v1/operator/fees': operatorOnly(() => ({
+    method: 'PUT',
+    url: '/v1/operator/fees',
+    payload: { rules: [] },
+  })),
+  'PUT /v1/operator/limits': operatorOnly(() => ({
+    method: 'PUT',
+    url: '/v1/operator/limits',
+    payload: { rules: [] },
+  })),
+  // The console: signing in is public (the password and the code are the credentials); the session
+  // and its sign-out need the console cookie or an operator token.
+  'POST /v1/console/sign-in': {
+    public: true,
+    request: () => ({
+      method: 'POST',
+      url: '/v1/console/sign-in',
+      payload: { email: alice.email, password: 'wrong password!' },
+    }),
+  },
+  'POST /v1/console/sign-in/totp': {
+    public: true,
+    request: () => ({
+      method: 'POST',
+      url: '/v1/console/sign-in/totp',
+      payload: { challenge: 'x', code: '1' },
+    }),
+  },
+  'GET /v1/console/session': operatorOnly(() => ({ method: 'GET', url: '/v1/console/session' })),
+  'POST /v1/console/sign-out': operatorOnly(() => ({
+    method: 'POST',
+    url: '/v1/console/sign-out',
+    payload: {},
+  })),
+  'POST /v1/console/sign-out-everywhere': operatorOnly(() => ({
+    method: 'POST',
+    url: '/v1/console/sign-out-everywhere',
+    payload: {},
+  })),
+  'GET /v1/operator/dashboard': operatorOnly(() => ({ method: 'GET', url: '/v1/operator/dashboard' })),
+  'POST /v1/operator/dashboard/refresh': operatorOnly(() => ({
+    method: 'POST',
+    url: '/v1/operator/dashboard/refresh',
+    payload: {},
+  })),
+  'GET /v1/operator/transactions': operatorOnly(() => ({ method: 'GET', url: '/v1/operator/transactions' })),
+  'GET /v1/operator/transactions/export': operatorOnly(() => ({
+    method: 'GET',
+    url: '/v1/operator/transactions/export?format=csv',
+  })),
+  'GET /v1/operator/transactions/:id': operatorOnly(() => ({
+    method: 'GET',
+    url: `/v1/operator/transactions/${aliceTransfer}`,
+  })),
+  'GET /v1/operator/adjustments': operatorOnly(() => ({ method: 'GET', url: '/v1/operator/adjustments' })),
+  'POST /v1/operator/adjustments': operatorOnly(() => ({
+    method: 'POST',
+    url: '/v1/operator/adjustments',
+    payload: { user_id: alice.id, currency: 'ETB', direction: 'debit', amount: '1.00', reason: 'x' },
+  })),
+  'POST /v1/operator/adjustments/:id/approve': operatorOnly(() => ({
+    method: 'POST',
+    url: '/v1/operator/adjustments/adj_x/approve',
+    payload: {},
+  })),
+  'POST /v1/operator/adjustments/:id/reject': operatorOnly(() => ({
+    method: 'POST',
+    url: '/v1/operator/adjustments/adj_x/reject',
+    payload: { reason: 'x' },
   })),
   // Webhooks prove themselves by signature (or URL token), not by credentials; a bad one changes nothing.
   'POST /v1/webhooks/:provider': {

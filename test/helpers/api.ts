@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import type { Redis } from 'ioredis';
@@ -13,8 +16,15 @@ import { type EventBus, MemoryEventBus } from '../../src/realtime/index.ts';
 import { newId } from '../../src/shared/ids.ts';
 import { parseAmount } from '../../src/shared/money.ts';
 import { Secret } from '../../src/shared/secret.ts';
-import { ConsoleSessions, Tokens, Users } from '../../src/users/index.ts';
-import { HeldTransfers, TransferService, Wallets } from '../../src/wallets/index.ts';
+import {
+  ConsoleSessions,
+  FileKycStorage,
+  Kyc,
+  type KycStorage,
+  Tokens,
+  Users,
+} from '../../src/users/index.ts';
+import { Adjustments, HeldTransfers, TransferService, Wallets } from '../../src/wallets/index.ts';
 import { freshDatabase, quietLogger, type TestDatabase, testLedger } from './database.ts';
 
 export interface TestApi {
@@ -55,12 +65,16 @@ export interface TestApiOptions {
   /** The built console to serve at /console (browser tests). */
   readonly consoleDir?: string;
   readonly secureCookies?: boolean;
+  /** KYC documents' store (default: files in a temporary directory) and largest size. */
+  readonly kyc?: { readonly storage?: KycStorage; readonly maxBytes?: number };
 }
 
 export interface TestPaymentsOptions {
   readonly gateway?: ProviderGateway;
   readonly feesJson?: string;
   readonly limitsJson?: string;
+  /** `KYC_LIMITS` (default: none). */
+  readonly kycLimitsJson?: string;
   /** e.g. `KES=1000`; unlisted currencies always need approval. */
   readonly approvalAbove?: string;
   readonly reconcileAfterSeconds?: number;
@@ -111,12 +125,15 @@ export async function testApi(options: TestApiOptions = {}): Promise<TestApi> {
     publicUrl: () => baseUrl ?? 'http://127.0.0.1:1',
     feesJson: paymentOptions.feesJson ?? '[]',
     limitsJson: paymentOptions.limitsJson ?? '[]',
+    kycLimitsJson: paymentOptions.kycLimitsJson ?? '[]',
     settings: {
       reconcileAfterSeconds: paymentOptions.reconcileAfterSeconds ?? 120,
       expireAfterSeconds: paymentOptions.expireAfterSeconds ?? 3600,
       approvalAbove: config.payments.approvalAbove,
     },
   });
+  // As at start-up: fees and limits edited in the console (a shared database) override the defaults.
+  await payments.rules.load();
   const services: ApiServices = {
     pool: db.pool,
     ledger,
@@ -125,6 +142,7 @@ export async function testApi(options: TestApiOptions = {}): Promise<TestApi> {
     consoleSessions: new ConsoleSessions(db.pool, users),
     wallets,
     transfers,
+    adjustments: new Adjustments({ pool: db.pool, ledger, wallets }),
     held: new HeldTransfers({
       pool: db.pool,
       ledger,
@@ -135,6 +153,12 @@ export async function testApi(options: TestApiOptions = {}): Promise<TestApi> {
     merchants: new Merchants(db.pool),
     merchantWebhooks: new MerchantWebhooks(db.pool),
     payments,
+    kyc: new Kyc({
+      pool: db.pool,
+      events,
+      maxBytes: options.kyc?.maxBytes,
+      storage: options.kyc?.storage ?? temporaryKycStorage(),
+    }),
     events,
     redis: options.redis,
     logger: quietLogger,
@@ -228,4 +252,11 @@ export async function routeTable(): Promise<RouteOptions[]> {
   await app.ready();
   await app.close();
   return routes.filter((r) => r.url.startsWith('/v1') && r.method !== 'HEAD');
+}
+
+/** KYC files in a directory of their own, removed when the test file ends. */
+function temporaryKycStorage(): KycStorage {
+  const dir = mkdtempSync(join(tmpdir(), 'chatpay-kyc-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  return new FileKycStorage(dir);
 }

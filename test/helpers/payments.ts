@@ -28,6 +28,8 @@ export interface HarnessOptions extends Omit<TestPaymentsOptions, 'gateway'> {
   readonly breakerFailuresMax?: number;
   /** Turns on the Telegram webhook route with this secret token. */
   readonly telegramWebhookSecret?: string;
+  /** Serve the built console at /console (browser tests). */
+  readonly consoleDir?: string;
 }
 
 /**
@@ -62,6 +64,7 @@ export async function paymentsHarness(options: HarnessOptions = {}): Promise<Pay
     payments: { ...options, gateway },
     listen: true,
     telegramWebhookSecret: options.telegramWebhookSecret,
+    ...(options.consoleDir ? { consoleDir: options.consoleDir } : {}),
   });
   const baseUrl = api.baseUrl as string;
   for (const [id, sandbox] of sandboxes) sandbox.control.setWebhookUrl(`${baseUrl}/v1/webhooks/${id}`);

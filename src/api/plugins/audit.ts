@@ -37,14 +37,16 @@ function principalOf(request: FastifyRequest): string {
  *
  * Every state-changing request (anything but GET/HEAD/OPTIONS), whether it succeeded or not, leaves
  * one audit row: who, what route, which object, before and after where the handler says, the outcome,
- * IP, user agent and request id. Bodies are never copied in: they can hold passwords and PINs.
+ * IP, user agent and request id. Bodies are never copied in: they can hold passwords and PINs. Reads
+ * of bulk or personal data (exports, KYC documents) are audited too, by route (`auditReads`).
  */
 export function registerAudit(app: FastifyInstance, pool: Pool): void {
   app.decorateRequest('audit', null);
   // onSend, not onResponse: the row is written before the caller sees the answer, so an acknowledged
   // change always has its audit entry.
   app.addHook('onSend', async (request, reply, payload) => {
-    if (['GET', 'HEAD', 'OPTIONS'].includes(request.method)) return payload;
+    const read = ['GET', 'HEAD', 'OPTIONS'].includes(request.method);
+    if (read && !request.routeOptions.config.auditReads) return payload;
     if (!(request.routeOptions.url ?? '').startsWith('/v1')) return payload;
     if (request.routeOptions.config.inbox) return payload;
     const details = request.audit ?? {};

@@ -156,6 +156,8 @@ export const consoleSessionRoutes = (
           schema: {
             tags: ['console'],
             summary: everywhere ? 'End every console session of this operator' : 'End this console session',
+            // Nothing to send: an empty object, or no body at all.
+            body: Type.Union([Type.Object({}, { additionalProperties: false }), Type.Null()]),
             response: { 204: Type.Null(), ...errors(401, 403) },
           },
         },
