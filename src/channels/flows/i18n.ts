@@ -100,6 +100,9 @@ const en = {
     'Check your phone and approve the payment of {total} {currency}. I will tell you when it arrives.',
   'deposit.redirect': 'Tap “Pay now” to pay {total} {currency}. I will tell you when it arrives.',
   'deposit.succeeded': 'Your deposit of {amount} {currency} arrived.',
+  'kyc.approved':
+    'Your identity document was approved. Your verification level is now {level}, with higher limits.',
+  'kyc.rejected': 'Your identity document was not accepted: {reason}. Please send a new one.',
   'deposit.failed': 'Your deposit of {amount} {currency} did not go through ({reason}).',
   'withdraw.ask_provider': 'How do you want to receive {currency}?',
   'withdraw.ask_phone': 'Which phone number should receive the money?',
@@ -218,6 +221,8 @@ const am = {
   'deposit.stk': 'ስልክዎን ይመልከቱ እና የ{total} {currency} ክፍያውን ያጽድቁ። ሲደርስ እነግርዎታለሁ።',
   'deposit.redirect': '{total} {currency} ለመክፈል “አሁን ይክፈሉ”ን ይንኩ። ሲደርስ እነግርዎታለሁ።',
   'deposit.succeeded': 'የ{amount} {currency} ገቢዎ ደርሷል።',
+  'kyc.approved': 'የማንነት ሰነድዎ ጸድቋል። የማረጋገጫ ደረጃዎ አሁን {level} ነው፤ ገደቦችዎም ከፍ ብለዋል።',
+  'kyc.rejected': 'የማንነት ሰነድዎ ተቀባይነት አላገኘም፦ {reason}። እባክዎ አዲስ ይላኩ።',
   'deposit.failed': 'የ{amount} {currency} ገቢዎ አልተሳካም ({reason})።',
   'withdraw.ask_provider': '{currency} በምን መቀበል ይፈልጋሉ?',
   'withdraw.ask_phone': 'ገንዘቡን የትኛው ስልክ ቁጥር ይቀበል?',
@@ -334,6 +339,9 @@ const sw = {
   'deposit.stk': 'Angalia simu yako na uidhinishe malipo ya {total} {currency}. Nitakujulisha yakifika.',
   'deposit.redirect': 'Gusa “Lipa sasa” kulipa {total} {currency}. Nitakujulisha yakifika.',
   'deposit.succeeded': 'Pesa uliyoweka ya {amount} {currency} imefika.',
+  'kyc.approved':
+    'Hati yako ya utambulisho imeidhinishwa. Kiwango chako cha uthibitisho sasa ni {level}, na vikomo vyako vimeongezeka.',
+  'kyc.rejected': 'Hati yako ya utambulisho haikukubaliwa: {reason}. Tafadhali tuma nyingine.',
   'deposit.failed': 'Kuweka {amount} {currency} hakukufanikiwa ({reason}).',
   'withdraw.ask_provider': 'Ungependa kupokea {currency} kwa njia gani?',
   'withdraw.ask_phone': 'Namba gani ya simu ipokee pesa?',
@@ -353,7 +361,8 @@ const sw = {
   'language.ask': 'Chagua lugha yako:',
   'language.set': 'Kuanzia sasa nitaongea Kiswahili.',
   'error.insufficient_funds': 'Salio lako halitoshi kwa hilo.',
-  'error.frozen': 'Akaunti yako imesitishwa kwa muda, hivyo pesa haziwezi kutoka. Tafadhali wasiliana na huduma kwa wateja.',
+  'error.frozen':
+    'Akaunti yako imesitishwa kwa muda, hivyo pesa haziwezi kutoka. Tafadhali wasiliana na huduma kwa wateja.',
   'error.limit': 'Hilo linapita kikomo: {detail}',
   'error.amount_not_supported':
     'Mtoa huduma hawezi kupokea kiasi hicho (M-Pesa inapokea shilingi nzima). Jaribu kiasi kingine.',

@@ -66,6 +66,9 @@ export function noticeForEvent(userId: string, event: RealtimeEvent): ChatNotice
     key,
     values: { ...money, ...values },
   });
+  // The review of an identity document: the person hears the outcome in chat as well.
+  if (event.type === 'kyc.approved') return notice('kyc.approved', { level: String(data.kyc_level ?? '') });
+  if (event.type === 'kyc.rejected') return notice('kyc.rejected', { reason: String(data.reason ?? '') });
   if (event.type === 'transfer.received') {
     const from = (data.from as { user_id?: string } | undefined)?.user_id;
     return { ...notice('send.received', {}), fromUserId: from };
