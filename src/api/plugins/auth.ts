@@ -22,32 +22,26 @@ export function registerAuth(app: FastifyInstance, services: ApiServices): void 
       throw new ChatPayError('forbidden');
     }
     const token = bearerToken(request.headers.authorization, config.tokenInQuery ? request.query : undefined);
-    if (!token && access === 'operator') {
-      const session = await consoleSession(request, services);
-      if (session) {
-        request.principal = session;
-        if (!(config.roles ?? operatorRoles).includes(session.role)) throw new ChatPayError('forbidden');
-        return;
-      }
-    }
-    if (!token) throw new ChatPayError('unauthenticated');
-    if (access === 'merchant') {
+    // Operator routes also take the console's session cookie; either way the role check below applies.
+    const session = !token && access === 'operator' ? await consoleSession(request, services) : undefined;
+    if (!token && !session) throw new ChatPayError('unauthenticated');
+    if (token && access === 'merchant') {
       if (!token.startsWith('sk_')) throw new ChatPayError('unauthenticated');
       request.principal = { kind: 'merchant', ...(await services.merchants.authenticate(token)) };
       return;
     }
-    if (token.startsWith('sk_')) throw new ChatPayError('forbidden'); // API keys don't act as people
-    const claims = await services.tokens.verifyAccess(token);
-    request.principal = {
-      kind: 'user',
-      userId: claims.userId,
-      role: claims.role,
-      expiresAtMs: claims.expiresAtMs,
-    };
-    if (access === 'operator' && !(config.roles ?? operatorRoles).includes(claims.role)) {
+    if (token?.startsWith('sk_')) throw new ChatPayError('forbidden'); // API keys don't act as people
+    const principal = session ?? (await userPrincipal(services, token as string));
+    request.principal = principal;
+    if (access === 'operator' && !(config.roles ?? operatorRoles).includes(principal.role)) {
       throw new ChatPayError('forbidden');
     }
   });
+}
+
+async function userPrincipal(services: ApiServices, token: string): Promise<Principal & { kind: 'user' }> {
+  const claims = await services.tokens.verifyAccess(token);
+  return { kind: 'user', userId: claims.userId, role: claims.role, expiresAtMs: claims.expiresAtMs };
 }
 
 /** The console's session cookie, and on anything but a read, the session's CSRF token too. */

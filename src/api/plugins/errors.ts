@@ -53,7 +53,11 @@ export function registerErrorHandling(app: FastifyInstance): void {
     const mapped = toChatPayError(error);
     if (mapped.code === 'internal_error') request.log.error({ err: error }, 'unhandled error');
     else if (mapped.status >= 500) request.log.warn({ err: error, code: mapped.code }, 'request failed');
-    const headers = error.statusCode === 429 ? reply.getHeaders() : {};
+    const headers: Record<string, string | number | string[] | undefined> =
+      error.statusCode === 429 ? reply.getHeaders() : {};
+    // A refusal that knows when to come back (a throttled sign-in) says so, like the rate limiter.
+    const retryAfter = mapped.details?.retryAfterSeconds;
+    if (mapped.status === 429 && typeof retryAfter === 'number') headers['retry-after'] = String(retryAfter);
     return reply.code(mapped.status).headers(headers).send(envelope(mapped, request.id));
   });
   app.setNotFoundHandler((request, reply) =>

@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { FastifyReply } from 'fastify';
-import { ChatPayError, isChatPayError } from '../../../shared/errors.ts';
+import { ChatPayError } from '../../../shared/errors.ts';
 import type { ConsoleSession } from '../../../users/index.ts';
 import type { ApiServices } from '../../context.ts';
 import { consoleCookie } from '../../plugins/auth.ts';
@@ -47,12 +46,6 @@ export const consoleSessionRoutes = (
       idle_timeout_seconds: services.consoleSessions.idleSeconds,
       expires_at: session.expiresAt.toISOString(),
     });
-    const throttled = (reply: FastifyReply, error: unknown) => {
-      if (isChatPayError(error, 'sign_in_throttled')) {
-        reply.header('retry-after', String(error.details?.retryAfterSeconds ?? 60));
-      }
-      return error;
-    };
 
     app.post(
       '/v1/console/sign-in',
@@ -70,25 +63,21 @@ export const consoleSessionRoutes = (
           response: { 200: SignInStepSchema, ...errors(400, 401, 429) },
         },
       },
-      async (request, reply) => {
-        try {
-          const step = await services.consoleSessions.start(
-            request.body.email,
-            request.body.password,
-            request.ip,
-          );
-          request.audit = { after: { step: step.step } };
-          if (step.step === 'totp') return step;
-          return {
-            step: step.step,
-            challenge: step.challenge,
-            secret: step.secret,
-            otpauth_url: step.otpauthUrl,
-            qr_svg: step.qrSvg,
-          };
-        } catch (error) {
-          throw throttled(reply, error);
-        }
+      async (request) => {
+        const step = await services.consoleSessions.start(
+          request.body.email,
+          request.body.password,
+          request.ip,
+        );
+        request.audit = { after: { step: step.step } };
+        if (step.step === 'totp') return step;
+        return {
+          step: step.step,
+          challenge: step.challenge,
+          secret: step.secret,
+          otpauth_url: step.otpauthUrl,
+          qr_svg: step.qrSvg,
+        };
       },
     );
 
@@ -108,24 +97,20 @@ export const consoleSessionRoutes = (
         },
       },
       async (request, reply) => {
-        try {
-          const { token, session } = await services.consoleSessions.complete(
-            request.body.challenge,
-            request.body.code.trim(),
-            { ip: request.ip, userAgent: request.headers['user-agent'] },
-          );
-          reply.setCookie(consoleCookie, token, {
-            httpOnly: true,
-            sameSite: 'strict',
-            secure: options.secureCookie,
-            path: '/',
-            maxAge: services.consoleSessions.absoluteSeconds,
-          });
-          request.audit = { object: session.userId, after: { signed_in: true } };
-          return view(session);
-        } catch (error) {
-          throw throttled(reply, error);
-        }
+        const { token, session } = await services.consoleSessions.complete(
+          request.body.challenge,
+          request.body.code.trim(),
+          { ip: request.ip, userAgent: request.headers['user-agent'] },
+        );
+        reply.setCookie(consoleCookie, token, {
+          httpOnly: true,
+          sameSite: 'strict',
+          secure: options.secureCookie,
+          path: '/',
+          maxAge: services.consoleSessions.absoluteSeconds,
+        });
+        request.audit = { object: session.userId, after: { signed_in: true } };
+        return view(session);
       },
     );
 
