@@ -123,6 +123,14 @@ export class Adjustments {
     limit: number;
     startingAfter?: string | undefined;
   }): Promise<AdjustmentView[]> {
+    if (filter.startingAfter !== undefined) {
+      const cursor = await this.#pool.query('SELECT 1 FROM adjustments WHERE id = $1', [
+        filter.startingAfter,
+      ]);
+      if (cursor.rowCount === 0) {
+        throw new ChatPayError('validation_failed', { param: 'starting_after', message: 'Unknown cursor.' });
+      }
+    }
     const { rows } = await this.#pool.query<Row>(
       `SELECT * FROM adjustments
         WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR user_id = $2)

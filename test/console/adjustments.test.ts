@@ -152,6 +152,7 @@ describe('manual adjustments', () => {
       [{ ...base, currency: 'XXX' }, 400, 'validation_failed'],
       [{ ...base, direction: 'sideways' }, 400, 'validation_failed'],
       [{ ...base, reason: '' }, 400, 'validation_failed'],
+      [{ ...base, reason: '   ' }, 400, 'validation_failed'],
       [{ ...base, user_id: 'usr_nobody' }, 404, 'user_not_found'],
     ];
     for (const [payload, status, code] of cases) {
@@ -174,6 +175,12 @@ describe('manual adjustments', () => {
     });
     expect(listed.statusCode).toBe(200);
     expect(listed.json().data).toEqual([]);
+    const badCursor = await api.app.inject({
+      method: 'GET',
+      url: '/v1/operator/adjustments?starting_after=adj_unknown',
+      headers: viewer,
+    });
+    expect([badCursor.statusCode, badCursor.json().error.param]).toEqual([400, 'starting_after']);
     const { rows } = await api.database.pool.query(
       'SELECT count(*)::int AS n FROM adjustments WHERE user_id = $1',
       [user.id],

@@ -25,7 +25,8 @@ const AdjustmentSchema = Type.Object({
 });
 
 const IdParams = Type.Object({ id: Type.String({ maxLength: 100 }) });
-const Reason = Type.String({ minLength: 1, maxLength: 500 });
+// A reason is what a reviewer reads later: at least one character that isn't white space.
+const Reason = Type.String({ minLength: 1, maxLength: 500, pattern: '\\S' });
 
 /** Manual credits and debits: requested by one finance operator, approved by another. */
 export const adjustmentRoutes = (services: ApiServices): FastifyPluginAsyncTypebox =>
@@ -92,7 +93,7 @@ export const adjustmentRoutes = (services: ApiServices): FastifyPluginAsyncTypeb
           currency: body.currency,
           direction: body.direction,
           amount: parseAmount(body.amount, body.currency),
-          reason: body.reason.trim() || body.reason,
+          reason: body.reason.trim(),
           requestedBy: userIdOf(request),
         });
         request.audit = { object: adjustment.id, after: adjustment };
