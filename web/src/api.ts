@@ -19,12 +19,6 @@ export class ApiError extends Error {
   }
 }
 
-export interface List<T> {
-  object: 'list';
-  data: T[];
-  has_more: boolean;
-}
-
 export type Query = Record<string, string | number | boolean | null | undefined>;
 
 interface RequestOptions {

@@ -1,4 +1,6 @@
+import type { ReactNode } from 'react';
 import { messageOf } from '../api.ts';
+import type { Resource } from './hooks.ts';
 
 /** The server's error message (the envelope's `message`), announced to screen readers. */
 export function ErrorAlert({ error }: { error: unknown }) {
@@ -29,4 +31,21 @@ export function Loading({ when }: { when: boolean }) {
 
 export function Empty({ when, children }: { when: boolean; children: string }) {
   return when ? <p className="muted">{children}</p> : null;
+}
+
+/** A resource's error, "Loading…" until its first answer, then `children` with the data. */
+export function Loaded<T>({
+  resource,
+  children,
+}: {
+  resource: Resource<T>;
+  children: (data: T) => ReactNode;
+}) {
+  return (
+    <>
+      <ErrorAlert error={resource.error} />
+      <Loading when={resource.loading && !resource.data} />
+      {resource.data ? children(resource.data) : null}
+    </>
+  );
 }

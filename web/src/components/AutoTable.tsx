@@ -1,10 +1,14 @@
+import type { HTMLAttributes, ReactNode } from 'react';
 import { amount, dateTime, text } from '../format.ts';
+import { Table } from './Table.tsx';
 
 function cell(key: string, value: unknown): string {
   if (typeof value === 'string' && (key.endsWith('_at') || key === 'day')) return dateTime(value);
   if (typeof value === 'string' && /(^|_)(amount|volume|fee|total|balance)$/.test(key)) return amount(value);
   return text(value);
 }
+
+const label = (key: string) => key.replaceAll('_', ' ');
 
 /**
  * A table of whatever rows the server sent (ledger transfers, deliveries…): one column per key, so
@@ -14,28 +18,28 @@ export function AutoTable({ rows, caption }: { rows: Record<string, unknown>[]; 
   const keys = [...new Set(rows.flatMap((r) => Object.keys(r)))].filter((k) => k !== 'object');
   if (rows.length === 0) return <p className="muted">No {caption.toLowerCase()}.</p>;
   return (
-    <div className="table-wrap">
-      <table>
-        <caption className="sr-only">{caption}</caption>
-        <thead>
-          <tr>
-            {keys.map((k) => (
-              <th key={k} scope="col">
-                {k.replaceAll('_', ' ')}
-              </th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((row, i) => (
-            <tr key={typeof row.id === 'string' ? row.id : i}>
-              {keys.map((k) => (
-                <td key={k}>{cell(k, row[k])}</td>
-              ))}
-            </tr>
+    <Table caption={caption} columns={keys.map(label)}>
+      {rows.map((row, i) => (
+        <tr key={typeof row.id === 'string' ? row.id : i}>
+          {keys.map((k) => (
+            <td key={k}>{cell(k, row[k])}</td>
           ))}
-        </tbody>
-      </table>
+        </tr>
+      ))}
+    </Table>
+  );
+}
+
+/** One `<dt>`/`<dd>` pair of a `dl.details`; other props (a `data-testid`…) go to the `<dd>`. */
+export function Term({
+  label,
+  children,
+  ...dd
+}: HTMLAttributes<HTMLElement> & { label: string; children: ReactNode }) {
+  return (
+    <div>
+      <dt>{label}</dt>
+      <dd {...dd}>{children}</dd>
     </div>
   );
 }
@@ -48,10 +52,9 @@ export function Details({ item, skip = [] }: { item: Record<string, unknown>; sk
   return (
     <dl className="details">
       {entries.map(([k, v]) => (
-        <div key={k}>
-          <dt>{k.replaceAll('_', ' ')}</dt>
-          <dd>{cell(k, v)}</dd>
-        </div>
+        <Term key={k} label={label(k)}>
+          {cell(k, v)}
+        </Term>
       ))}
     </dl>
   );

@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { api } from '../api.ts';
 import { ErrorAlert } from './Alert.tsx';
 import { Field } from './Field.tsx';
 import { useAction } from './hooks.ts';
@@ -11,6 +12,20 @@ export interface ReasonAction {
   /** This action needs a reason even where the others do not (e.g. Reject). */
   requiresReason?: boolean;
   run: (reason: string | undefined) => Promise<unknown>;
+}
+
+/** Approve and Reject, posting `{ reason }` to `{path}/approve` and `{path}/reject`. */
+export function approveReject(path: string, { rejectNeedsReason = true } = {}): ReasonAction[] {
+  return [
+    { label: 'Approve', done: 'approved', run: (reason) => api.post(`${path}/approve`, { reason }) },
+    {
+      label: 'Reject',
+      done: 'rejected',
+      danger: true,
+      requiresReason: rejectNeedsReason,
+      run: (reason) => api.post(`${path}/reject`, { reason }),
+    },
+  ];
 }
 
 interface Props {

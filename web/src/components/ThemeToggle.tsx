@@ -6,9 +6,11 @@ export function ThemeToggle() {
   const [theme, setTheme] = useState<Theme>(() => storedTheme() ?? systemTheme());
 
   useEffect(() => {
-    if (storedTheme()) return;
     const query = window.matchMedia?.('(prefers-color-scheme: dark)');
-    const follow = () => setTheme(query.matches ? 'dark' : 'light');
+    // Checked on each change: once the operator picks a theme, the system's no longer counts.
+    const follow = () => {
+      if (!storedTheme()) setTheme(query.matches ? 'dark' : 'light');
+    };
     query?.addEventListener('change', follow);
     return () => query?.removeEventListener('change', follow);
   }, []);

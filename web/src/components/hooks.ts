@@ -8,16 +8,15 @@ export interface Resource<T> {
   reload: () => void;
 }
 
-/** GETs `path` (null: nothing yet) and again whenever it, the query or reload() changes. */
-export function useResource<T>(path: string | null, query?: Query): Resource<T> {
+/** GETs `path`, and again whenever it, the query or reload() changes. */
+export function useResource<T>(path: string, query?: Query): Resource<T> {
   const [data, setData] = useState<T>();
   const [error, setError] = useState<unknown>(null);
-  const [loading, setLoading] = useState(path !== null);
+  const [loading, setLoading] = useState(true);
   const [tick, setTick] = useState(0);
   const key = JSON.stringify(query ?? {});
 
   useEffect(() => {
-    if (path === null) return;
     const controller = new AbortController();
     setLoading(true);
     setError(null);
@@ -48,7 +47,7 @@ export interface PagedList<T> {
 }
 
 /** A list read page by page with `starting_after` (the last item's id), as every API list works. */
-export function usePagedList<T extends { id: string }>(path: string | null, query: Query = {}): PagedList<T> {
+export function usePagedList<T extends { id: string }>(path: string, query: Query = {}): PagedList<T> {
   const [items, setItems] = useState<T[]>([]);
   const [hasMore, setHasMore] = useState(false);
   const [loading, setLoading] = useState(false);
@@ -59,7 +58,6 @@ export function usePagedList<T extends { id: string }>(path: string | null, quer
 
   const fetchPage = useCallback(
     async (after: string | undefined, replace: boolean) => {
-      if (path === null) return;
       const mine = ++generation.current;
       setLoading(true);
       setError(null);
@@ -116,7 +114,16 @@ export function useAction() {
       setBusy(false);
     }
   }, []);
-  return { busy, error, done, run, clear: () => setError(null) };
+  return { busy, error, done, run };
+}
+
+export type Action = ReturnType<typeof useAction>;
+
+/** A form's text fields: `set('name')` is that field's onChange, `reset()` empties the form again. */
+export function useForm<F extends Record<string, string>>(initial: F) {
+  const [values, setValues] = useState(initial);
+  const set = (key: keyof F) => (value: string) => setValues((v) => ({ ...v, [key]: value }));
+  return { values, set, reset: () => setValues(initial) };
 }
 
 export function isStatus(error: unknown, status: number): boolean {

@@ -1,17 +1,16 @@
-import { type FormEvent, useState } from 'react';
+import type { FormEvent } from 'react';
 import { api } from '../../api.ts';
-import { ErrorAlert, Notice } from '../../components/Alert.tsx';
 import { Field, SelectField } from '../../components/Field.tsx';
-import { useAction } from '../../components/hooks.ts';
+import { SubmitActions } from '../../components/Forms.tsx';
+import { useAction, useForm } from '../../components/hooks.ts';
 import type { Adjustment } from '../../types.ts';
 
 const empty = { user_id: '', currency: '', direction: 'credit', amount: '', reason: '' };
 
 /** Requests a balance adjustment; another operator approves it (maker-checker). */
 export function AdjustmentForm({ onRequested }: { onRequested: () => void }) {
-  const [form, setForm] = useState(empty);
+  const { values: form, set, reset } = useForm(empty);
   const action = useAction();
-  const set = (key: keyof typeof empty) => (value: string) => setForm((f) => ({ ...f, [key]: value }));
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -27,7 +26,7 @@ export function AdjustmentForm({ onRequested }: { onRequested: () => void }) {
       'Adjustment requested: it waits for another operator’s approval.',
     );
     if (ok) {
-      setForm(empty);
+      reset();
       onRequested();
     }
   };
@@ -69,15 +68,7 @@ export function AdjustmentForm({ onRequested }: { onRequested: () => void }) {
         minLength={3}
         maxLength={500}
       />
-      <div className="filter-actions">
-        <button type="submit" disabled={action.busy}>
-          Request adjustment
-        </button>
-      </div>
-      <div className="full">
-        <ErrorAlert error={action.error} />
-        <Notice message={action.done} />
-      </div>
+      <SubmitActions label="Request adjustment" action={action} />
     </form>
   );
 }

@@ -1,32 +1,26 @@
-import { type FormEvent, useState } from 'react';
-import type { Query } from '../../api.ts';
 import { Field } from '../../components/Field.tsx';
+import { FilterForm, useFilters } from '../../components/Forms.tsx';
 import { Page } from '../../components/Page.tsx';
 import { dateParam } from '../../format.ts';
 import { AuditTable } from './AuditTable.tsx';
 
 const empty = { principal: '', action: '', object: '', created_from: '', created_to: '' };
-type Filters = typeof empty;
+
+const toQuery = (f: typeof empty) => ({
+  principal: f.principal.trim(),
+  action: f.action.trim(),
+  object: f.object.trim(),
+  created_from: dateParam(f.created_from),
+  created_to: dateParam(f.created_to),
+});
 
 export function AuditLog() {
-  const [form, setForm] = useState<Filters>(empty);
-  const [applied, setApplied] = useState<Query>({});
-  const set = (key: keyof Filters) => (value: string) => setForm((f) => ({ ...f, [key]: value }));
-
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    setApplied({
-      principal: form.principal.trim(),
-      action: form.action.trim(),
-      object: form.object.trim(),
-      created_from: dateParam(form.created_from),
-      created_to: dateParam(form.created_to),
-    });
-  };
+  const filters = useFilters(empty, toQuery);
+  const { values: form, set } = filters;
 
   return (
     <Page title="Audit log">
-      <form className="card filters" onSubmit={submit}>
+      <FilterForm filters={filters}>
         <Field
           label="Principal"
           value={form.principal}
@@ -44,21 +38,8 @@ export function AuditLog() {
         <Field label="Object" value={form.object} onChange={set('object')} hint="Exact id, e.g. usr_…" />
         <Field label="Created from" type="date" value={form.created_from} onChange={set('created_from')} />
         <Field label="Created to" type="date" value={form.created_to} onChange={set('created_to')} />
-        <div className="filter-actions">
-          <button type="submit">Apply filters</button>
-          <button
-            type="button"
-            className="button-quiet"
-            onClick={() => {
-              setForm(empty);
-              setApplied({});
-            }}
-          >
-            Clear filters
-          </button>
-        </div>
-      </form>
-      <AuditTable path="/v1/operator/audit" query={applied} />
+      </FilterForm>
+      <AuditTable path="/v1/operator/audit" query={filters.applied} />
     </Page>
   );
 }

@@ -3,6 +3,7 @@ import { api } from '../../api.ts';
 import { ErrorAlert, Loading, Notice } from '../../components/Alert.tsx';
 import { useAction, useResource } from '../../components/hooks.ts';
 import { Page, Section } from '../../components/Page.tsx';
+import { Table } from '../../components/Table.tsx';
 import { dateTime, percent } from '../../format.ts';
 import type { Dashboard as Figures } from '../../types.ts';
 import { VolumeTable } from './VolumeTable.tsx';
@@ -87,39 +88,21 @@ function ProviderRates({ data }: { data: Figures }) {
   const rows = data.providers ?? [];
   if (rows.length === 0) return <p className="muted">No provider payments in the last 30 days.</p>;
   return (
-    <div className="table-wrap">
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">Provider</th>
-            <th scope="col" className="num">
-              Succeeded
-            </th>
-            <th scope="col" className="num">
-              Failed
-            </th>
-            <th scope="col" className="num">
-              Success rate
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((p) => (
-            <tr key={p.provider}>
-              <th scope="row">{p.provider}</th>
-              <td className="num" data-testid={`provider-succeeded-${p.provider}`}>
-                {p.succeeded}
-              </td>
-              <td className="num" data-testid={`provider-failed-${p.provider}`}>
-                {p.failed}
-              </td>
-              <td className="num" data-testid={`provider-rate-${p.provider}`}>
-                {percent(p.success_rate)}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <Table columns={['Provider', { num: 'Succeeded' }, { num: 'Failed' }, { num: 'Success rate' }]}>
+      {rows.map((p) => (
+        <tr key={p.provider}>
+          <th scope="row">{p.provider}</th>
+          <td className="num" data-testid={`provider-succeeded-${p.provider}`}>
+            {p.succeeded}
+          </td>
+          <td className="num" data-testid={`provider-failed-${p.provider}`}>
+            {p.failed}
+          </td>
+          <td className="num" data-testid={`provider-rate-${p.provider}`}>
+            {percent(p.success_rate)}
+          </td>
+        </tr>
+      ))}
+    </Table>
   );
 }

@@ -1,3 +1,4 @@
+import { Table } from '../../components/Table.tsx';
 import type { VolumeRow } from '../../types.ts';
 
 const periodLabels: Record<string, string> = { today: 'Today', last_30_days: 'Last 30 days' };
@@ -21,42 +22,24 @@ export function VolumeTable({ rows }: { rows: VolumeRow[] }) {
   if (rows.length === 0) return <p className="muted">No succeeded payments yet.</p>;
   const sorted = [...rows].sort(order);
   return (
-    <div className="table-wrap">
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">Period</th>
-            <th scope="col">Currency</th>
-            <th scope="col">Kind</th>
-            <th scope="col">Provider</th>
-            <th scope="col" className="num">
-              Count
-            </th>
-            <th scope="col" className="num">
-              Volume
-            </th>
+    <Table columns={['Period', 'Currency', 'Kind', 'Provider', { num: 'Count' }, { num: 'Volume' }]}>
+      {sorted.map((r) => {
+        const key = `${r.period}-${r.currency}-${r.kind}-${r.provider ?? 'none'}`;
+        return (
+          <tr key={key}>
+            <th scope="row">{periodLabels[r.period] ?? r.period}</th>
+            <td>{r.currency}</td>
+            <td>{r.kind}</td>
+            <td>{r.provider ?? '—'}</td>
+            <td className="num" data-testid={`count-${key}`}>
+              {r.count}
+            </td>
+            <td className="num" data-testid={`volume-${key}`}>
+              {r.volume}
+            </td>
           </tr>
-        </thead>
-        <tbody>
-          {sorted.map((r) => {
-            const key = `${r.period}-${r.currency}-${r.kind}-${r.provider ?? 'none'}`;
-            return (
-              <tr key={key}>
-                <th scope="row">{periodLabels[r.period] ?? r.period}</th>
-                <td>{r.currency}</td>
-                <td>{r.kind}</td>
-                <td>{r.provider ?? '—'}</td>
-                <td className="num" data-testid={`count-${key}`}>
-                  {r.count}
-                </td>
-                <td className="num" data-testid={`volume-${key}`}>
-                  {r.volume}
-                </td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
-    </div>
+        );
+      })}
+    </Table>
   );
 }

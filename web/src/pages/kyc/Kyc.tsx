@@ -1,9 +1,10 @@
 import { useState } from 'react';
-import { api } from '../../api.ts';
-import { Empty, ErrorAlert, Loading, Notice } from '../../components/Alert.tsx';
+import { ErrorAlert, Notice } from '../../components/Alert.tsx';
+import { Term } from '../../components/AutoTable.tsx';
 import { usePagedList } from '../../components/hooks.ts';
 import { Page } from '../../components/Page.tsx';
-import { ReasonActions } from '../../components/ReasonActions.tsx';
+import { approveReject, ReasonActions } from '../../components/ReasonActions.tsx';
+import { ListFooter } from '../../components/Table.tsx';
 import { dateTime, text } from '../../format.ts';
 import { Link } from '../../router.tsx';
 import type { KycSubmission } from '../../types.ts';
@@ -62,63 +63,32 @@ export function Kyc() {
       <ErrorAlert error={list.error} />
       <Notice message={notice} />
       <ul className="cards">
-        {list.items.map((s) => {
-          const id = encodeURIComponent(s.id);
-          return (
-            <li key={s.id}>
-              <article className="card" aria-labelledby={`kyc-${s.id}`}>
-                <h2 id={`kyc-${s.id}`}>
-                  {text(s.kind)} · level {text(s.level)}
-                </h2>
-                <dl className="details">
-                  <div>
-                    <dt>Submission</dt>
-                    <dd>{s.id}</dd>
-                  </div>
-                  <div>
-                    <dt>User</dt>
-                    <dd>
-                      <Owner submission={s} />
-                    </dd>
-                  </div>
-                  <div>
-                    <dt>Sent</dt>
-                    <dd>{dateTime(s.created_at)}</dd>
-                  </div>
-                </dl>
-                <Document submission={s} />
-                <ReasonActions
-                  actions={[
-                    {
-                      label: 'Approve',
-                      done: 'approved',
-                      run: (reason) => api.post(`/v1/operator/kyc/${id}/approve`, { reason }),
-                    },
-                    {
-                      label: 'Reject',
-                      done: 'rejected',
-                      danger: true,
-                      requiresReason: true,
-                      run: (reason) => api.post(`/v1/operator/kyc/${id}/reject`, { reason }),
-                    },
-                  ]}
-                  onDone={(done) => {
-                    setNotice(`Submission ${s.id} ${done}.`);
-                    list.reload();
-                  }}
-                />
-              </article>
-            </li>
-          );
-        })}
+        {list.items.map((s) => (
+          <li key={s.id}>
+            <article className="card" aria-labelledby={`kyc-${s.id}`}>
+              <h2 id={`kyc-${s.id}`}>
+                {text(s.kind)} · level {text(s.level)}
+              </h2>
+              <dl className="details">
+                <Term label="Submission">{s.id}</Term>
+                <Term label="User">
+                  <Owner submission={s} />
+                </Term>
+                <Term label="Sent">{dateTime(s.created_at)}</Term>
+              </dl>
+              <Document submission={s} />
+              <ReasonActions
+                actions={approveReject(`/v1/operator/kyc/${encodeURIComponent(s.id)}`)}
+                onDone={(done) => {
+                  setNotice(`Submission ${s.id} ${done}.`);
+                  list.reload();
+                }}
+              />
+            </article>
+          </li>
+        ))}
       </ul>
-      <Loading when={list.loading} />
-      <Empty when={!list.loading && !list.error && list.items.length === 0}>No submissions waiting.</Empty>
-      {list.hasMore ? (
-        <button type="button" onClick={list.loadMore} disabled={list.loading}>
-          Load more
-        </button>
-      ) : null}
+      <ListFooter list={list} empty="No submissions waiting." />
     </Page>
   );
 }

@@ -1,8 +1,9 @@
 import { type FormEvent, useState } from 'react';
 import { api } from '../../api.ts';
-import { ErrorAlert } from '../../components/Alert.tsx';
+import { Empty, ErrorAlert } from '../../components/Alert.tsx';
 import { SelectField } from '../../components/Field.tsx';
 import { useAction } from '../../components/hooks.ts';
+import { Table } from '../../components/Table.tsx';
 import { dateTime } from '../../format.ts';
 
 export interface ApiKey {
@@ -64,49 +65,35 @@ export function ApiKeys({ merchantId, keys, editable, onChanged }: Props) {
           </p>
         </div>
       ) : null}
-      <div className="table-wrap">
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Key</th>
-              <th scope="col">Mode</th>
-              <th scope="col">Created</th>
-              <th scope="col">Last used</th>
-              <th scope="col">Revoked</th>
-              {editable ? <th scope="col">Action</th> : null}
-            </tr>
-          </thead>
-          <tbody>
-            {keys.map((k) => (
-              <tr key={k.id}>
-                <th scope="row" className="mono">
-                  {k.id} (…{k.last4 ?? '????'})
-                </th>
-                <td>{k.mode ?? '—'}</td>
-                <td>{dateTime(k.created_at)}</td>
-                <td>{dateTime(k.last_used_at)}</td>
-                <td>{dateTime(k.revoked_at)}</td>
-                {editable ? (
-                  <td>
-                    {k.revoked_at ? null : (
-                      <button
-                        type="button"
-                        className="button-danger"
-                        disabled={action.busy}
-                        onClick={() => void revoke(k)}
-                        aria-label={`Revoke key ending ${k.last4 ?? k.id}`}
-                      >
-                        Revoke
-                      </button>
-                    )}
-                  </td>
-                ) : null}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
-      {keys.length === 0 ? <p className="muted">No API keys.</p> : null}
+      <Table columns={['Key', 'Mode', 'Created', 'Last used', 'Revoked', editable && 'Action']}>
+        {keys.map((k) => (
+          <tr key={k.id}>
+            <th scope="row" className="mono">
+              {k.id} (…{k.last4 ?? '????'})
+            </th>
+            <td>{k.mode ?? '—'}</td>
+            <td>{dateTime(k.created_at)}</td>
+            <td>{dateTime(k.last_used_at)}</td>
+            <td>{dateTime(k.revoked_at)}</td>
+            {editable ? (
+              <td>
+                {k.revoked_at ? null : (
+                  <button
+                    type="button"
+                    className="button-danger"
+                    disabled={action.busy}
+                    onClick={() => void revoke(k)}
+                    aria-label={`Revoke key ending ${k.last4 ?? k.id}`}
+                  >
+                    Revoke
+                  </button>
+                )}
+              </td>
+            ) : null}
+          </tr>
+        ))}
+      </Table>
+      <Empty when={keys.length === 0}>No API keys.</Empty>
     </>
   );
 }

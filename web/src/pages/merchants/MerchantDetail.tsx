@@ -1,5 +1,6 @@
 import { itemsOf } from '../../api.ts';
-import { ErrorAlert, Loading } from '../../components/Alert.tsx';
+import { Loaded } from '../../components/Alert.tsx';
+import { Term } from '../../components/AutoTable.tsx';
 import { useResource } from '../../components/hooks.ts';
 import { Page, Section } from '../../components/Page.tsx';
 import { dateTime, text } from '../../format.ts';
@@ -16,49 +17,41 @@ interface MerchantDetails extends Merchant {
 }
 
 export function MerchantDetail({ id }: { id: string }) {
-  const role = useRole();
-  const editable = can(role, 'merchants_write');
+  const editable = can(useRole(), 'merchants_write');
   const merchant = useResource<MerchantDetails>(`/v1/operator/merchants/${encodeURIComponent(id)}`);
-  const data = merchant.data;
+  const name = merchant.data?.name;
 
   return (
-    <Page title={data?.name ? `Merchant ${data.name}` : `Merchant ${id}`}>
+    <Page title={`Merchant ${name || id}`}>
       <p>
         <Link to="/merchants">Back to merchants</Link>
       </p>
-      <ErrorAlert error={merchant.error} />
-      <Loading when={merchant.loading && !data} />
-      {data ? (
-        <>
-          <Section id="merchant" title="Details">
-            <dl className="details">
-              <div>
-                <dt>ID</dt>
-                <dd className="mono">{data.id}</dd>
-              </div>
-              <div>
-                <dt>Email</dt>
-                <dd>{text(data.email)}</dd>
-              </div>
-              <div>
-                <dt>Created</dt>
-                <dd>{dateTime(data.created_at)}</dd>
-              </div>
-            </dl>
-          </Section>
-          <Section id="keys" title="API keys">
-            <ApiKeys
-              merchantId={data.id ?? id}
-              keys={itemsOf<ApiKey>(data.api_keys)}
-              editable={editable}
-              onChanged={merchant.reload}
-            />
-          </Section>
-          <Section id="webhooks" title="Webhook endpoints">
-            <Webhooks endpoints={itemsOf<WebhookEndpoint>(data.webhook_endpoints)} editable={editable} />
-          </Section>
-        </>
-      ) : null}
+      <Loaded resource={merchant}>
+        {(data) => (
+          <>
+            <Section id="merchant" title="Details">
+              <dl className="details">
+                <Term label="ID" className="mono">
+                  {data.id}
+                </Term>
+                <Term label="Email">{text(data.email)}</Term>
+                <Term label="Created">{dateTime(data.created_at)}</Term>
+              </dl>
+            </Section>
+            <Section id="keys" title="API keys">
+              <ApiKeys
+                merchantId={data.id ?? id}
+                keys={itemsOf<ApiKey>(data.api_keys)}
+                editable={editable}
+                onChanged={merchant.reload}
+              />
+            </Section>
+            <Section id="webhooks" title="Webhook endpoints">
+              <Webhooks endpoints={itemsOf<WebhookEndpoint>(data.webhook_endpoints)} editable={editable} />
+            </Section>
+          </>
+        )}
+      </Loaded>
     </Page>
   );
 }

@@ -1,9 +1,11 @@
-import { type FormEvent, useState } from 'react';
+import type { FormEvent } from 'react';
 import { api } from '../../api.ts';
-import { Empty, ErrorAlert, Loading, Notice } from '../../components/Alert.tsx';
+import { ErrorAlert } from '../../components/Alert.tsx';
 import { Field } from '../../components/Field.tsx';
-import { useAction, usePagedList } from '../../components/hooks.ts';
+import { SubmitActions } from '../../components/Forms.tsx';
+import { useAction, useForm, usePagedList } from '../../components/hooks.ts';
 import { Page, Section } from '../../components/Page.tsx';
+import { ListFooter, Table } from '../../components/Table.tsx';
 import { dateTime, text } from '../../format.ts';
 import { can } from '../../roles.ts';
 import { Link } from '../../router.tsx';
@@ -17,33 +19,29 @@ export interface Merchant {
 }
 
 function CreateMerchant({ onCreated }: { onCreated: () => void }) {
-  const [name, setName] = useState('');
-  const [email, setEmail] = useState('');
+  const form = useForm({ name: '', email: '' });
   const action = useAction();
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    const body = email.trim() === '' ? { name: name.trim() } : { name: name.trim(), email: email.trim() };
-    if (
-      await action.run(() => api.post<Merchant>('/v1/merchants', body), `Merchant ${name.trim()} created.`)
-    ) {
-      setName('');
-      setEmail('');
+    const name = form.values.name.trim();
+    const email = form.values.email.trim();
+    const body = email === '' ? { name } : { name, email };
+    if (await action.run(() => api.post<Merchant>('/v1/merchants', body), `Merchant ${name} created.`)) {
+      form.reset();
       onCreated();
     }
   };
   return (
     <form className="filters" onSubmit={submit}>
-      <Field label="Name" value={name} onChange={setName} required maxLength={200} />
-      <Field label="Contact email" type="email" value={email} onChange={setEmail} maxLength={254} />
-      <div className="filter-actions">
-        <button type="submit" disabled={action.busy}>
-          Create merchant
-        </button>
-      </div>
-      <div className="full">
-        <ErrorAlert error={action.error} />
-        <Notice message={action.done} />
-      </div>
+      <Field label="Name" value={form.values.name} onChange={form.set('name')} required maxLength={200} />
+      <Field
+        label="Contact email"
+        type="email"
+        value={form.values.email}
+        onChange={form.set('email')}
+        maxLength={254}
+      />
+      <SubmitActions label="Create merchant" action={action} />
     </form>
   );
 }
@@ -59,38 +57,19 @@ export function Merchants() {
         </Section>
       ) : null}
       <ErrorAlert error={list.error} />
-      <div className="table-wrap">
-        <table>
-          <caption className="sr-only">Merchants</caption>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">ID</th>
-              <th scope="col">Email</th>
-              <th scope="col">Created</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.items.map((m) => (
-              <tr key={m.id}>
-                <th scope="row">
-                  <Link to={`/merchants/${encodeURIComponent(m.id)}`}>{m.name ?? m.id}</Link>
-                </th>
-                <td className="mono">{m.id}</td>
-                <td>{text(m.email)}</td>
-                <td>{dateTime(m.created_at)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
-      <Loading when={list.loading} />
-      <Empty when={!list.loading && !list.error && list.items.length === 0}>No merchants yet.</Empty>
-      {list.hasMore ? (
-        <button type="button" onClick={list.loadMore} disabled={list.loading}>
-          Load more
-        </button>
-      ) : null}
+      <Table caption="Merchants" columns={['Name', 'ID', 'Email', 'Created']}>
+        {list.items.map((m) => (
+          <tr key={m.id}>
+            <th scope="row">
+              <Link to={`/merchants/${encodeURIComponent(m.id)}`}>{m.name ?? m.id}</Link>
+            </th>
+            <td className="mono">{m.id}</td>
+            <td>{text(m.email)}</td>
+            <td>{dateTime(m.created_at)}</td>
+          </tr>
+        ))}
+      </Table>
+      <ListFooter list={list} empty="No merchants yet." />
     </Page>
   );
 }

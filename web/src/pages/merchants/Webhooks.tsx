@@ -1,7 +1,7 @@
-import { useState } from 'react';
 import { api, itemsOf } from '../../api.ts';
-import { ErrorAlert, Loading, Notice } from '../../components/Alert.tsx';
+import { Empty, ErrorAlert, Loading, Notice } from '../../components/Alert.tsx';
 import { useAction, useResource } from '../../components/hooks.ts';
+import { Table } from '../../components/Table.tsx';
 import { dateTime, text } from '../../format.ts';
 
 export interface WebhookEndpoint {
@@ -31,66 +31,54 @@ function Deliveries({ endpoint, editable }: { endpoint: WebhookEndpoint; editabl
     { limit: 20 },
   );
   const replay = useAction();
-  const [notice, setNotice] = useState<string | null>(null);
   const rows = itemsOf<Delivery>(deliveries.data);
 
   const onReplay = async (d: Delivery) => {
-    setNotice(null);
     const path = `/v1/operator/webhook_deliveries/${encodeURIComponent(d.id)}/replay`;
-    if (await replay.run(() => api.post(path, {}))) {
-      setNotice(`Delivery ${d.id} sent again.`);
-      deliveries.reload();
-    }
+    if (await replay.run(() => api.post(path, {}), `Delivery ${d.id} sent again.`)) deliveries.reload();
   };
 
   return (
     <>
       <ErrorAlert error={replay.error ?? deliveries.error} />
-      <Notice message={notice} />
+      <Notice message={replay.done} />
       <Loading when={deliveries.loading && rows.length === 0} />
-      {rows.length === 0 && !deliveries.loading ? <p className="muted">No deliveries yet.</p> : null}
+      <Empty when={rows.length === 0 && !deliveries.loading}>No deliveries yet.</Empty>
       {rows.length > 0 ? (
-        <div className="table-wrap">
-          <table>
-            <caption className="sr-only">Deliveries to {endpoint.url}</caption>
-            <thead>
-              <tr>
-                <th scope="col">Delivery</th>
-                <th scope="col">Event</th>
-                <th scope="col">Status</th>
-                <th scope="col" className="num">
-                  Attempts
-                </th>
-                <th scope="col">Last answer</th>
-                <th scope="col">Last attempt</th>
-                {editable ? <th scope="col">Action</th> : null}
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((d) => (
-                <tr key={d.id}>
-                  <th scope="row" className="mono">
-                    {d.id}
-                  </th>
-                  <td>{text(d.event_type)}</td>
-                  <td>
-                    <span className={`status status-${d.status ?? 'unknown'}`}>{text(d.status)}</span>
-                  </td>
-                  <td className="num">{text(d.attempts)}</td>
-                  <td className="wrap">{d.last_error ?? text(d.last_status)}</td>
-                  <td>{dateTime(d.last_attempt_at)}</td>
-                  {editable ? (
-                    <td>
-                      <button type="button" disabled={replay.busy} onClick={() => void onReplay(d)}>
-                        Replay
-                      </button>
-                    </td>
-                  ) : null}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table
+          caption={`Deliveries to ${endpoint.url ?? ''}`}
+          columns={[
+            'Delivery',
+            'Event',
+            'Status',
+            { num: 'Attempts' },
+            'Last answer',
+            'Last attempt',
+            editable && 'Action',
+          ]}
+        >
+          {rows.map((d) => (
+            <tr key={d.id}>
+              <th scope="row" className="mono">
+                {d.id}
+              </th>
+              <td>{text(d.event_type)}</td>
+              <td>
+                <span className={`status status-${d.status ?? 'unknown'}`}>{text(d.status)}</span>
+              </td>
+              <td className="num">{text(d.attempts)}</td>
+              <td className="wrap">{d.last_error ?? text(d.last_status)}</td>
+              <td>{dateTime(d.last_attempt_at)}</td>
+              {editable ? (
+                <td>
+                  <button type="button" disabled={replay.busy} onClick={() => void onReplay(d)}>
+                    Replay
+                  </button>
+                </td>
+              ) : null}
+            </tr>
+          ))}
+        </Table>
       ) : null}
     </>
   );

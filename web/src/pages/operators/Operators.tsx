@@ -1,9 +1,10 @@
 import { useState } from 'react';
 import { api } from '../../api.ts';
-import { Empty, ErrorAlert, Loading, Notice } from '../../components/Alert.tsx';
+import { ErrorAlert, Notice } from '../../components/Alert.tsx';
 import { SelectField } from '../../components/Field.tsx';
 import { useAction, usePagedList } from '../../components/hooks.ts';
 import { Page, Section } from '../../components/Page.tsx';
+import { ListFooter, Table } from '../../components/Table.tsx';
 import { dateTime } from '../../format.ts';
 import { roles } from '../../roles.ts';
 import { useSession } from '../../session.tsx';
@@ -73,48 +74,29 @@ export function Operators() {
       <Section id="list" title="All operators">
         <ErrorAlert error={list.error} />
         <Notice message={notice} />
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Email</th>
-                <th scope="col">Role</th>
-                <th scope="col">Two-factor</th>
-                <th scope="col">Created</th>
-                <th scope="col">Manage</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.items.map((o) => (
-                <tr key={`${o.id}-${o.role}`}>
-                  <th scope="row">
-                    {o.email ?? o.id}
-                    {o.id === me.id ? ' (you)' : ''}
-                  </th>
-                  <td>{o.role ?? '—'}</td>
-                  <td>{o.totp_enrolled === undefined ? '—' : o.totp_enrolled ? 'Set up' : 'Not yet'}</td>
-                  <td>{dateTime(o.created_at)}</td>
-                  <td>
-                    <RoleControl
-                      operator={o}
-                      onChanged={(message) => {
-                        setNotice(message);
-                        list.reload();
-                      }}
-                    />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-        <Loading when={list.loading} />
-        <Empty when={!list.loading && !list.error && list.items.length === 0}>No operators.</Empty>
-        {list.hasMore ? (
-          <button type="button" onClick={list.loadMore} disabled={list.loading}>
-            Load more
-          </button>
-        ) : null}
+        <Table columns={['Email', 'Role', 'Two-factor', 'Created', 'Manage']}>
+          {list.items.map((o) => (
+            <tr key={`${o.id}-${o.role}`}>
+              <th scope="row">
+                {o.email ?? o.id}
+                {o.id === me.id ? ' (you)' : ''}
+              </th>
+              <td>{o.role ?? '—'}</td>
+              <td>{o.totp_enrolled === undefined ? '—' : o.totp_enrolled ? 'Set up' : 'Not yet'}</td>
+              <td>{dateTime(o.created_at)}</td>
+              <td>
+                <RoleControl
+                  operator={o}
+                  onChanged={(message) => {
+                    setNotice(message);
+                    list.reload();
+                  }}
+                />
+              </td>
+            </tr>
+          ))}
+        </Table>
+        <ListFooter list={list} empty="No operators." />
       </Section>
     </Page>
   );

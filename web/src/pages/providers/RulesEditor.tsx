@@ -5,8 +5,8 @@ import { TextArea } from '../../components/Field.tsx';
 import { useAction } from '../../components/hooks.ts';
 
 interface Props {
-  label: string;
-  saveLabel: string;
+  /** "Fee rules": the field is "Fee rules (JSON)", the button "Save fee rules". */
+  title: string;
   path: string;
   rules: unknown[];
   editable: boolean;
@@ -15,7 +15,7 @@ interface Props {
 }
 
 /** A rule list (PAYMENT_FEES / PAYMENT_LIMITS JSON) edited as text and saved with PUT {rules}. */
-export function RulesEditor({ label, saveLabel, path, rules, editable, help, onSaved }: Props) {
+export function RulesEditor({ title, path, rules, editable, help, onSaved }: Props) {
   const original = JSON.stringify(rules, null, 2);
   const [value, setValue] = useState(original);
   const [invalid, setInvalid] = useState<string | null>(null);
@@ -43,7 +43,7 @@ export function RulesEditor({ label, saveLabel, path, rules, editable, help, onS
   return (
     <form className="stack" onSubmit={submit}>
       <TextArea
-        label={label}
+        label={`${title} (JSON)`}
         value={value}
         onChange={setValue}
         readOnly={!editable}
@@ -56,7 +56,7 @@ export function RulesEditor({ label, saveLabel, path, rules, editable, help, onS
       <Notice message={action.done} />
       <div className="row">
         <button type="submit" disabled={!editable || action.busy}>
-          {saveLabel}
+          {`Save ${title.toLowerCase()}`}
         </button>
         <button
           type="button"

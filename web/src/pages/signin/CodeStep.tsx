@@ -2,6 +2,7 @@ import { type FormEvent, useState } from 'react';
 import { ApiError, request } from '../../api.ts';
 import { ErrorAlert } from '../../components/Alert.tsx';
 import { Field } from '../../components/Field.tsx';
+import { useAction } from '../../components/hooks.ts';
 import type { Session, SignInStep } from '../../types.ts';
 
 interface Props {
@@ -15,25 +16,23 @@ const restartCodes = new Set(['sign_in_expired', 'sign_in_throttled']);
 
 export function CodeStep({ step, onSignedIn, onRestart }: Props) {
   const [code, setCode] = useState('');
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const action = useAction();
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const session = await request<Session>('POST', '/v1/console/sign-in/totp', {
-        body: { challenge: step.challenge, code: code.replace(/\s+/g, '') },
-        session: false,
-      });
-      onSignedIn(session);
-    } catch (e) {
-      setBusy(false);
-      setCode('');
-      if (e instanceof ApiError && restartCodes.has(e.code)) onRestart(e);
-      else setError(e);
-    }
+    await action.run(async () => {
+      try {
+        const session = await request<Session>('POST', '/v1/console/sign-in/totp', {
+          body: { challenge: step.challenge, code: code.replace(/\s+/g, '') },
+          session: false,
+        });
+        onSignedIn(session);
+      } catch (e) {
+        setCode('');
+        if (e instanceof ApiError && restartCodes.has(e.code)) onRestart(e);
+        else throw e;
+      }
+    });
   };
 
   return (
@@ -72,9 +71,9 @@ export function CodeStep({ step, onSignedIn, onRestart }: Props) {
         required
         autoFocus
       />
-      <ErrorAlert error={error} />
+      <ErrorAlert error={action.error} />
       <div className="row">
-        <button type="submit" disabled={busy}>
+        <button type="submit" disabled={action.busy}>
           Verify and sign in
         </button>
         <button type="button" className="button-quiet" onClick={() => onRestart(null)}>

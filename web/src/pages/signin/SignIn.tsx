@@ -2,6 +2,7 @@ import { type FormEvent, useState } from 'react';
 import { request } from '../../api.ts';
 import { ErrorAlert } from '../../components/Alert.tsx';
 import { Field } from '../../components/Field.tsx';
+import { useAction } from '../../components/hooks.ts';
 import { Page } from '../../components/Page.tsx';
 import type { Session, SignInStep } from '../../types.ts';
 import { CodeStep } from './CodeStep.tsx';
@@ -11,25 +12,21 @@ export function SignIn({ onSignedIn }: { onSignedIn: (session: Session) => void 
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [step, setStep] = useState<SignInStep | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  /** Why the code step sent the operator back here (the challenge expired…), until the next try. */
+  const [restartError, setRestartError] = useState<unknown>(null);
+  const action = useAction();
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    setRestartError(null);
+    await action.run(async () => {
       const next = await request<SignInStep>('POST', '/v1/console/sign-in', {
         body: { email: email.trim(), password },
         session: false,
       });
       setPassword('');
       setStep(next);
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   if (step) {
@@ -40,7 +37,7 @@ export function SignIn({ onSignedIn }: { onSignedIn: (session: Session) => void 
           onSignedIn={onSignedIn}
           onRestart={(e) => {
             setStep(null);
-            setError(e);
+            setRestartError(e);
           }}
         />
       </Page>
@@ -67,9 +64,9 @@ export function SignIn({ onSignedIn }: { onSignedIn: (session: Session) => void 
           autoComplete="current-password"
           required
         />
-        <ErrorAlert error={error} />
+        <ErrorAlert error={action.error ?? restartError} />
         <div>
-          <button type="submit" disabled={busy}>
+          <button type="submit" disabled={action.busy}>
             Sign in
           </button>
         </div>

@@ -1,6 +1,6 @@
-import { type FormEvent, useState } from 'react';
 import { type Query, queryString } from '../../api.ts';
 import { Field, SelectField } from '../../components/Field.tsx';
+import { FilterForm, useFilters } from '../../components/Forms.tsx';
 import { Page } from '../../components/Page.tsx';
 import { dateParam } from '../../format.ts';
 import { can } from '../../roles.ts';
@@ -17,7 +17,6 @@ const empty = {
   amount_min: '',
   amount_max: '',
 };
-type Filters = typeof empty;
 
 const types = ['', 'deposit', 'collection', 'withdrawal', 'transfer'];
 const statuses = [
@@ -32,9 +31,14 @@ const statuses = [
   'expired',
   'refunded',
 ];
+const exports = [
+  ['csv', 'CSV'],
+  ['xlsx', 'Excel'],
+  ['pdf', 'PDF'],
+] as const;
 const anyOption = (v: string) => ({ value: v, label: v === '' ? 'Any' : v });
 
-function toQuery(f: Filters): Query {
+function toQuery(f: typeof empty): Query {
   return {
     currency: f.currency.trim().toUpperCase(),
     type: f.type,
@@ -49,21 +53,18 @@ function toQuery(f: Filters): Query {
 
 export function Transactions() {
   const role = useRole();
-  const [form, setForm] = useState<Filters>(empty);
-  const [applied, setApplied] = useState<Query>({});
-  const set = (key: keyof Filters) => (value: string) => setForm((f) => ({ ...f, [key]: value }));
-
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    setApplied(toQuery(form));
-  };
+  const filters = useFilters(empty, toQuery);
+  const { values: form, set, applied } = filters;
   const exportHref = (format: string) =>
     `/v1/operator/transactions/export${queryString({ format, ...applied })}`;
   const needsCurrency = (form.amount_min !== '' || form.amount_max !== '') && form.currency.trim() === '';
 
   return (
     <Page title="Transactions">
-      <form className="card filters" onSubmit={submit}>
+      <FilterForm
+        filters={filters}
+        note={needsCurrency ? <p className="muted full">Amount filters need a currency.</p> : null}
+      >
         <Field label="Currency" value={form.currency} onChange={set('currency')} maxLength={5} />
         <SelectField label="Type" value={form.type} onChange={set('type')} options={types.map(anyOption)} />
         <SelectField
@@ -89,32 +90,14 @@ export function Transactions() {
           value={form.amount_max}
           onChange={set('amount_max')}
         />
-        <div className="filter-actions">
-          <button type="submit">Apply filters</button>
-          <button
-            type="button"
-            className="button-quiet"
-            onClick={() => {
-              setForm(empty);
-              setApplied({});
-            }}
-          >
-            Clear filters
-          </button>
-        </div>
-        {needsCurrency ? <p className="muted full">Amount filters need a currency.</p> : null}
-      </form>
+      </FilterForm>
       {can(role, 'export') ? (
         <div className="row exports">
-          <a className="button-link" href={exportHref('csv')} download>
-            Export CSV
-          </a>
-          <a className="button-link" href={exportHref('xlsx')} download>
-            Export Excel
-          </a>
-          <a className="button-link" href={exportHref('pdf')} download>
-            Export PDF
-          </a>
+          {exports.map(([format, name]) => (
+            <a key={format} className="button-link" href={exportHref(format)} download>
+              Export {name}
+            </a>
+          ))}
         </div>
       ) : null}
       <TransactionList query={applied} />

@@ -1,8 +1,9 @@
 import { type FormEvent, useState } from 'react';
-import { Empty, ErrorAlert, Loading } from '../../components/Alert.tsx';
+import { ErrorAlert } from '../../components/Alert.tsx';
 import { Field } from '../../components/Field.tsx';
 import { isStatus, usePagedList } from '../../components/hooks.ts';
 import { Page } from '../../components/Page.tsx';
+import { ListFooter, Table } from '../../components/Table.tsx';
 import { text } from '../../format.ts';
 import { Link } from '../../router.tsx';
 import type { UserSummary } from '../../types.ts';
@@ -35,47 +36,25 @@ export function Users() {
         </div>
       </form>
       <ErrorAlert error={error} />
-      <div className="table-wrap">
-        <table>
-          <caption className="sr-only">Users</caption>
-          <thead>
-            <tr>
-              <th scope="col">ID</th>
-              <th scope="col">Name</th>
-              <th scope="col">Email</th>
-              <th scope="col">Phone</th>
-              <th scope="col">Telegram</th>
-              <th scope="col">KYC level</th>
-              <th scope="col">Frozen</th>
+      <Table caption="Users" columns={['ID', 'Name', 'Email', 'Phone', 'Telegram', 'KYC level', 'Frozen']}>
+        {list.items.map((u) => {
+          const telegram = telegramOf(u);
+          return (
+            <tr key={u.id}>
+              <th scope="row">
+                <Link to={`/users/${encodeURIComponent(u.id)}`}>{u.id}</Link>
+              </th>
+              <td>{text(u.display_name)}</td>
+              <td>{text(u.email)}</td>
+              <td>{text(u.phone)}</td>
+              <td>{telegram ? `@${telegram}` : '—'}</td>
+              <td>{kycLevelOf(u)}</td>
+              <td>{isFrozen(u) ? <span className="badge badge-danger">Frozen</span> : 'No'}</td>
             </tr>
-          </thead>
-          <tbody>
-            {list.items.map((u) => {
-              const telegram = telegramOf(u);
-              return (
-                <tr key={u.id}>
-                  <th scope="row">
-                    <Link to={`/users/${encodeURIComponent(u.id)}`}>{u.id}</Link>
-                  </th>
-                  <td>{text(u.display_name)}</td>
-                  <td>{text(u.email)}</td>
-                  <td>{text(u.phone)}</td>
-                  <td>{telegram ? `@${telegram}` : '—'}</td>
-                  <td>{kycLevelOf(u)}</td>
-                  <td>{isFrozen(u) ? <span className="badge badge-danger">Frozen</span> : 'No'}</td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      </div>
-      <Loading when={list.loading} />
-      <Empty when={!list.loading && !error && list.items.length === 0}>No users found.</Empty>
-      {list.hasMore ? (
-        <button type="button" onClick={list.loadMore} disabled={list.loading}>
-          Load more
-        </button>
-      ) : null}
+          );
+        })}
+      </Table>
+      <ListFooter list={list} empty="No users found." error={error} />
     </Page>
   );
 }
