@@ -13,4 +13,5 @@ export {
 } from './payments.ts';
 export { type ProviderSetup, setUpProviders } from './providers/setup.ts';
 export { type PaymentKind, type PaymentStatus, type PaymentView, paymentStatuses } from './records.ts';
+export { transferIds } from './settle.ts';
 export type { DestinationInput, WithdrawalInput } from './withdrawals.ts';

@@ -19,37 +19,43 @@ export interface LimitRule {
   readonly perDayMax: bigint | undefined;
 }
 
+const DirectionJson = Type.Union([Type.Literal('deposit'), Type.Literal('withdrawal')]);
+// What `PAYMENT_LIMITS` and `KYC_LIMITS` rules share: amounts as decimal strings in major units.
+const maximaJson = {
+  currency: Type.String({ pattern: '^[A-Z]{3,5}$' }),
+  per_transaction_max: Type.Optional(Type.String()),
+  per_day_max: Type.Optional(Type.String()),
+};
+
 const LimitRuleJson = Type.Object(
-  {
-    currency: Type.String({ pattern: '^[A-Z]{3,5}$' }),
-    direction: Type.Union([Type.Literal('deposit'), Type.Literal('withdrawal')]),
-    per_transaction_min: Type.Optional(Type.String()),
-    per_transaction_max: Type.Optional(Type.String()),
-    per_day_max: Type.Optional(Type.String()),
-  },
+  { ...maximaJson, direction: DirectionJson, per_transaction_min: Type.Optional(Type.String()) },
   { additionalProperties: false },
 );
 
+/** Rule `i`'s amount in minor units; undefined when the rule leaves it out. */
+function ruleAmount(value: string | undefined, currency: string, i: number): bigint | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return parseAmount(value, currency);
+  } catch {
+    throw new Error(`rule ${i}: ${JSON.stringify(value)} is not a positive amount in ${currency}`);
+  }
+}
+
 /** Parses `PAYMENT_LIMITS`: a JSON array of rules, amounts as decimal strings in major units. */
 export function parseLimits(text: string): LimitRule[] {
-  return parseRules(text, LimitRuleJson, 'limit rules', (item, i) => {
-    const amount = (value: string | undefined) => {
-      if (value === undefined) return undefined;
-      try {
-        return parseAmount(value, item.currency);
-      } catch {
-        throw new Error(`rule ${i}: ${JSON.stringify(value)} is not a positive amount in ${item.currency}`);
-      }
-    };
-    return {
-      currency: item.currency,
-      direction: item.direction,
-      perTransactionMin: amount(item.per_transaction_min),
-      perTransactionMax: amount(item.per_transaction_max),
-      perDayMax: amount(item.per_day_max),
-    };
-  });
+  return parseRules(text, LimitRuleJson, 'limit rules', (item, i) => ({
+    currency: item.currency,
+    direction: item.direction,
+    perTransactionMin: ruleAmount(item.per_transaction_min, item.currency, i),
+    perTransactionMax: ruleAmount(item.per_transaction_max, item.currency, i),
+    perDayMax: ruleAmount(item.per_day_max, item.currency, i),
+  }));
 }
+
+const money = (minor: bigint, currency: string) => `${formatAmount(minor, currency)} ${currency}`;
+/** What is left of a daily maximum after `used` (never below zero). */
+const leftOf = (max: bigint, used: bigint) => (max > used ? max - used : 0n);
 
 export class Limits {
   #rules: ReadonlyMap<string, LimitRule>;
@@ -76,13 +82,13 @@ export class Limits {
     if (r?.perTransactionMin !== undefined && amount < r.perTransactionMin) {
       throw new ChatPayError('amount_below_minimum', {
         param: 'amount',
-        message: `The smallest ${direction} is ${formatAmount(r.perTransactionMin, currency)} ${currency}.`,
+        message: `The smallest ${direction} is ${money(r.perTransactionMin, currency)}.`,
       });
     }
     if (r?.perTransactionMax !== undefined && amount > r.perTransactionMax) {
       throw new ChatPayError('limit_exceeded', {
         param: 'amount',
-        message: `The largest ${direction} is ${formatAmount(r.perTransactionMax, currency)} ${currency}.`,
+        message: `The largest ${direction} is ${money(r.perTransactionMax, currency)}.`,
       });
     }
   }
@@ -91,10 +97,9 @@ export class Limits {
   checkDaily(currency: string, direction: Direction, amount: bigint, used: bigint): void {
     const max = this.rule(currency, direction)?.perDayMax;
     if (max === undefined || used + amount <= max) return;
-    const left = max - used > 0n ? max - used : 0n;
     throw new ChatPayError('limit_exceeded', {
       param: 'amount',
-      message: `This passes your ${direction} limit of ${formatAmount(max, currency)} ${currency} a day; ${formatAmount(left, currency)} ${currency} is left.`,
+      message: `This passes your ${direction} limit of ${money(max, currency)} a day; ${money(leftOf(max, used), currency)} is left.`,
     });
   }
 }
@@ -109,11 +114,9 @@ export interface KycLimitRule {
 
 const KycLimitRuleJson = Type.Object(
   {
+    ...maximaJson,
     level: Type.Union(kycLevels.map((l) => Type.Literal(l))),
-    currency: Type.String({ pattern: '^[A-Z]{3,5}$' }),
-    direction: Type.Optional(Type.Union([Type.Literal('deposit'), Type.Literal('withdrawal')])),
-    per_transaction_max: Type.Optional(Type.String()),
-    per_day_max: Type.Optional(Type.String()),
+    direction: Type.Optional(DirectionJson),
   },
   { additionalProperties: false },
 );
@@ -125,21 +128,15 @@ const KycLimitRuleJson = Type.Object(
  */
 export function parseKycLimits(text: string): KycLimitRule[] {
   return parseRules(text, KycLimitRuleJson, 'KYC limit rules', (item, i) => {
-    const amount = (value: string | undefined) => {
-      if (value === undefined) return undefined;
-      try {
-        return parseAmount(value, item.currency);
-      } catch {
-        throw new Error(`rule ${i}: ${JSON.stringify(value)} is not a positive amount in ${item.currency}`);
-      }
-    };
     const directions: Direction[] = item.direction ? [item.direction] : ['deposit', 'withdrawal'];
+    const perTransactionMax = ruleAmount(item.per_transaction_max, item.currency, i);
+    const perDayMax = ruleAmount(item.per_day_max, item.currency, i);
     return directions.map((direction) => ({
       level: item.level,
       currency: item.currency,
       direction,
-      perTransactionMax: amount(item.per_transaction_max),
-      perDayMax: amount(item.per_day_max),
+      perTransactionMax,
+      perDayMax,
     }));
   }).flat();
 }
@@ -171,16 +168,16 @@ export class KycLimits {
     amount: bigint,
   ): Promise<void> {
     if (!this.#guarded.has(`${direction}:${currency}`)) return;
-    const kind = direction === 'deposit' ? 'deposit' : 'withdrawal';
+    // The daily limit's lock (create.ts): both checks count the same payments one request at a time.
     await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
-      `limit:${userId}:${kind}:${currency}`,
+      `limit:${userId}:${direction}:${currency}`,
     ]);
     const { rows } = await client.query<{ kyc_level: KycLevel; used: string | null }>(
       `SELECT u.kyc_level, (SELECT sum(amount)::text FROM payments
           WHERE user_id = $1 AND kind = $2 AND currency = $3 AND created_at > now() - interval '24 hours'
             AND status NOT IN ('failed', 'canceled', 'expired', 'rejected')) AS used
          FROM users u WHERE u.id = $1`,
-      [userId, kind, currency],
+      [userId, direction, currency],
     );
     const level = rows[0]?.kyc_level ?? 'none';
     this.checkAmounts(level, currency, direction, amount, BigInt(rows[0]?.used ?? '0'));
@@ -189,19 +186,18 @@ export class KycLimits {
   /** The pure part of `check`: `used` is the last 24 hours' total. */
   checkAmounts(level: KycLevel, currency: string, direction: Direction, amount: bigint, used: bigint): void {
     const r = this.rule(level, currency, direction);
-    const money = (minor: bigint) => `${formatAmount(minor, currency)} ${currency}`;
     const raise = level === 'full' ? '' : ' Verify your identity (KYC) to raise it.';
     if (r?.perTransactionMax !== undefined && amount > r.perTransactionMax) {
       throw new ChatPayError('limit_exceeded', {
         param: 'amount',
-        message: `At KYC level ${level}, the largest ${direction} is ${money(r.perTransactionMax)}.${raise}`,
+        message: `At KYC level ${level}, the largest ${direction} is ${money(r.perTransactionMax, currency)}.${raise}`,
       });
     }
     if (r?.perDayMax !== undefined && used + amount > r.perDayMax) {
-      const left = r.perDayMax - used > 0n ? r.perDayMax - used : 0n;
+      const left = money(leftOf(r.perDayMax, used), currency);
       throw new ChatPayError('limit_exceeded', {
         param: 'amount',
-        message: `At KYC level ${level}, your ${direction} limit is ${money(r.perDayMax)} a day; ${money(left)} is left.${raise}`,
+        message: `At KYC level ${level}, your ${direction} limit is ${money(r.perDayMax, currency)} a day; ${left} is left.${raise}`,
       });
     }
   }

@@ -48,7 +48,10 @@ interface SettingRow {
 export class EditableRules {
   readonly #o: EditableRulesOptions;
   readonly #current: Record<RuleSetName, RuleSetView>;
+  /** A stored version that did not parse (its `updated_at`): logged once, not on every poll. */
+  readonly #ignored: Record<RuleSetName, number | undefined> = { fees: undefined, limits: undefined };
   #timer: NodeJS.Timeout | undefined;
+  #polling = false;
 
   constructor(options: EditableRulesOptions) {
     this.#o = options;
@@ -73,13 +76,15 @@ export class EditableRules {
         if (current.source === 'settings') this.#apply(name, this.#defaults(name));
         continue;
       }
-      if (current.updatedAt?.getTime() === row.updated_at.getTime()) continue;
+      const version = row.updated_at.getTime();
+      if (current.updatedAt?.getTime() === version || this.#ignored[name] === version) continue;
       const stored = { rules: row.value as unknown[], updatedAt: row.updated_at, updatedBy: row.updated_by };
       try {
         this.#apply(name, { ...stored, source: 'settings' });
       } catch (error) {
         // Stored rules that no longer parse (a currency was removed): keep what applies now rather
         // than stop the process; the operator sees the error in the log and edits the set again.
+        this.#ignored[name] = version;
         this.#o.logger.error({ err: error, setting: ruleSettingKeys[name] }, 'stored payment rules ignored');
       }
     }
@@ -89,9 +94,16 @@ export class EditableRules {
   watch(intervalMs: number): void {
     this.close();
     this.#timer = setInterval(() => {
-      this.load().catch((error: unknown) =>
-        this.#o.logger.warn({ err: error }, 'payment rules not refreshed; retrying'),
-      );
+      // A poll still waiting on a slow database is not joined by another one.
+      if (this.#polling) return;
+      this.#polling = true;
+      this.load()
+        .catch((error: unknown) =>
+          this.#o.logger.warn({ err: error }, 'payment rules not refreshed; retrying'),
+        )
+        .finally(() => {
+          this.#polling = false;
+        });
     }, intervalMs);
     this.#timer.unref();
   }
@@ -110,8 +122,9 @@ export class EditableRules {
     rules: readonly unknown[],
     updatedBy: string,
   ): Promise<{ before: RuleSetView; after: RuleSetView }> {
+    let install: () => void;
     try {
-      parse(name, JSON.stringify(rules));
+      install = this.#parse(name, rules);
     } catch (error) {
       throw new ChatPayError('validation_failed', {
         param: 'rules',
@@ -142,23 +155,29 @@ export class EditableRules {
       updatedAt: row.updated_at,
       updatedBy: row.updated_by,
     };
-    this.#apply(name, after);
+    install();
+    this.#current[name] = after;
     return { before, after };
   }
 
   #apply(name: RuleSetName, view: RuleSetView): void {
-    const text = JSON.stringify(view.rules);
-    if (name === 'fees') this.#o.fees.replace(parseFeeSchedule(text));
-    else this.#o.limits.replace(parseLimits(text));
+    this.#parse(name, view.rules)();
     this.#current[name] = view;
+  }
+
+  /** Parses `rules` as the environment variable is parsed (throwing likewise); the result installs them. */
+  #parse(name: RuleSetName, rules: readonly unknown[]): () => void {
+    const text = JSON.stringify(rules);
+    if (name === 'fees') {
+      const fees = parseFeeSchedule(text);
+      return () => this.#o.fees.replace(fees);
+    }
+    const limits = parseLimits(text);
+    return () => this.#o.limits.replace(limits);
   }
 
   #defaults(name: RuleSetName): RuleSetView {
     const text = name === 'fees' ? this.#o.feesJson : this.#o.limitsJson;
     return { rules: JSON.parse(text) as unknown[], source: 'environment', updatedAt: null, updatedBy: null };
   }
-}
-
-function parse(name: RuleSetName, text: string): unknown[] {
-  return name === 'fees' ? parseFeeSchedule(text) : parseLimits(text);
 }

@@ -22,11 +22,11 @@ export interface AggregateResult {
 }
 
 /** Bounds the work one run may do (a year is the most anyone backfills at once). */
-export const aggregateDaysMax = 400;
+const aggregateDaysMax = 400;
 /** The dashboard's window, today included. */
 export const dashboardDays = 30;
 /** What a first run backfills: the dashboard's 30 days, and a margin. */
-export const backfillDays = 35;
+const backfillDays = 35;
 
 const dayMs = 86_400_000;
 

@@ -3,9 +3,6 @@ export {
   type AggregateResult,
   aggregateDailyStats,
   aggregateDailyStatsJob,
-  aggregateDaysMax,
-  backfillDays,
-  dashboardDays,
 } from './daily-stats.ts';
 export { type Dashboard, type DashboardKind, dashboard } from './dashboard.ts';
 export {
@@ -17,12 +14,12 @@ export {
   exportRowsMax,
   exportStream,
 } from './exports.ts';
+export { type CreatedRange, createdRange } from './time-range.ts';
 export { type TransactionFilter, type TransactionType, transactionTypes } from './transaction-query.ts';
 export {
   exportOperatorTransactions,
   type LedgerTransferItem,
   listOperatorTransactions,
-  pageRowsMax,
   type TransactionDetail,
   type TransactionExport,
   type TransactionItem,

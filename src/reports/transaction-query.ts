@@ -7,6 +7,7 @@
  */
 import { ChatPayError } from '../shared/errors.ts';
 import { parseAmount } from '../shared/money.ts';
+import { createdRange } from './time-range.ts';
 
 export const transactionTypes = [
   'deposit',
@@ -44,6 +45,8 @@ export interface Cursor {
 }
 
 const paymentKinds: readonly string[] = ['deposit', 'collection', 'withdrawal'];
+/** Deposits, collections and withdrawals are payments; the other types are ledger transfers. */
+export const isPaymentType = (type: string): boolean => paymentKinds.includes(type);
 const ledgerCodes: Readonly<Record<string, string>> = {
   transfer: 'p2p',
   held_transfer: 'p2p_held',
@@ -132,7 +135,7 @@ export function compileFilter(filter: TransactionFilter): CompiledFilter {
 }
 
 function compileType(q: CompiledFilter, type: string): void {
-  if (paymentKinds.includes(type)) {
+  if (isPaymentType(type)) {
     q.payments?.push(`p.kind = ${q.bind(type)}`);
     q.ledger = null;
     return;
@@ -143,40 +146,15 @@ function compileType(q: CompiledFilter, type: string): void {
   q.payments = null;
 }
 
-const dateOnly = /^[0-9]{4}-[0-9]{2}-[0-9]{2}$/;
-const dateTime =
-  /^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?(Z|[+-][0-9]{2}:[0-9]{2})$/i;
-
-/** An ISO date or date-time as an exact instant (text: PostgreSQL keeps the microseconds). */
-function instant(value: string, param: string, endOfDay: boolean): { text: string; ms: number } {
-  if (dateOnly.test(value)) {
-    const ms = Date.parse(`${value}T00:00:00Z`);
-    // Date.parse rolls 2026-02-30 over to March; a real day prints back as itself.
-    if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== value) {
-      throw invalid(param, `${param} is not a valid date.`);
-    }
-    const at = endOfDay ? ms + 86_400_000 : ms;
-    return { text: new Date(at).toISOString(), ms: at };
-  }
-  const ms = Date.parse(value);
-  if (!dateTime.test(value) || Number.isNaN(ms)) {
-    throw invalid(param, `${param} must be an ISO 8601 date or date-time with a time zone.`);
-  }
-  return { text: value, ms };
-}
-
 function compileDates(q: CompiledFilter, filter: TransactionFilter): void {
-  const from =
-    filter.createdFrom === undefined ? undefined : instant(filter.createdFrom, 'created_from', false);
-  const to = filter.createdTo === undefined ? undefined : instant(filter.createdTo, 'created_to', true);
-  if (from && to && from.ms > to.ms) throw invalid('created_to', 'created_to is before created_from.');
-  if (from) {
-    const f = q.bind(from.text);
+  const { from, to } = createdRange(filter.createdFrom, filter.createdTo);
+  if (from !== undefined) {
+    const f = q.bind(from);
     q.payments?.push(`p.created_at >= ${f}::timestamptz`);
     q.ledger?.push(`t.created_at >= ${f}::timestamptz`);
   }
-  if (to) {
-    const t = q.bind(to.text);
+  if (to !== undefined) {
+    const t = q.bind(to);
     q.payments?.push(`p.created_at < ${t}::timestamptz`);
     q.ledger?.push(`t.created_at < ${t}::timestamptz`);
   }

@@ -3,8 +3,7 @@
  * movement between people (transfer, held transfer, adjustment), one item each, newest first.
  */
 import type { Pool } from '../db/pool.ts';
-import type { PaymentStatus } from '../payments/index.ts';
-import { transferIds } from '../payments/settle.ts';
+import { type PaymentStatus, transferIds } from '../payments/index.ts';
 import { ChatPayError } from '../shared/errors.ts';
 import { formatAmount } from '../shared/money.ts';
 import {
@@ -13,6 +12,7 @@ import {
   compileFilter,
   countQuery,
   createdBefore,
+  isPaymentType,
   itemQuery,
   pageQuery,
   type TransactionFilter,
@@ -68,8 +68,7 @@ interface ItemRow {
   cursor_at: string;
 }
 
-/** Pages are at most this long; exports read in batches of it too. */
-export const pageRowsMax = 100;
+/** Exports read in keyset batches of this many rows (no connection held between batches). */
 const exportBatchRows = 1_000;
 
 function itemOf(r: ItemRow): TransactionItem {
@@ -103,19 +102,18 @@ async function cursorOf(pool: Pool, id: string): Promise<Cursor> {
   return { at: row.cursor_at, id: row.id };
 }
 
-/** One page, newest first, keyset-paginated on (created_at, id): no gaps or repeats as rows arrive. */
+/**
+ * Up to `rows` items, newest first, keyset-paginated on (created_at, id): no gaps or repeats as rows
+ * arrive. Callers ask one more than they show, for `has_more` (`pageOf`).
+ */
 export async function listOperatorTransactions(
   pool: Pool,
   filter: TransactionFilter,
-  page: { readonly limit: number; readonly startingAfter?: string | undefined },
-): Promise<{ data: TransactionItem[]; has_more: boolean }> {
-  if (!Number.isInteger(page.limit) || page.limit < 1 || page.limit > pageRowsMax) {
-    throw new ChatPayError('validation_failed', { param: 'limit', message: `limit is 1 to ${pageRowsMax}.` });
-  }
+  page: { readonly rows: number; readonly startingAfter?: string | undefined },
+): Promise<TransactionItem[]> {
   const compiled = compileFilter(filter);
   const cursor = page.startingAfter === undefined ? undefined : await cursorOf(pool, page.startingAfter);
-  const rows = await readPage(pool, compiled, cursor, page.limit + 1);
-  return { data: rows.slice(0, page.limit).map(itemOf), has_more: rows.length > page.limit };
+  return (await readPage(pool, compiled, cursor, page.rows)).map(itemOf);
 }
 
 export interface TransactionExport {
@@ -197,7 +195,7 @@ export async function transactionDetail(pool: Pool, id: string): Promise<Transac
   const { rows } = await pool.query<ItemRow>(itemQuery(id));
   const row = rows[0];
   if (!row) throw new ChatPayError('transaction_not_found');
-  const isPayment = ['deposit', 'collection', 'withdrawal'].includes(row.type);
+  const isPayment = isPaymentType(row.type);
   const ledger = isPayment
     ? await pool.query<LedgerRow>(ledgerOfPayment, [Object.values(transferIds(row.id)), row.id])
     : await pool.query<LedgerRow>(ledgerOfTransfer, [row.id]);

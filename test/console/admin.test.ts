@@ -3,7 +3,10 @@
  * change role with the last-admin guard, reset TOTP), providers, and editing fees and limits — which
  * must apply at once here, within seconds in another process, and after a restart.
  */
+import { pino } from 'pino';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { FeeSchedule, Limits, parseFeeSchedule } from '../../src/payments/index.ts';
+import { EditableRules } from '../../src/payments/settings.ts';
 import { newId } from '../../src/shared/ids.ts';
 import { type TestApi, type TestUser, testApi } from '../helpers/api.ts';
 import { paymentsHarness } from '../helpers/payments.ts';
@@ -380,5 +383,50 @@ describe('providers, fees and limits', () => {
       source: 'settings',
       rules: [{ provider: 'mpesa', currency: 'KES', direction: 'deposit', fixed: '7' }],
     });
+  });
+
+  it('keeps the rules in force when a stored set no longer parses, and logs that once, not every poll', async () => {
+    const { pool } = api.database;
+    const errors: string[] = [];
+    const logger = pino({ level: 'error' }, { write: (line: string) => void errors.push(line) });
+    const fees = new FeeSchedule(parseFeeSchedule(JSON.stringify(envFees)));
+    const rules = new EditableRules({
+      pool,
+      logger,
+      fees,
+      limits: new Limits([]),
+      feesJson: JSON.stringify(envFees),
+      limitsJson: '[]',
+    });
+    await rules.load();
+    const inForce = rules.view('fees');
+    const feeInForce = fees.fee('mpesa', 'KES', 'deposit', 100_000n);
+    // A currency ChatPay no longer knows: the stored set fails the parser that accepted it once.
+    const broken = [{ provider: 'mpesa', currency: 'XYZ', direction: 'deposit', fixed: '1' }];
+    const stored = await pool.query<{ value: unknown }>(
+      `WITH old AS (SELECT value FROM settings WHERE key = 'payment_fees')
+       INSERT INTO settings (key, value, updated_by, updated_at)
+       VALUES ('payment_fees', $1::jsonb, NULL, clock_timestamp())
+       ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at
+       RETURNING (SELECT value FROM old)`,
+      [JSON.stringify(broken)],
+    );
+    try {
+      for (let poll = 0; poll < 3; poll++) await rules.load();
+      expect(rules.view('fees')).toEqual(inForce);
+      expect(fees.fee('mpesa', 'KES', 'deposit', 100_000n)).toBe(feeInForce);
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toContain('stored payment rules ignored');
+    } finally {
+      const value = stored.rows[0]?.value;
+      if (value === null || value === undefined) {
+        await pool.query("DELETE FROM settings WHERE key = 'payment_fees'");
+      } else {
+        await pool.query(
+          "UPDATE settings SET value = $1::jsonb, updated_at = clock_timestamp() WHERE key = 'payment_fees'",
+          [JSON.stringify(value)],
+        );
+      }
+    }
   });
 });

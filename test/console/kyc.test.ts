@@ -287,6 +287,16 @@ describe('review by operators', () => {
     expect([next.data.length, next.has_more]).toEqual([1, false]);
   });
 
+  it.each([
+    ['statuz=pending', 'validation_failed'],
+    ['status=waiting', 'validation_failed'],
+    ['limit=0', 'validation_failed'],
+    ['limit=101', 'validation_failed'],
+  ])('refuses a queue filter it does not know: %s', async (query, code) => {
+    const res = await asOperator(admin, 'GET', `/v1/operator/kyc?${query}`);
+    expect([res.statusCode, res.json().error.code]).toEqual([400, code]);
+  });
+
   it('keeps documents from other users and from non-reviewers', async () => {
     const alice = await api.register();
     const eve = await api.register();

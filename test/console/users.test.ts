@@ -3,6 +3,7 @@
  * and freezing — which must stop every way a person moves money out, and nothing else.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { userSearchQuery } from '../../src/api/routes/console/users.ts';
 import { walletAccountId } from '../../src/wallets/index.ts';
 import type { TestUser } from '../helpers/api.ts';
 import { paymentsHarness } from '../helpers/payments.ts';
@@ -144,6 +145,32 @@ describe('search', () => {
       expect(plan).toContain('user_identities_username_prefix_idx');
       await client.query('ROLLBACK');
     } finally {
+      client.release();
+    }
+  });
+
+  it('reads each field in its index order, so a broad prefix stops at the cap instead of sorting every match', async () => {
+    // `+254` is looked for in all four fields: names, emails and usernames as text, phones as a prefix.
+    const search = userSearchQuery({ q: '+254', limit: 21 });
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SET LOCAL enable_seqscan = off');
+      await client.query('SET LOCAL enable_bitmapscan = off');
+      const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${search.text}`, search.values);
+      const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
+      for (const index of [
+        'users_display_name_prefix_idx',
+        'users_email_prefix_idx',
+        'users_phone_prefix_idx',
+        'user_identities_username_prefix_idx',
+      ]) {
+        expect(plan).toContain(index);
+      }
+      // The page is sorted by id; no field's matches are.
+      expect(plan).not.toMatch(/Sort Key: .*(display_name|email|phone|username)/);
+    } finally {
+      await client.query('ROLLBACK');
       client.release();
     }
   });
@@ -420,5 +447,23 @@ describe('audit', () => {
       'created_from',
     );
     expect(codeOf(await get(person, '/v1/operator/audit'))).toEqual([403, 'forbidden']);
+  });
+
+  it('reads dates as the transaction list does: no rolled-over day, no range that ends before it starts', async () => {
+    for (const [query, param] of [
+      ['created_from=2026-02-30', 'created_from'],
+      ['created_to=2026-11-23T10:00:00', 'created_to'],
+      ['created_from=2026-11-24&created_to=2026-11-22', 'created_to'],
+    ]) {
+      const res = await get(viewer, `/v1/operator/audit?${query}`);
+      expect([query, ...codeOf(res), res.json().error.param]).toEqual([
+        query,
+        400,
+        'validation_failed',
+        param,
+      ]);
+    }
+    const at = encodeURIComponent('2026-11-23T10:00:00.123456+03:00');
+    expect((await get(viewer, `/v1/operator/audit?created_from=${at}`)).statusCode).toBe(200);
   });
 });

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { Pool } from '../../../db/pool.ts';
-import { ChatPayError } from '../../../shared/errors.ts';
+import { createdRange } from '../../../reports/index.ts';
 import type { ApiServices } from '../../context.ts';
 import { errors, list, pageOf, Timestamp } from '../../schemas.ts';
 
@@ -67,8 +67,9 @@ export interface AuditFilter {
   readonly principal?: string | undefined;
   readonly action?: string | undefined;
   readonly object?: string | undefined;
-  readonly from?: Date | undefined;
-  readonly to?: Date | undefined;
+  /** Instants as text (see createdRange). */
+  readonly from?: string | undefined;
+  readonly to?: string | undefined;
   readonly startingAfter?: string | undefined;
   readonly limit: number;
 }
@@ -120,25 +121,6 @@ export async function listUserAudit(
   return rows;
 }
 
-/**
- * `created_from` / `created_to`: an ISO date-time, or a date (`2026-11-23`) meaning that whole day
- * (`created_to` then includes it).
- */
-export function timeBound(value: string | undefined, param: string, end: boolean): Date | undefined {
-  if (value === undefined) return undefined;
-  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(value);
-  const parsed = new Date(dateOnly ? `${value}T00:00:00.000Z` : value);
-  const iso = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$/;
-  if (Number.isNaN(parsed.getTime()) || (!dateOnly && !iso.test(value))) {
-    throw new ChatPayError('validation_failed', {
-      param,
-      message: `${param} must be an ISO date (2026-11-23) or date-time (2026-11-23T10:00:00Z).`,
-    });
-  }
-  if (dateOnly && end) parsed.setUTCDate(parsed.getUTCDate() + 1);
-  return parsed;
-}
-
 export const consoleAuditRoutes = (services: ApiServices): FastifyPluginAsyncTypebox =>
   async function routes(app) {
     app.get(
@@ -167,12 +149,13 @@ export const consoleAuditRoutes = (services: ApiServices): FastifyPluginAsyncTyp
       },
       async (request) => {
         const q = request.query;
+        const { from, to } = createdRange(q.created_from, q.created_to);
         const rows = await listAudit(services.pool, {
           principal: q.principal,
           action: q.action,
           object: q.object,
-          from: timeBound(q.created_from, 'created_from', false),
-          to: timeBound(q.created_to, 'created_to', true),
+          from,
+          to,
           startingAfter: q.starting_after,
           limit: q.limit + 1,
         });

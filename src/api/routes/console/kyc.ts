@@ -45,12 +45,15 @@ export const kycReviewRoutes = (services: ApiServices): FastifyPluginAsyncTypebo
         schema: {
           tags: ['console'],
           summary: 'KYC documents, newest first, with whose they are (admin, support)',
-          querystring: Type.Object({
-            status: Type.Optional(Type.Union(kycStatuses.map((s) => Type.Literal(s)))),
-            user_id: Type.Optional(Type.String({ maxLength: 100 })),
-            limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
-            starting_after: Type.Optional(Type.String({ maxLength: 100 })),
-          }),
+          querystring: Type.Object(
+            {
+              status: Type.Optional(Type.Union(kycStatuses.map((s) => Type.Literal(s)))),
+              user_id: Type.Optional(Type.String({ maxLength: 100 })),
+              limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+              starting_after: Type.Optional(Type.String({ maxLength: 100 })),
+            },
+            { additionalProperties: false },
+          ),
           response: { 200: list(OperatorKycDocumentSchema), ...errors(400, 401, 403, 429) },
         },
       },

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { Payments } from '../../../payments/index.ts';
 import { providerRegistry } from '../../../payments/providers/registry.ts';
-import type { RuleSetName, RuleSetView } from '../../../payments/settings.ts';
+import { type RuleSetName, type RuleSetView, ruleSettingKeys } from '../../../payments/settings.ts';
 import type { ApiServices } from '../../context.ts';
 import { userIdOf } from '../../plugins/auth.ts';
 import { errors, Timestamp } from '../../schemas.ts';
@@ -123,7 +123,7 @@ export const consoleProviderRoutes = (services: ApiServices): FastifyPluginAsync
         const body = request.body as { rules: unknown[] };
         const { before, after } = await services.payments.rules.update(name, body.rules, userIdOf(request));
         request.audit = {
-          object: `setting_${name === 'fees' ? 'payment_fees' : 'payment_limits'}`,
+          object: `setting_${ruleSettingKeys[name]}`,
           before: before.rules,
           after: after.rules,
         };

@@ -5,6 +5,7 @@ import { paymentStatuses } from '../../../payments/index.ts';
 import {
   exportContentTypes,
   exportFilename,
+  exportFormats,
   exportOperatorTransactions,
   exportRowsMax,
   exportStream,
@@ -14,7 +15,7 @@ import {
   transactionTypes,
 } from '../../../reports/index.ts';
 import type { ApiServices } from '../../context.ts';
-import { Amount, Currency, errors, list, Timestamp, UserId } from '../../schemas.ts';
+import { Amount, Currency, errors, list, pageOf, Timestamp, UserId } from '../../schemas.ts';
 
 const anyOperator = { access: 'operator' as const };
 // Files leave the console with customers' data in them: not for read-only viewers.
@@ -105,7 +106,7 @@ const ListQuery = Type.Object(
 
 const ExportQuery = Type.Object(
   {
-    format: Type.Union([Type.Literal('csv'), Type.Literal('xlsx'), Type.Literal('pdf')]),
+    format: Type.Union(exportFormats.map((f) => Type.Literal(f))),
     ...filterProperties,
   },
   { additionalProperties: false },
@@ -165,11 +166,11 @@ export const consoleTransactionRoutes = (services: ApiServices): FastifyPluginAs
       },
       async (request) => {
         const { limit, starting_after, ...filters } = request.query;
-        const page = await listOperatorTransactions(services.pool, filterOf(filters), {
-          limit,
+        const rows = await listOperatorTransactions(services.pool, filterOf(filters), {
+          rows: limit + 1,
           startingAfter: starting_after,
         });
-        return { object: 'list' as const, ...page };
+        return pageOf(rows, limit, (t) => t);
       },
     );
 

@@ -1,6 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { Pool } from '../../../db/pool.ts';
 import { ChatPayError } from '../../../shared/errors.ts';
 import {
   freezeState,
@@ -12,10 +11,10 @@ import {
 import type { ApiServices, Principal } from '../../context.ts';
 import { userIdOf } from '../../plugins/auth.ts';
 import { errors, list, pageOf, Timestamp } from '../../schemas.ts';
+import { KycLevelSchema } from '../kyc.ts';
 import { AuditCursor, AuditEntrySchema, auditEntryView, listUserAudit } from './audit.ts';
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()]);
-const KycLevel = Type.Union([Type.Literal('none'), Type.Literal('basic'), Type.Literal('full')]);
 
 const userFields = {
   id: Type.String(),
@@ -25,7 +24,7 @@ const userFields = {
   display_name: Nullable(Type.String()),
   role: Type.String(),
   telegram_username: Nullable(Type.String()),
-  kyc_level: KycLevel,
+  kyc_level: KycLevelSchema,
   frozen: Type.Boolean(),
   created_at: Timestamp,
 };
@@ -43,7 +42,7 @@ const UserDetailSchema = Type.Object({
     }),
   ),
   wallets: Type.Array(Type.Ref('Wallet')),
-  kyc: Type.Object({ level: KycLevel }),
+  kyc: Type.Object({ level: KycLevelSchema }),
   frozen_at: Nullable(Timestamp),
   frozen_reason: Nullable(Type.String()),
 });
@@ -97,7 +96,7 @@ const escapeLike = (text: string) => text.replace(/[\\%_]/g, '\\$&');
  * term is normalised to E.164 (or, when incomplete, taken as the start of one); anything else is
  * matched against display names, emails and usernames, case-insensitively.
  */
-export function searchPrefixes(q: string): { text: string | null; phone: string | null; username: string } {
+function searchPrefixes(q: string): { text: string | null; phone: string | null; username: string } {
   const term = q.trim().toLowerCase();
   if (term.startsWith('@')) return { text: null, phone: null, username: `${escapeLike(term.slice(1))}%` };
   let phone: string | null = null;
@@ -120,35 +119,36 @@ const matchesPerFieldMax = 2_000;
  * Users newest first (ids sort by creation time), optionally only those matching `q`. Sent as an
  * unnamed statement, so it is planned with the prefixes: each branch is a range scan of its
  * `text_pattern_ops` index (migration 0011), and only the page's rows are joined back to users.
+ * Each branch orders `USING ~<~`, the index's own order: ordered by the collation's `<` instead, a
+ * prefix matching most users (`+254`) read and sorted every match (300 ms against 1 ms at 500,000).
  */
-async function searchUsers(
-  pool: Pool,
-  query: { q?: string | undefined; startingAfter?: string | undefined; limit: number },
-): Promise<UserRow[]> {
+export function userSearchQuery(query: {
+  readonly q?: string | undefined;
+  readonly startingAfter?: string | undefined;
+  readonly limit: number;
+}): { text: string; values: unknown[] } {
   const cursor = query.startingAfter ?? null;
   if (query.q === undefined || query.q.trim() === '') {
-    const { rows } = await pool.query<UserRow>(
-      `SELECT ${userColumns} FROM users u WHERE ($1::text IS NULL OR u.id < $1) ORDER BY u.id DESC LIMIT $2`,
-      [cursor, query.limit],
-    );
-    return rows;
+    return {
+      text: `SELECT ${userColumns} FROM users u WHERE ($1::text IS NULL OR u.id < $1) ORDER BY u.id DESC LIMIT $2`,
+      values: [cursor, query.limit],
+    };
   }
   const p = searchPrefixes(query.q);
-  const { rows } = await pool.query<UserRow>(
-    `WITH matches AS (
-       (SELECT id FROM users WHERE $1::text IS NOT NULL AND display_name IS NOT NULL
-          AND lower(display_name) LIKE $1 ORDER BY lower(display_name) LIMIT $6)
+  return {
+    text: `WITH matches AS (
+       (SELECT id FROM users WHERE $1::text IS NOT NULL AND lower(display_name) LIKE $1
+          ORDER BY lower(display_name) USING ~<~ LIMIT $6)
        UNION (SELECT id FROM users WHERE $1::text IS NOT NULL AND email IS NOT NULL AND email LIKE $1
-          ORDER BY email LIMIT $6)
+          ORDER BY email USING ~<~ LIMIT $6)
        UNION (SELECT id FROM users WHERE $2::text IS NOT NULL AND phone IS NOT NULL AND phone LIKE $2
-          ORDER BY phone LIMIT $6)
-       UNION (SELECT user_id FROM user_identities WHERE username IS NOT NULL AND lower(username) LIKE $3
-          ORDER BY lower(username) LIMIT $6)),
+          ORDER BY phone USING ~<~ LIMIT $6)
+       UNION (SELECT user_id FROM user_identities WHERE lower(username) LIKE $3
+          ORDER BY lower(username) USING ~<~ LIMIT $6)),
      page AS (SELECT id FROM matches WHERE $4::text IS NULL OR id < $4 ORDER BY id DESC LIMIT $5)
      SELECT ${userColumns} FROM page JOIN users u ON u.id = page.id ORDER BY u.id DESC`,
-    [p.text, p.phone, p.username, cursor, query.limit, matchesPerFieldMax],
-  );
-  return rows;
+    values: [p.text, p.phone, p.username, cursor, query.limit, matchesPerFieldMax],
+  };
 }
 
 async function userDetail(services: ApiServices, id: string) {
@@ -219,7 +219,8 @@ export const consoleUserRoutes = (services: ApiServices): FastifyPluginAsyncType
       },
       async (request) => {
         const { q, limit, starting_after } = request.query;
-        const rows = await searchUsers(services.pool, { q, startingAfter: starting_after, limit: limit + 1 });
+        const search = userSearchQuery({ q, startingAfter: starting_after, limit: limit + 1 });
+        const { rows } = await services.pool.query<UserRow>(search);
         return pageOf(rows, limit, userItem);
       },
     );
