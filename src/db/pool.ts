@@ -56,3 +56,25 @@ export async function isDatabaseReady(pool: Pool, timeoutMs = 2_000): Promise<bo
   );
   return Promise.race([probe, timeout]);
 }
+
+/**
+ * Runs `work` in one transaction on a client of its own: committed when it returns, rolled back when
+ * it throws. A client whose rollback fails is destroyed rather than handed back to the pool broken.
+ */
+export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch((rollbackError: Error) => {
+      broken = rollbackError;
+    });
+    throw error;
+  } finally {
+    client.release(broken);
+  }
+}

@@ -3,7 +3,7 @@
  * the payments and the ledger for a window of UTC days. The dashboard then reads a few hundred rows
  * whatever the size of the history.
  */
-import type { Pool } from '../db/pool.ts';
+import { inTransaction, type Pool } from '../db/pool.ts';
 
 export interface AggregateOptions {
   /** Default: the current time. */
@@ -121,23 +121,15 @@ export async function aggregateDailyStats(
   const from = addDays(to, 1 - days);
   const end = addDays(to, 1);
   const window = [from, end, `${from}T00:00:00Z`, `${end}T00:00:00Z`];
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  return inTransaction(pool, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock($1)', [lockKey]);
     await client.query('DELETE FROM daily_stats WHERE day >= $1 AND day < $2', [from, end]);
     await client.query('DELETE FROM daily_active_users WHERE day >= $1 AND day < $2', [from, end]);
     const stats = await client.query(insertStats, window);
     const active = await client.query(insertActiveUsers, window);
     await client.query(upsertTotals, [to, dashboardDays]);
-    await client.query('COMMIT');
     return { from, to, statsRows: stats.rowCount ?? 0, activeUserRows: active.rowCount ?? 0 };
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /**

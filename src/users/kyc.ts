@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import type { Pool, PoolClient } from '../db/pool.ts';
+import { inTransaction, type Pool, type PoolClient } from '../db/pool.ts';
 import type { EventBus } from '../realtime/index.ts';
 import { ChatPayError } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
@@ -179,7 +179,7 @@ export class Kyc {
     const key = `${userId}/${id}`;
     await this.#storage.put(key, submission.bytes, contentType);
     try {
-      const row = await transaction(this.#pool, async (client) => {
+      const row = await inTransaction(this.#pool, async (client) => {
         // One submission per user at a time, so parallel uploads can't all slip under the cap.
         await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`kyc:${userId}`]);
         await this.#checkPending(client, userId);
@@ -256,7 +256,7 @@ export class Kyc {
     if (!decision.approve && !reason) {
       throw new ChatPayError('validation_failed', { param: 'reason', message: 'Say why it is rejected.' });
     }
-    const decided = await transaction(this.#pool, async (client): Promise<KycDecision> => {
+    const decided = await inTransaction(this.#pool, async (client): Promise<KycDecision> => {
       const { rows } = await client.query<DocumentRow>(
         `SELECT ${columns} FROM kyc_documents d WHERE d.id = $1 FOR UPDATE`,
         [id],
@@ -340,20 +340,5 @@ export class Kyc {
         message: `You have ${kycPendingMax} documents waiting for review; send more once they are reviewed.`,
       });
     }
-  }
-}
-
-async function transaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
   }
 }

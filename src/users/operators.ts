@@ -4,7 +4,7 @@
  * change, so the new role (or the new enrolment) applies from the next request.
  */
 import { randomBytes } from 'node:crypto';
-import type { Pool } from '../db/pool.ts';
+import { inTransaction, type Pool } from '../db/pool.ts';
 import { ChatPayError } from '../shared/errors.ts';
 import type { Role, Users } from './users.ts';
 
@@ -82,9 +82,7 @@ export async function changeRole(
   pool: Pool,
   input: { readonly actorId: string; readonly operatorId: string; readonly role: Role },
 ): Promise<{ before: OperatorView; after: OperatorView }> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  return inTransaction(pool, async (client) => {
     const admins = await client.query<{ id: string }>(
       `SELECT id FROM users WHERE role = 'admin' ORDER BY id FOR UPDATE`,
     );
@@ -105,14 +103,8 @@ export async function changeRole(
       `UPDATE users SET role = $2 WHERE id = $1 RETURNING ${operatorColumns}`,
       [input.operatorId, input.role],
     );
-    await client.query('COMMIT');
     return { before: operatorView(target), after: operatorView(updated.rows[0] as OperatorRow) };
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /** Clears an operator's TOTP secret: their next sign-in enrols a new authenticator. */

@@ -4,7 +4,7 @@
  * (maker-checker). The ledger transfer's id is fixed at the request, so an approval that is retried,
  * raced or interrupted by a crash moves the money once.
  */
-import type { Pool } from '../db/pool.ts';
+import { inTransaction, type Pool, type PoolClient } from '../db/pool.ts';
 import type { Ledger } from '../ledger/index.ts';
 import { ChatPayError } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
@@ -199,26 +199,18 @@ export class Adjustments {
   async #decide(
     id: string,
     deciderId: string,
-    apply: (row: Row, client: import('../db/pool.ts').PoolClient) => Promise<{ rows: Row[] }>,
+    apply: (row: Row, client: PoolClient) => Promise<{ rows: Row[] }>,
   ): Promise<AdjustmentView> {
-    const client = await this.#pool.connect();
-    try {
-      await client.query('BEGIN');
+    const updated = await inTransaction(this.#pool, async (client) => {
       const { rows } = await client.query<Row>('SELECT * FROM adjustments WHERE id = $1 FOR UPDATE', [id]);
       const row = rows[0];
       if (!row) throw new ChatPayError('adjustment_not_found');
       if (row.requested_by === deciderId) throw new ChatPayError('approval_by_requester');
       if (row.status !== 'pending_approval') throw new ChatPayError('adjustment_not_pending');
-      const updated = await apply(row, client);
-      await client.query('COMMIT');
-      const after = updated.rows[0];
-      if (!after) throw new Error(`adjustment ${id} vanished`);
-      return view(after);
-    } catch (error) {
-      await client.query('ROLLBACK');
-      throw error;
-    } finally {
-      client.release();
-    }
+      return apply(row, client);
+    });
+    const after = updated.rows[0];
+    if (!after) throw new Error(`adjustment ${id} vanished`);
+    return view(after);
   }
 }
