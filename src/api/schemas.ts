@@ -29,6 +29,11 @@ export const Amount = Type.String({
 
 export const Timestamp = Type.String({ format: 'date-time' });
 
+/** A value that may be `null` (a field present in every answer, empty when it doesn't apply). */
+export function Nullable<T extends TSchema>(schema: T) {
+  return Type.Union([schema, Type.Null()]);
+}
+
 export const UserId = Type.String({ pattern: '^usr_[0-9a-z]{26}$', description: 'A user id, `usr_…`.' });
 
 /** Error responses every authenticated route can give. */

@@ -15,9 +15,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       -- Operators' TOTP: the base32 secret, and the last time step accepted (a code is used once).
       ADD COLUMN totp_secret text,
       ADD COLUMN totp_last_step bigint`.execute(db);
-  await sql`CREATE INDEX users_display_name_idx ON users (lower(display_name)) WHERE display_name IS NOT NULL`.execute(
-    db,
-  );
 
   // A session is stored only as the hash of its cookie value.
   await sql`

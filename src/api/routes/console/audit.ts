@@ -3,9 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { Pool } from '../../../db/pool.ts';
 import { createdRange } from '../../../reports/index.ts';
 import type { ApiServices } from '../../context.ts';
-import { errors, list, pageOf, Timestamp } from '../../schemas.ts';
-
-const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()]);
+import { errors, list, Nullable, pageOf, Timestamp } from '../../schemas.ts';
 
 export const AuditEntrySchema = Type.Object({
   id: Type.String({

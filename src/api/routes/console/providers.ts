@@ -5,10 +5,9 @@ import { providerRegistry } from '../../../payments/providers/registry.ts';
 import { type RuleSetName, type RuleSetView, ruleSettingKeys } from '../../../payments/settings.ts';
 import type { ApiServices } from '../../context.ts';
 import { userIdOf } from '../../plugins/auth.ts';
-import { errors, Timestamp } from '../../schemas.ts';
+import { errors, Nullable, Timestamp } from '../../schemas.ts';
 
 const editors = { access: 'operator' as const, roles: ['admin', 'finance'] as const };
-const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()]);
 
 const ProviderStatusSchema = Type.Object({
   id: Type.String(),

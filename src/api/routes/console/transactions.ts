@@ -15,7 +15,7 @@ import {
   transactionTypes,
 } from '../../../reports/index.ts';
 import type { ApiServices } from '../../context.ts';
-import { Amount, Currency, errors, list, pageOf, Timestamp, UserId } from '../../schemas.ts';
+import { Amount, Currency, errors, list, Nullable, pageOf, Timestamp, UserId } from '../../schemas.ts';
 
 const anyOperator = { access: 'operator' as const };
 // Files leave the console with customers' data in them: not for read-only viewers.
@@ -25,8 +25,6 @@ const exporters = {
   roles: ['admin', 'finance', 'support'] as const,
   auditReads: true,
 };
-
-const NullableString = Type.Union([Type.String(), Type.Null()]);
 
 const TransactionItemSchema = Type.Object({
   id: Type.String(),
@@ -38,13 +36,13 @@ const TransactionItemSchema = Type.Object({
       description: 'A payment status; transfers are pending, succeeded or canceled.',
     },
   ),
-  provider: NullableString,
+  provider: Nullable(Type.String()),
   amount: Amount,
   fee: Amount,
   currency: Type.String(),
-  user_id: NullableString,
-  counterparty_user_id: NullableString,
-  merchant_id: NullableString,
+  user_id: Nullable(Type.String()),
+  counterparty_user_id: Nullable(Type.String()),
+  merchant_id: Nullable(Type.String()),
   created_at: Timestamp,
 });
 
@@ -62,8 +60,8 @@ const LedgerTransferSchema = Type.Object({
   credit_account_id: Type.String(),
   amount: Amount,
   currency: Type.String(),
-  pending_id: NullableString,
-  reverses_id: NullableString,
+  pending_id: Nullable(Type.String()),
+  reverses_id: Nullable(Type.String()),
   created_at: Timestamp,
 });
 

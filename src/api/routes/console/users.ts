@@ -10,11 +10,9 @@ import {
 } from '../../../users/index.ts';
 import type { ApiServices, Principal } from '../../context.ts';
 import { userIdOf } from '../../plugins/auth.ts';
-import { errors, list, pageOf, Timestamp } from '../../schemas.ts';
+import { errors, list, Nullable, pageOf, Timestamp } from '../../schemas.ts';
 import { KycLevelSchema } from '../kyc.ts';
 import { AuditCursor, AuditEntrySchema, auditEntryView, listUserAudit } from './audit.ts';
-
-const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()]);
 
 const userFields = {
   id: Type.String(),
