@@ -2,6 +2,7 @@
 import type { PoolClient } from '../db/pool.ts';
 import { ChatPayError } from '../shared/errors.ts';
 import { formatAmount } from '../shared/money.ts';
+import type { KycLevel } from '../users/index.ts';
 import type { PaymentsContext } from './context.ts';
 import type { Direction } from './fees.ts';
 import type { PaymentProvider, ProviderMode } from './providers/provider.ts';
@@ -50,19 +51,24 @@ export async function checkDailyLimit(
   currency: string,
   amount: bigint,
 ): Promise<void> {
-  await ctx.limits.kyc.check(client, userId, direction, currency, amount);
-  if (!ctx.limits.rule(currency, direction)?.perDayMax) return;
-  const kind = direction === 'deposit' ? 'deposit' : 'withdrawal';
+  const daily = ctx.limits.rule(currency, direction)?.perDayMax !== undefined;
+  const byLevel = ctx.limits.kyc.guards(direction, currency);
+  if (!daily && !byLevel) return;
+  // One lock and one read serve both limits: the last 24 hours' payments, counted one request at a
+  // time, and the KYC level as it is now (an approval landing meanwhile counts for the next payment).
   await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
-    `limit:${userId}:${kind}:${currency}`,
+    `limit:${userId}:${direction}:${currency}`,
   ]);
-  const { rows } = await client.query<{ used: string | null }>(
-    `SELECT sum(amount)::text AS used FROM payments
-      WHERE user_id = $1 AND kind = $2 AND currency = $3 AND created_at > now() - interval '24 hours'
-        AND status NOT IN ('failed', 'canceled', 'expired', 'rejected')`,
-    [userId, kind, currency],
+  const { rows } = await client.query<{ kyc_level: KycLevel; used: string | null }>(
+    `SELECT u.kyc_level, (SELECT sum(amount)::text FROM payments
+        WHERE user_id = $1 AND kind = $2 AND currency = $3 AND created_at > now() - interval '24 hours'
+          AND status NOT IN ('failed', 'canceled', 'expired', 'rejected')) AS used
+       FROM users u WHERE u.id = $1`,
+    [userId, direction, currency],
   );
-  ctx.limits.checkDaily(currency, direction, amount, BigInt(rows[0]?.used ?? '0'));
+  const used = BigInt(rows[0]?.used ?? '0');
+  if (byLevel) ctx.limits.kyc.checkAmounts(rows[0]?.kyc_level ?? 'none', currency, direction, amount, used);
+  if (daily) ctx.limits.checkDaily(currency, direction, amount, used);
 }
 
 /** A payment as it is first stored: the record's own fields, the rest (status history, …) to come. */

@@ -4,7 +4,6 @@
  * still pending counts, so twenty parallel requests can't each slip under the limit.
  */
 import { Type } from '@sinclair/typebox';
-import type { PoolClient } from '../db/pool.ts';
 import { ChatPayError } from '../shared/errors.ts';
 import { formatAmount, parseAmount } from '../shared/money.ts';
 import { type KycLevel, kycLevels } from '../users/index.ts';
@@ -159,31 +158,12 @@ export class KycLimits {
     return this.#rules.get(`${level}:${direction}:${currency}`);
   }
 
-  /** Throws `limit_exceeded` (naming the level) when the user's level does not allow `amount`. */
-  async check(
-    client: PoolClient,
-    userId: string,
-    direction: Direction,
-    currency: string,
-    amount: bigint,
-  ): Promise<void> {
-    if (!this.#guarded.has(`${direction}:${currency}`)) return;
-    // The daily limit's lock (create.ts): both checks count the same payments one request at a time.
-    await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
-      `limit:${userId}:${direction}:${currency}`,
-    ]);
-    const { rows } = await client.query<{ kyc_level: KycLevel; used: string | null }>(
-      `SELECT u.kyc_level, (SELECT sum(amount)::text FROM payments
-          WHERE user_id = $1 AND kind = $2 AND currency = $3 AND created_at > now() - interval '24 hours'
-            AND status NOT IN ('failed', 'canceled', 'expired', 'rejected')) AS used
-         FROM users u WHERE u.id = $1`,
-      [userId, direction, currency],
-    );
-    const level = rows[0]?.kyc_level ?? 'none';
-    this.checkAmounts(level, currency, direction, amount, BigInt(rows[0]?.used ?? '0'));
+  /** Whether any level limits `direction` in `currency` (else nothing needs reading). */
+  guards(direction: Direction, currency: string): boolean {
+    return this.#guarded.has(`${direction}:${currency}`);
   }
 
-  /** The pure part of `check`: `used` is the last 24 hours' total. */
+  /** Throws `limit_exceeded` (naming the level) when `level` doesn't allow `amount` on top of `used`. */
   checkAmounts(level: KycLevel, currency: string, direction: Direction, amount: bigint, used: bigint): void {
     const r = this.rule(level, currency, direction);
     const raise = level === 'full' ? '' : ' Verify your identity (KYC) to raise it.';
