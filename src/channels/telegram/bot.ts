@@ -5,7 +5,7 @@
  * Telegram's `retry_after` (auto-retry); each person is also held to a rate of updates.
  */
 import { autoRetry } from '@grammyjs/auto-retry';
-import { Bot, type Context, GrammyError } from 'grammy';
+import { Api, Bot, type Context, GrammyError } from 'grammy';
 import type { Update, UserFromGetMe } from 'grammy/types';
 import type { Pool } from '../../db/pool.ts';
 import type { EventBus } from '../../realtime/index.ts';
@@ -20,8 +20,11 @@ import {
   languages,
   t,
 } from '../flows/index.ts';
-import { telegramErrorForLog } from './errors.ts';
+import { errorForQueue, telegramErrorForLog } from './errors.ts';
 import { Notifier } from './notifier.ts';
+
+/** Auto-retry: a 429's `retry_after` up to a minute (longer: the caller decides), 5xx three times. */
+const retry = { maxRetryAttempts: 3, maxDelaySeconds: 60 } as const;
 
 export interface TelegramBotOptions {
   readonly token: string;
@@ -54,14 +57,19 @@ export class TelegramBot {
       client: { apiRoot: options.apiRoot },
       ...(options.botInfo ? { botInfo: options.botInfo } : {}),
     });
-    this.bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 60 }));
+    this.bot.api.config.use(autoRetry(retry));
     this.bot.on(['message:text', 'message:contact', 'callback_query:data'], (ctx) => this.#handle(ctx));
     this.bot.catch((error) =>
       this.#o.logger.error({ telegramError: telegramErrorForLog(error.error) }, 'telegram update failed'),
     );
     if (options.users && options.pool) {
+      // Notices have the job queue to retry them, so a network error goes back to it at once: the
+      // replies' auto-retry would retry it in-process without end (it bounds only 429s and 5xx),
+      // holding the job for as long as Telegram is out of reach.
+      const api = new Api(options.token, { apiRoot: options.apiRoot });
+      api.config.use(autoRetry({ ...retry, rethrowHttpErrors: true }));
       this.#notifier = new Notifier({
-        api: this.bot.api,
+        api,
         users: options.users,
         pool: options.pool,
         logger: options.logger,
@@ -93,16 +101,26 @@ export class TelegramBot {
     if (this.bot.isRunning()) await this.bot.stop();
   }
 
-  /** Sends a queued chat notice (a `chat_notice` job's payload) to the person's Telegram chats. */
+  /**
+   * Sends a queued chat notice (a `chat_notice` job's payload) to the person's Telegram chats. What
+   * it throws goes to the job queue's logs: no error carrying the token (`errorForQueue`).
+   */
   async deliverNotice(payload: Readonly<Record<string, unknown>>): Promise<void> {
     if (!this.#notifier) throw new Error('this bot delivers no notices (it was given no users and pool)');
-    await this.#notifier.deliver(payload);
+    await this.#notifier.deliver(payload).catch((error: unknown) => {
+      throw errorForQueue(error);
+    });
   }
 
-  /** Handles one update as received through the webhook (after the job queue hands it over). */
+  /**
+   * Handles one update as received through the webhook (after the job queue hands it over, or
+   * inline). grammY throws a `BotError` holding the context, and so the token: not to the queue.
+   */
   async handleUpdate(update: Update): Promise<void> {
     if (!this.bot.isInited()) await this.bot.init();
-    await this.bot.handleUpdate(update);
+    await this.bot.handleUpdate(update).catch((error: unknown) => {
+      throw errorForQueue(error);
+    });
   }
 
   async #handle(ctx: Context): Promise<void> {

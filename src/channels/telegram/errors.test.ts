@@ -1,6 +1,6 @@
-import { GrammyError, HttpError } from 'grammy';
+import { BotError, GrammyError, HttpError } from 'grammy';
 import { describe, expect, it } from 'vitest';
-import { telegramErrorForLog } from './errors.ts';
+import { errorForQueue, TelegramCallError, telegramErrorForLog } from './errors.ts';
 
 const token = '123456789:AAE1cAnArYtOkEn_value-0123456789ab';
 
@@ -32,5 +32,21 @@ describe('Telegram errors in logs', () => {
       code: 403,
       description: 'Forbidden: bot was blocked by the user',
     });
+  });
+
+  it('reach the job queue, which logs an error with its own properties, without the token', () => {
+    const network = Object.assign(new Error('request failed'), {
+      message: `request to https://api.telegram.org/bot${token}/sendMessage failed, reason: ECONNRESET`,
+    });
+    const http = new HttpError("Network request for 'sendMessage' failed!", network);
+    // grammY's handleUpdate throws a BotError holding the context, whose `api` holds the token.
+    const inUpdate = new BotError(http, { api: { token }, update: { update_id: 1 } } as never);
+    for (const error of [http, inUpdate]) {
+      const queued = errorForQueue(error);
+      expect(queued).toBeInstanceOf(TelegramCallError);
+      expect(JSON.stringify(queued) + String((queued as Error).stack)).not.toContain(token);
+    }
+    const other = new Error('connection terminated');
+    expect(errorForQueue(new BotError(other, { api: { token } } as never))).toBe(other);
   });
 });
