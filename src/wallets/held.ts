@@ -12,6 +12,7 @@ import type { Pool, PoolClient } from '../db/pool.ts';
 import type { Ledger, TransferInput } from '../ledger/index.ts';
 import { ChatPayError } from '../shared/errors.ts';
 import { formatAmount, parseAmount } from '../shared/money.ts';
+import { normalizePhone } from '../users/contacts.ts';
 import { assertNotFrozen } from '../users/freeze.ts';
 import { checkPin } from '../users/pin.ts';
 import { type Wallets, walletAccountId } from './wallets.ts';
@@ -44,14 +45,12 @@ export interface Claimed {
 }
 
 const escrowAccountId = (currency: string) => `held_${currency}`;
-/** A phone number as users store it (their `users_phone_e164` check). */
-const e164 = /^\+[1-9][0-9]{6,14}$/;
 /** Holds one claim settles at most (one person's backlog); the rest wait for the next claim. */
 const claimsMax = 1_000;
 /** Holds one `expire` call returns at most. */
 const expireBatchMax = 1_000;
 
-/** `@Name` → `@name`; a phone stays as given (callers normalise it to E.164). */
+/** `@Name` → `@name`; a phone stays as given (`hold` normalises it to E.164, as users store it). */
 export function handleOf(text: string): string {
   return text.startsWith('@') ? text.toLowerCase() : text;
 }
@@ -76,8 +75,8 @@ export class HeldTransfers {
     readonly pin?: string | undefined;
   }): Promise<HeldView> {
     const amount = parseAmount(input.amount, input.currency);
-    if (!input.to.startsWith('@') && !e164.test(input.to))
-      throw new ChatPayError('phone_invalid', { param: 'to' });
+    // Held for the number as users store it, so their phone finds it: E.164, or phone_invalid.
+    const to = input.to.startsWith('@') ? handleOf(input.to) : normalizePhone(input.to, 'to');
     const threshold = this.#o.pinRequiredAbove.get(input.currency);
     if (threshold === undefined || amount > threshold)
       await checkPin(this.#o.pool, input.fromUserId, input.pin);
@@ -97,7 +96,7 @@ export class HeldTransfers {
         code: 'p2p_held',
         flags: { pending: true },
         timeoutSeconds: this.#o.holdSeconds,
-        metadata: { from: input.fromUserId, to: handleOf(input.to) },
+        metadata: { from: input.fromUserId, to },
       },
     ]);
     if (held?.result === 'exceeds_credits' || held?.result === 'debit_account_not_found') {
@@ -109,14 +108,7 @@ export class HeldTransfers {
       `INSERT INTO held_transfers (id, from_user_id, to_handle, amount, currency, status, expires_at)
        VALUES ($1, $2, $3, $4, $5, 'held', now() + make_interval(secs => $6))
        ON CONFLICT (id) DO UPDATE SET id = EXCLUDED.id RETURNING id, to_handle, expires_at`,
-      [
-        input.id,
-        input.fromUserId,
-        handleOf(input.to),
-        amount.toString(),
-        input.currency,
-        this.#o.holdSeconds,
-      ],
+      [input.id, input.fromUserId, to, amount.toString(), input.currency, this.#o.holdSeconds],
     );
     const row = rows[0] as { id: string; to_handle: string; expires_at: Date };
     return {
@@ -177,8 +169,13 @@ export class HeldTransfers {
       },
     ];
     const results = await this.#o.ledger.createTransfers(chain);
-    // Refused: the hold timed out and the ledger voided it; the money is the sender's again.
     const done = results.every((r) => r.result === 'ok' || r.result === 'exists');
+    // Refused because the hold timed out (the ledger voided it, or will): the sender's again. Any
+    // other refusal leaves it held, untold, for a later claim or the expiry: the money is still in
+    // escrow, and "returned" would tell the sender what is not so yet.
+    const post = results[0]?.result;
+    if (!done && post !== 'pending_transfer_expired' && post !== 'pending_transfer_already_voided')
+      return undefined;
     const money = { amount: formatAmount(amount, row.currency), currency: row.currency };
     const fromLabel = row.username ? `@${row.username}` : row.from_user_id;
     const notices: HeldNotice[] = [];
@@ -310,6 +307,7 @@ function returnedNotice(row: HeldRow, money: { amount: string; currency: string 
   };
 }
 
+/** Under the key every chat notice's job has (`notice:<id>`, as src/channels/flows/notices.ts). */
 function queueNotice(client: PoolClient, notice: HeldNotice): Promise<void> {
-  return enqueue(client, 'chat_notice', { ...notice });
+  return enqueue(client, 'chat_notice', { ...notice }, { jobKey: `notice:${notice.id}` });
 }

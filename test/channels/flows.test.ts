@@ -248,4 +248,21 @@ describe('the flow engine', () => {
     const again = await bot.handle(jane.command('start'));
     expect(again.replies.map((r) => r.requestContact ?? false)).toEqual([false]);
   });
+
+  it('refuses a malformed number, shared or typed, and keeps the number a person has', async () => {
+    const kofi = person(33, 'kofi33');
+    await bot.handle(kofi.command('start'));
+    const own = (phone: string) => kofi.chat({ type: 'contact', phone, own: true });
+    expect(await lastText(own('12345'))).toMatch(/with its country code/);
+    const userId = (await bot.handle(kofi.command('help'))).userId as string;
+    expect((await api.services.users.get(userId))?.phone).toBeNull();
+    expect(await lastText(own('254766000007'))).toMatch(/\+254766000007 is now your ChatPay number/);
+    expect(await lastText(own('+254766000008'))).toMatch(/Your ChatPay number is already \+254766000007/);
+    expect((await api.services.users.get(userId))?.phone).toBe('+254766000007');
+    // Sending: a typed number that can't be one, and a card whose number isn't one nor on Telegram.
+    await bot.handle(kofi.command('send'));
+    expect(await lastText(kofi.text('+1 555 000'))).toMatch(/with its country code/);
+    const card = kofi.chat({ type: 'contact', phone: '12345', own: false });
+    expect(await lastText(card)).toMatch(/can’t find 12345 on ChatPay/);
+  });
 });

@@ -4,45 +4,14 @@
  * registering through the API. The bot talks to the Bot API sandbox over HTTP; notices go through
  * the job queue to the worker's bot.
  */
-import { afterAll, describe, expect, it } from 'vitest';
-import { FlowEngine } from '../../src/channels/flows/index.ts';
-import { TelegramBot } from '../../src/channels/telegram/bot.ts';
-import { type SandboxUser, startTelegramSandbox } from '../../src/channels/telegram/sandbox.ts';
-import { createPool } from '../../src/db/pool.ts';
-import { Secret } from '../../src/shared/secret.ts';
-import { quietLogger } from '../helpers/database.ts';
-import { paymentsHarness } from '../helpers/payments.ts';
+import { describe, expect, it } from 'vitest';
+import type { SandboxUser } from '../../src/channels/telegram/sandbox.ts';
 import { chatWorker } from './chat-worker.ts';
+import { telegramHarness } from './telegram-harness.ts';
 
-const harness = await paymentsHarness({ providers: [], worker: false });
-const { api } = harness;
-const telegram = await startTelegramSandbox();
-afterAll(() => telegram.close());
-const sessionPool = createPool({
-  url: new Secret(api.database.url),
-  max: 4,
-  statementTimeoutMs: 10_000,
-  logger: quietLogger,
-});
-afterAll(() => sessionPool.end());
-const bot = new TelegramBot({
-  token: telegram.token,
-  apiRoot: telegram.url,
-  engine: new FlowEngine({
-    sessionPool,
-    services: api.services,
-    logger: quietLogger,
-    sessionTimeoutSeconds: 900,
-  }),
-  logger: quietLogger,
-  botInfo: telegram.botInfo,
-  updatesPerUserPer10s: 10_000,
-  users: api.services.users,
-  pool: api.database.pool,
-  events: api.services.events,
-});
+const { harness, api, telegram, makeBot } = await telegramHarness({ providers: [], worker: false });
+const bot = makeBot({ events: api.services.events });
 await bot.startPolling();
-afterAll(() => bot.stop());
 await chatWorker(api, () => bot);
 
 async function say(user: SandboxUser, text: string, expected: RegExp) {
@@ -116,6 +85,12 @@ describe('money held for a phone number', () => {
       /\+254711000001 is now your ChatPay number/.test(m.text ?? ''),
     );
     expect(saved.text).toMatch(/@alice_phone sent you 20.00 KES before you joined/);
+    // The trigger's claim job waits behind the chat's own claim, as its backup.
+    const { rows: backup } = await api.database.pool.query(
+      `SELECT run_at > now() + interval '20 seconds' AS later FROM graphile_worker.jobs WHERE key = $1`,
+      [`held_claim:${femiId}`],
+    );
+    expect(backup).toEqual([{ later: true }]);
     await alice.waitForMessage((m) =>
       /\+254711000001 joined ChatPay and received the 20.00 KES/.test(m.text ?? ''),
     );

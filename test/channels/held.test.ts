@@ -148,5 +148,14 @@ describe('held transfers', () => {
       }),
     ).rejects.toMatchObject({ code: 'phone_invalid' });
     expect(await available(sender.id)).toBe('10.00');
+    // A number however written is held as users store theirs, so their phone finds it.
+    const view = await held(3600).hold({
+      id: 'hld_f',
+      fromUserId: sender.id,
+      to: '+254 (744) 000-006',
+      amount: '1.00',
+      currency: 'KES',
+    });
+    expect(view.to).toBe('+254744000006');
   });
 });

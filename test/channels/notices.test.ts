@@ -3,49 +3,18 @@
  * worker's bot over HTTP to the Bot API sandbox, within Telegram's limits, once per chat, across a
  * restart, a retry after a successful send, and a failed send.
  */
-import { afterAll, describe, expect, it } from 'vitest';
-import { enqueueNotice, FlowEngine } from '../../src/channels/flows/index.ts';
-import { TelegramBot } from '../../src/channels/telegram/bot.ts';
-import { startTelegramSandbox } from '../../src/channels/telegram/sandbox.ts';
-import { createPool } from '../../src/db/pool.ts';
+import { describe, expect, it } from 'vitest';
+import { enqueueNotice } from '../../src/channels/flows/index.ts';
+import type { TelegramBot } from '../../src/channels/telegram/bot.ts';
 import { newId } from '../../src/shared/ids.ts';
-import { Secret } from '../../src/shared/secret.ts';
-import { quietLogger } from '../helpers/database.ts';
-import { paymentsHarness } from '../helpers/payments.ts';
 import { chatWorker } from './chat-worker.ts';
+import { telegramHarness } from './telegram-harness.ts';
 
-const harness = await paymentsHarness({ providers: [], worker: false });
-const { api } = harness;
-const telegram = await startTelegramSandbox();
-afterAll(() => telegram.close());
-const sessionPool = createPool({
-  url: new Secret(api.database.url),
-  max: 2,
-  statementTimeoutMs: 10_000,
-  logger: quietLogger,
-});
-afterAll(() => sessionPool.end());
+const { harness, api, telegram, makeBot: newBot } = await telegramHarness({ providers: [], worker: false });
 
 /** A bot process: `listening` ones queue notices for the event bus's news. */
-function makeBot(listening: boolean): TelegramBot {
-  const bot = new TelegramBot({
-    token: telegram.token,
-    apiRoot: telegram.url,
-    engine: new FlowEngine({
-      sessionPool,
-      services: api.services,
-      logger: quietLogger,
-      sessionTimeoutSeconds: 900,
-    }),
-    logger: quietLogger,
-    botInfo: telegram.botInfo,
-    users: api.services.users,
-    pool: api.database.pool,
-    events: listening ? api.services.events : undefined,
-  });
-  afterAll(() => bot.stop());
-  return bot;
-}
+const makeBot = (listening: boolean): TelegramBot =>
+  newBot({ events: listening ? api.services.events : undefined });
 
 /** Someone on Telegram (registered as the bot would on their first message), and a sender with money. */
 async function people(username: string) {
@@ -168,6 +137,31 @@ describe('chat notices', () => {
     await api.database.pool.query(
       `DELETE FROM graphile_worker._private_jobs WHERE key = 'notice:test.flood:1'`,
     );
+  });
+
+  it('go back to the queue at once when Telegram is out of reach, with no token in the error', async () => {
+    const { person, userId } = await people('hawa_notice');
+    // Nothing listens there: every call fails with a network error, whose URL holds the token.
+    const offline = newBot({ apiRoot: 'http://127.0.0.1:9' });
+    const failed = await offline
+      .deliverNotice({
+        id: 'test.offline:1',
+        userId,
+        key: 'deposit.succeeded',
+        values: { amount: '2.00', currency: 'KES' },
+      })
+      .then(
+        () => undefined,
+        (error: unknown) => error as Error,
+      );
+    expect(failed?.message).toMatch(/Network request for 'sendMessage' failed/);
+    expect(JSON.stringify(failed) + failed?.message + failed?.stack).not.toContain(telegram.token);
+    // The claim was given back: the job's retry sends it.
+    const { rows } = await api.database.pool.query(
+      `SELECT count(*)::int AS n FROM chat_notice_deliveries WHERE notice_id = 'test.offline:1'`,
+    );
+    expect(rows[0].n).toBe(0);
+    expect(person.messages()).toEqual([]);
   });
 
   it('reach the person once when two bot processes hear the same news', async () => {

@@ -2,61 +2,30 @@
  * The Telegram bot end to end: grammY talking to our Bot API sandbox over HTTP, the flow engine and
  * the services on PostgreSQL, deposits through the M-Pesa sandbox, notices through the event bus.
  */
-import { afterAll, describe, expect, it } from 'vitest';
-import { FlowEngine } from '../../src/channels/flows/index.ts';
-import { TelegramBot } from '../../src/channels/telegram/bot.ts';
-import { type SandboxUser, startTelegramSandbox } from '../../src/channels/telegram/sandbox.ts';
-import { createPool } from '../../src/db/pool.ts';
-import { Secret } from '../../src/shared/secret.ts';
-import { quietLogger } from '../helpers/database.ts';
-import { paymentsHarness } from '../helpers/payments.ts';
+import { describe, expect, it } from 'vitest';
+import type { TelegramBot } from '../../src/channels/telegram/bot.ts';
+import type { SandboxUser } from '../../src/channels/telegram/sandbox.ts';
 import { chatWorker } from './chat-worker.ts';
+import { telegramHarness } from './telegram-harness.ts';
 
-const harness = await paymentsHarness({
+const {
+  api,
+  telegram,
+  makeBot: newBot,
+} = await telegramHarness({
   providers: ['mpesa'],
   approvalAbove: 'KES=100000',
   worker: false,
 });
-const { api } = harness;
-const telegram = await startTelegramSandbox();
-afterAll(() => telegram.close());
 
-function makeBot(notices = false): TelegramBot {
-  const sessionPool = createPool({
-    url: new Secret(api.database.url),
-    max: 4,
-    statementTimeoutMs: 10_000,
-    logger: quietLogger,
-  });
-  afterAll(() => sessionPool.end());
-  const engine = new FlowEngine({
-    sessionPool,
-    services: api.services,
-    logger: quietLogger,
-    sessionTimeoutSeconds: 900,
-  });
-  return new TelegramBot({
-    token: telegram.token,
-    apiRoot: telegram.url,
-    engine,
-    logger: quietLogger,
-    botInfo: telegram.botInfo,
-    // The tests type much faster than a person.
-    updatesPerUserPer10s: 10_000,
-    users: api.services.users,
-    pool: api.database.pool,
-    events: notices ? api.services.events : undefined,
-  });
-}
+const makeBot = (notices = false): TelegramBot =>
+  newBot({ events: notices ? api.services.events : undefined });
 
 let bot = makeBot(true);
 await bot.registerCommands();
 await bot.startPolling();
 // Payments' jobs, and the notices, delivered by the bot that runs now.
 await chatWorker(api, () => bot);
-afterAll(async () => {
-  await bot.stop();
-});
 
 /** Sends `text` and waits for the bot's answer containing `expected`. */
 async function say(user: SandboxUser, text: string, expected: RegExp) {

@@ -1,7 +1,7 @@
 /** Pieces the flows share: the main menu, amount parsing, and turning errors into friendly words. */
 import { isChatPayError } from '../../shared/errors.ts';
 import { parseAmount } from '../../shared/money.ts';
-import { looksLikePhone, normalizePhone } from '../../users/index.ts';
+import { normalizePhone } from '../../users/index.ts';
 import type { MessageKey } from './i18n.ts';
 import type { ChatEvent, FlowContext, OutMessage, Step } from './types.ts';
 
@@ -43,24 +43,14 @@ export const confirmButtons = (ctx: FlowContext) => [
   ],
 ];
 
-/**
- * E.164 from a shared contact's number, or undefined. Telegram gives it in international form,
- * sometimes without its `+`.
- */
+/** E.164 from a shared contact's number (international, at times without its `+`), or undefined. */
 export function contactPhone(raw: string): string | undefined {
-  const compact = raw.replace(/[\s()-]/g, '');
-  return e164(/^[1-9][0-9]{6,14}$/.test(compact) ? `+${compact}` : compact);
+  const trimmed = raw.trim();
+  return e164(trimmed.startsWith('+') ? trimmed : `+${trimmed}`);
 }
 
-/**
- * E.164 from what the person typed, or undefined (also for text that is no phone number). Typed
- * numbers need their country code: `0712…` could be any country's.
- */
-export function typedPhone(text: string): string | undefined {
-  return looksLikePhone(text) ? e164(text) : undefined;
-}
-
-function e164(text: string): string | undefined {
+/** E.164, or undefined where `normalizePhone` refuses it (typed numbers need their country code). */
+export function e164(text: string): string | undefined {
   try {
     return normalizePhone(text);
   } catch {

@@ -22,17 +22,7 @@ import { pinFlow } from './flows/pin.ts';
 import { sendFlow } from './flows/send.ts';
 import { withdrawFlow } from './flows/withdraw.ts';
 import { isLanguage, type Language, type MessageKey, t } from './i18n.ts';
-import { enqueueNotice } from './notices.ts';
-import type {
-  Channel,
-  ChatEvent,
-  Flow,
-  FlowContext,
-  FlowServices,
-  Notice,
-  OutMessage,
-  Step,
-} from './types.ts';
+import type { Channel, ChatEvent, Flow, FlowContext, FlowServices, OutMessage, Step } from './types.ts';
 
 export type { Channel } from './types.ts';
 
@@ -88,8 +78,6 @@ export interface EngineResult {
   readonly replies: readonly OutMessage[];
   /** Delete the person's message (it held a PIN). */
   readonly deleteIncoming: boolean;
-  /** Messages for other people, queued (as chat notices) in the transaction that saved the step. */
-  readonly notices: readonly Notice[];
 }
 
 export interface FlowEngineOptions {
@@ -143,13 +131,10 @@ export class FlowEngine {
           language: 'en',
           replies: [],
           deleteIncoming: false,
-          notices: [],
         };
       }
       const wallets = session.user_id ? (opened.at(-1)?.rows as AccountRow[]) : undefined;
       const { result, statements } = await this.#run(update, session, wallets);
-      for (const [i, notice] of result.notices.entries())
-        await enqueueNotice(client, { id: `${update.channel}:${update.updateId}:${i}`, ...notice });
       await batch(client, [...statements, 'COMMIT']);
       return result;
     } catch (error) {
@@ -215,7 +200,6 @@ export class FlowEngine {
         language: step.language ?? lang,
         replies: [...step.replies, ...arrived],
         deleteIncoming: step.deleteIncoming ?? false,
-        notices: step.notices ?? [],
       },
       statements,
     };

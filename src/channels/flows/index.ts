@@ -12,9 +12,10 @@ export {
   type DeliveryClaim,
   deliveriesRetentionHours,
   enqueueNotice,
+  enqueueNoticeForChats,
   NoticeDeliveries,
   noticeForEvent,
   noticeOf,
   purgeNoticeDeliveries,
 } from './notices.ts';
-export type { Button, Channel, ChatEvent, FlowServices, Notice, OutMessage } from './types.ts';
+export type { Button, Channel, ChatEvent, FlowServices, OutMessage } from './types.ts';

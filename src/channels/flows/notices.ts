@@ -31,8 +31,24 @@ const claimStaleSeconds = 120;
 const purgeBatchMax = 10_000;
 
 export function enqueueNotice(db: Pool | PoolClient, notice: ChatNotice, runAt?: Date): Promise<void> {
-  return enqueue(db, 'chat_notice', { ...notice }, { jobKey: `notice:${notice.id}`, runAt });
+  return enqueue(db, 'chat_notice', { ...notice }, { jobKey: noticeJobKey(notice.id), runAt });
 }
+
+/**
+ * Queues `notice` when its person has a chat on `channel`, in one statement. Every money event with
+ * news comes here, mostly for people with no chat: a look-up first would be a second round trip on
+ * the payments' path (and a cache of it, wrong for a minute when someone starts the bot). The same
+ * job as `enqueue` adds, guarded.
+ */
+export async function enqueueNoticeForChats(pool: Pool, channel: Channel, notice: ChatNotice): Promise<void> {
+  await pool.query(
+    `SELECT graphile_worker.add_job('chat_notice', $1::json, job_key => $2)
+      WHERE EXISTS (SELECT 1 FROM user_identities WHERE user_id = $3 AND provider = $4)`,
+    [JSON.stringify(notice), noticeJobKey(notice.id), notice.userId, channel],
+  );
+}
+
+const noticeJobKey = (noticeId: string) => `notice:${noticeId}`;
 
 /** The notice in a job's payload; undefined for one that can never be delivered (unknown key). */
 export function noticeOf(payload: Readonly<Record<string, unknown>>): ChatNotice | undefined {

@@ -41,16 +41,6 @@ export interface OutMessage {
   readonly replace?: boolean;
 }
 
-/**
- * A message for another person, queued as a chat notice in the transaction that saves the step
- * (delivered by a worker, within the channel's rate limits).
- */
-export interface Notice {
-  readonly userId: string;
-  readonly key: MessageKey;
-  readonly values: Readonly<Record<string, string>>;
-}
-
 export interface Session {
   readonly flow: string | null;
   readonly step: string | null;
@@ -95,7 +85,6 @@ export interface Step {
   readonly data?: Readonly<Record<string, unknown>>;
   /** Delete the person's message (it held a PIN). */
   readonly deleteIncoming?: boolean;
-  readonly notices?: readonly Notice[];
   /** The person's language changed. */
   readonly language?: Language;
 }

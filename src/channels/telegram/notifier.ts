@@ -6,7 +6,7 @@
  * documented 30, with room for replies). A notice whose slot is more than a few seconds away is queued
  * again for then, so one busy chat never holds the worker's slots. A 429 is retried after its
  * `retry_after` by the bot's auto-retry (or, past its minute, queued again for then); a send that
- * fails otherwise is retried by the job.
+ * fails otherwise, a network error included, is retried by the job.
  */
 import { type Api, GrammyError } from 'grammy';
 import type { Pool } from '../../db/pool.ts';
@@ -16,6 +16,7 @@ import type { Users } from '../../users/index.ts';
 import {
   type ChatNotice,
   enqueueNotice,
+  enqueueNoticeForChats,
   isLanguage,
   NoticeDeliveries,
   noticeForEvent,
@@ -31,8 +32,6 @@ const globalIntervalMs = 40;
 /** Longer than this to the next slot: the notice is queued again for then. */
 const waitMaxMs = 3_000;
 const pacedChatsMax = 10_000;
-const knownForMs = 60_000;
-const knownMax = 10_000;
 
 type Identity = Awaited<ReturnType<Users['identities']>>[number];
 
@@ -73,7 +72,6 @@ export class Notifier {
   readonly #o: NotifierOptions;
   readonly #deliveries: NoticeDeliveries;
   readonly #pacer = new Pacer();
-  readonly #known = new Map<string, { identities: Identity[]; until: number }>();
   #unsubscribe: (() => void) | undefined;
 
   constructor(options: NotifierOptions) {
@@ -158,29 +156,13 @@ export class Notifier {
 
   async #queue(userId: string, event: RealtimeEvent): Promise<void> {
     const notice = noticeForEvent(userId, event);
-    if (!notice) return;
-    // Most money events are for people not on Telegram, or news nobody is told: no job for those.
-    if (!(await this.#identities(userId)).some((i) => i.provider === 'telegram')) return;
-    await enqueueNotice(this.#o.pool, notice);
+    // Most money events are news nobody is told, or for people not on Telegram: no job for those.
+    if (notice) await enqueueNoticeForChats(this.#o.pool, 'telegram', notice);
   }
 
   async #label(userId: string): Promise<string> {
-    const named = (await this.#identities(userId)).find((i) => i.username);
+    const named = (await this.#o.users.identities(userId)).find((i) => i.username);
     return named ? `@${named.username}` : userId;
-  }
-
-  /**
-   * Who is on which chat, remembered for a minute: every money event reaches the notifier, and a
-   * query per event would put it on the payments' hot path. Deliveries read afresh.
-   */
-  async #identities(userId: string): Promise<Identity[]> {
-    const now = Date.now();
-    const known = this.#known.get(userId);
-    if (known && known.until > now) return known.identities;
-    const identities = await this.#o.users.identities(userId);
-    if (this.#known.size >= knownMax) this.#known.clear();
-    this.#known.set(userId, { identities, until: now + knownForMs });
-    return identities;
   }
 }
 

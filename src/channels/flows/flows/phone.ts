@@ -4,8 +4,12 @@
  * person's own is taken, and only a number no other user has: it becomes the user's phone, and money
  * held for that number is theirs at once. A typed number is refused: anyone can type any number.
  */
+import { enqueue } from '../../../db/jobs.ts';
 import { ask, contactPhone, done, menu } from '../common.ts';
 import type { ChatEvent, Flow, FlowContext, OutMessage, Step } from '../types.ts';
+
+/** How long the trigger's claim job waits behind the chat's own claim (see `linkPhone`). */
+const backupClaimDelayMs = 30_000;
 
 export const askPhone = (ctx: FlowContext, text = ctx.t('phone.ask')): OutMessage => ({
   text,
@@ -43,25 +47,42 @@ async function savePhone(ctx: FlowContext, event: ChatEvent & { type: 'contact' 
 /**
  * Sets the user's phone unless another user has it or they have another already (a number someone
  * signs in with is changed where they sign in, not by a chat). Saving it also queues, by trigger, a
- * claim of what is held for it: a backup for the claim just above.
+ * claim of what is held for it; here that job is put off by `backupClaimDelayMs`, in the same
+ * transaction, so the claim just above (which shows the money in this reply) runs first and the job
+ * is only its backup, for a process that stops in between. Run at once, the job could win the race
+ * and the reply would not show the money (its notice would).
  */
 async function linkPhone(ctx: FlowContext, phone: string): Promise<'linked' | 'taken' | { other: string }> {
+  const client = await ctx.services.pool.connect();
   try {
-    const { rows } = await ctx.services.pool.query<{ current: string | null; taken: boolean }>(
+    await client.query('BEGIN');
+    const { rows } = await client.query<{ current: string | null; taken: boolean; updated: boolean }>(
       `WITH taken AS (SELECT 1 FROM users WHERE phone = $2 AND id <> $1),
             linked AS (UPDATE users SET phone = $2 WHERE id = $1 AND phone IS NULL
                          AND NOT EXISTS (SELECT 1 FROM taken) RETURNING phone)
        SELECT coalesce((SELECT phone FROM linked), (SELECT phone FROM users WHERE id = $1)) AS current,
-              EXISTS (SELECT 1 FROM taken) AS taken`,
+              EXISTS (SELECT 1 FROM taken) AS taken, EXISTS (SELECT 1 FROM linked) AS updated`,
       [ctx.userId, phone],
     );
     const row = rows[0];
-    if (row?.taken) return 'taken';
-    if (!row?.current) throw new Error(`no user ${ctx.userId}`);
-    return row.current === phone ? 'linked' : { other: row.current };
+    if (!row || (!row.taken && !row.current)) throw new Error(`no user ${ctx.userId}`);
+    // The trigger's job (src/db/migrations/0010-chat-notices.ts), under its key: moved later.
+    if (row.updated)
+      await enqueue(
+        client,
+        'held_transfers_claim',
+        { user_id: ctx.userId },
+        { jobKey: `held_claim:${ctx.userId}`, runAt: new Date(Date.now() + backupClaimDelayMs) },
+      );
+    await client.query('COMMIT');
+    if (row.taken) return 'taken';
+    return row.current === phone ? 'linked' : { other: row.current as string };
   } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
     // Another user took the number between the check and the update.
     if ((error as { code?: string }).code === '23505') return 'taken';
     throw error;
+  } finally {
+    client.release();
   }
 }

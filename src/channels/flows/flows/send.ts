@@ -14,9 +14,9 @@ import {
   confirmButtons,
   contactPhone,
   done,
+  e164,
   friendly,
   menu,
-  typedPhone,
   value,
 } from '../common.ts';
 import type { ChatEvent, Flow, FlowContext, Step } from '../types.ts';
@@ -78,7 +78,7 @@ async function findRecipient(ctx: FlowContext, event: ChatEvent): Promise<Recipi
   if (found) return { kind: 'user', id: found.id, label: to };
   if (telegramUsername.test(to)) return { kind: 'newcomer', handle: to, label: to };
   if (looksLikePhone(to)) {
-    const phone = typedPhone(to);
+    const phone = e164(to);
     return phone ? { kind: 'newcomer', handle: phone, label: phone } : { kind: 'bad_phone' };
   }
   return { kind: 'unknown', label: to || '?' };

@@ -1,0 +1,66 @@
+/**
+ * What every Telegram test starts from: the payments harness, the Bot API sandbox, a pool for the
+ * flow engines' sessions, and bots on them (grammY over HTTP to the sandbox), each closed after the
+ * file's tests.
+ */
+import { afterAll } from 'vitest';
+import { FlowEngine } from '../../src/channels/flows/index.ts';
+import { TelegramBot, type TelegramBotOptions } from '../../src/channels/telegram/bot.ts';
+import { startTelegramSandbox, type TelegramSandbox } from '../../src/channels/telegram/sandbox.ts';
+import { createPool } from '../../src/db/pool.ts';
+import { Secret } from '../../src/shared/secret.ts';
+import type { TestApi } from '../helpers/api.ts';
+import { quietLogger } from '../helpers/database.ts';
+import { type HarnessOptions, type PaymentsHarness, paymentsHarness } from '../helpers/payments.ts';
+
+export interface TelegramHarness {
+  readonly harness: PaymentsHarness;
+  readonly api: TestApi;
+  readonly telegram: TelegramSandbox;
+  /**
+   * A bot process on the sandbox that delivers chat notices (`users`, `pool`) and lets the tests type
+   * faster than a person; `options` adds to or overrides that (`events` to queue notices too).
+   */
+  makeBot(options?: Partial<TelegramBotOptions>): TelegramBot;
+}
+
+export async function telegramHarness(options: HarnessOptions = {}): Promise<TelegramHarness> {
+  const harness = await paymentsHarness(options);
+  const { api } = harness;
+  const telegram = await startTelegramSandbox();
+  afterAll(() => telegram.close());
+  const sessionPool = createPool({
+    url: new Secret(api.database.url),
+    max: 8,
+    statementTimeoutMs: 10_000,
+    logger: quietLogger,
+  });
+  afterAll(() => sessionPool.end());
+  return {
+    harness,
+    api,
+    telegram,
+    makeBot(extra = {}) {
+      const bot = new TelegramBot({
+        token: telegram.token,
+        apiRoot: telegram.url,
+        // Its own engine, as a process of its own has; the sessions' pool is shared.
+        engine: new FlowEngine({
+          sessionPool,
+          services: api.services,
+          logger: quietLogger,
+          sessionTimeoutSeconds: 900,
+        }),
+        logger: quietLogger,
+        botInfo: telegram.botInfo,
+        updatesPerUserPer10s: 10_000,
+        users: api.services.users,
+        pool: api.database.pool,
+        ...extra,
+      });
+      // Registered after the pool's: runs before it (vitest runs after-hooks last first).
+      afterAll(() => bot.stop());
+      return bot;
+    },
+  };
+}
