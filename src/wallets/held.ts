@@ -8,7 +8,7 @@
  * are told through chat notices queued in the transaction that settles the hold.
  */
 import { enqueue } from '../db/jobs.ts';
-import type { Pool, PoolClient } from '../db/pool.ts';
+import { inTransaction, type Pool, type PoolClient } from '../db/pool.ts';
 import type { Ledger, TransferInput } from '../ledger/index.ts';
 import { ChatPayError } from '../shared/errors.ts';
 import { formatAmount, parseAmount } from '../shared/money.ts';
@@ -218,9 +218,7 @@ export class HeldTransfers {
    * says whose they were. At most `expireBatchMax` a call: the job runs every minute.
    */
   async expire(): Promise<{ fromUserId: string; to: string; amount: string; currency: string }[]> {
-    const client = await this.#o.pool.connect();
-    try {
-      await client.query('BEGIN');
+    return inTransaction(this.#o.pool, async (client) => {
       const { rows } = await client.query<HeldRow>(
         `UPDATE held_transfers SET status = 'returned', settled_at = now()
           WHERE id IN (SELECT id FROM held_transfers
@@ -234,18 +232,12 @@ export class HeldTransfers {
         money: { amount: formatAmount(BigInt(r.amount), r.currency), currency: r.currency },
       }));
       for (const { row, money } of returned) await queueNotice(client, returnedNotice(row, money));
-      await client.query('COMMIT');
       return returned.map(({ row, money }) => ({
         fromUserId: row.from_user_id,
         to: row.to_handle,
         ...money,
       }));
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   /**
@@ -257,9 +249,7 @@ export class HeldTransfers {
     outcome: { readonly claimedBy: string } | 'returned',
     notices: readonly HeldNotice[],
   ): Promise<boolean> {
-    const client = await this.#o.pool.connect();
-    try {
-      await client.query('BEGIN');
+    return inTransaction(this.#o.pool, async (client) => {
       const claimedBy = outcome === 'returned' ? null : outcome.claimedBy;
       const { rowCount } = await client.query(
         `UPDATE held_transfers SET status = $2, claimed_by = $3, settled_at = now()
@@ -268,14 +258,8 @@ export class HeldTransfers {
       );
       const settled = rowCount === 1;
       if (settled) for (const notice of notices) await queueNotice(client, notice);
-      await client.query('COMMIT');
       return settled;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 }
 
