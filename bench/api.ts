@@ -16,7 +16,7 @@ import type { Pool } from '../src/db/pool.ts';
 import { exited, signalAll, track } from './lib/api-children.ts';
 import { closablePool } from './lib/api-pool.ts';
 import type { DriverConfig, DriverMessage, ScenarioConfig } from './lib/api-protocol.ts';
-import { startApiServer } from './lib/api-server.ts';
+import { profileArgs, startApiServer } from './lib/api-server.ts';
 import { fundWallets, ledgerViolations, registerUsers } from './lib/api-setup.ts';
 import { type BenchDatabase, benchDatabase } from './lib/database.ts';
 
@@ -89,7 +89,7 @@ async function load(baseUrl: string, setupPool: Pool): Promise<void> {
 /** Runs the load driver to completion, printing each scenario's line as soon as it arrives. */
 async function runDriver(config: DriverConfig): Promise<void> {
   const driver = track(
-    spawn(process.execPath, [driverPath], {
+    spawn(process.execPath, [...profileArgs(), driverPath], {
       // Its own process group: Ctrl-C reaches only this process, which then stops the children in order.
       detached: true,
       stdio: ['ignore', 2, 'inherit', 'ipc'],

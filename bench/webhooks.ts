@@ -13,7 +13,6 @@
  * BENCH_SECONDS (default 10) is each scenario's measured duration; BENCH_DATABASE_URL the PostgreSQL
  * server (default: an embedded one).
  */
-import http from 'node:http';
 import { loadavg } from 'node:os';
 import { type StripeSandbox, startStripeSandbox } from '../src/payments/providers/stripe/index.ts';
 import { signatureHeader } from '../src/payments/providers/stripe/signature.ts';
@@ -62,10 +61,6 @@ async function main(): Promise<void> {
   }
 }
 
-function agent(): http.Agent {
-  return new http.Agent({ keepAlive: true, maxSockets: 64 });
-}
-
 /**
  * Distinct, correctly signed `checkout.session.completed` events, each for its own pending deposit
  * (inserted directly: creating tens of thousands through the API would take longer than the run), so
@@ -96,10 +91,9 @@ async function acceptScenario(
     ],
   );
   const secret = sandbox.env.STRIPE_WEBHOOK_SECRET as string;
-  const keepAlive = agent();
   const result = await runOpenLoop({
     baseUrl,
-    agent: keepAlive,
+    connections: 64,
     ratePerS: acceptRatePerS,
     warmupMs,
     durationMs,
@@ -126,7 +120,6 @@ async function acceptScenario(
       };
     },
   });
-  keepAlive.destroy();
   const { rows } = await pool.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM webhook_events WHERE provider = 'stripe' AND verified AND body LIKE $1`,
     [`%dep_bench${run}%`],
@@ -218,10 +211,9 @@ async function creditScenario(
   const secret = sandbox.env.STRIPE_WEBHOOK_SECRET as string;
   const sentAtMs = new Map<string, number>();
   const originMs = Date.now() - performance.now();
-  const keepAlive = agent();
   const result = await runOpenLoop({
     baseUrl,
-    agent: keepAlive,
+    connections: 64,
     ratePerS: creditRatePerS,
     warmupMs,
     durationMs,
@@ -246,7 +238,6 @@ async function creditScenario(
       };
     },
   });
-  keepAlive.destroy();
   const measuredFrom = (warmupMs / 1000) * creditRatePerS;
   const measured = deposits.slice(measuredFrom);
   const latenciesMs = await creditLatencies(pool, measured, sentAtMs);

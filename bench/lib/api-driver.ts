@@ -4,7 +4,6 @@
  * sends back one ScenarioLine per scenario. Exits if the benchmark that started it goes away.
  */
 import { randomBytes } from 'node:crypto';
-import http from 'node:http';
 import { type LoadRequest, type LoadResult, runOpenLoop } from './api-load.ts';
 import { describeServer, scrapeCounters, waitForQuiet } from './api-metrics.ts';
 import type { DriverConfig, DriverMessage, Endpoint, ScenarioConfig, ScenarioLine } from './api-protocol.ts';
@@ -32,35 +31,28 @@ process.once('message', (config: DriverConfig) => {
 });
 
 async function drive(config: DriverConfig): Promise<void> {
-  // Keep-alive, as real clients do: the benchmark measures requests, not TCP handshakes.
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
-  try {
-    for (const scenario of config.scenarios) {
-      process.stderr.write(
-        `api driver: ${scenario.endpoint} at ${scenario.ratePerS}/s: ${config.warmupMs} ms warm-up, ${config.durationMs} ms measured\n`,
-      );
-      await waitForQuiet(config.baseUrl);
-      const before = await scrapeCounters(config.baseUrl);
-      const result = await runOpenLoop({
-        baseUrl: config.baseUrl,
-        agent,
-        ratePerS: scenario.ratePerS,
-        warmupMs: config.warmupMs,
-        durationMs: config.durationMs,
-        inFlightMax: config.inFlightMax,
-        requestTimeoutMs: config.requestTimeoutMs,
-        expectedStatus: expectedStatus(scenario.endpoint),
-        makeRequest: requestMaker(scenario.endpoint, config.users),
-      });
-      reportFailures(scenario.endpoint, result);
-      const server = describeServer(scenario.endpoint, before, await scrapeCounters(config.baseUrl));
-      if (server) process.stderr.write(`api driver: ${scenario.endpoint} (with warm-up): ${server}\n`);
-      await tell({ type: 'result', line: scenarioLine(scenario, result, config.durationMs) });
-    }
-    await tell({ type: 'done' });
-  } finally {
-    agent.destroy();
+  for (const scenario of config.scenarios) {
+    process.stderr.write(
+      `api driver: ${scenario.endpoint} at ${scenario.ratePerS}/s: ${config.warmupMs} ms warm-up, ${config.durationMs} ms measured\n`,
+    );
+    await waitForQuiet(config.baseUrl);
+    const before = await scrapeCounters(config.baseUrl);
+    const result = await runOpenLoop({
+      baseUrl: config.baseUrl,
+      ratePerS: scenario.ratePerS,
+      warmupMs: config.warmupMs,
+      durationMs: config.durationMs,
+      inFlightMax: config.inFlightMax,
+      requestTimeoutMs: config.requestTimeoutMs,
+      expectedStatus: expectedStatus(scenario.endpoint),
+      makeRequest: requestMaker(scenario.endpoint, config.users),
+    });
+    reportFailures(scenario.endpoint, result);
+    const server = describeServer(scenario.endpoint, before, await scrapeCounters(config.baseUrl));
+    if (server) process.stderr.write(`api driver: ${scenario.endpoint} (with warm-up): ${server}\n`);
+    await tell({ type: 'result', line: scenarioLine(scenario, result, config.durationMs) });
   }
+  await tell({ type: 'done' });
 }
 
 function expectedStatus(endpoint: Endpoint): number {

@@ -29,7 +29,7 @@ export async function startApiServer(
 ): Promise<ApiServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'chatpay-bench-api-'));
   const child = track(
-    spawn(process.execPath, ['src/cli/main.ts', 'start'], {
+    spawn(process.execPath, [...profileArgs(), 'src/cli/main.ts', 'start'], {
       cwd: repoRoot,
       env: {
         ...process.env,
@@ -85,4 +85,13 @@ function servedUrl(child: ReturnType<typeof spawn>): Promise<string> {
       reject(new Error(`the API exited with code ${code} before it was ready`));
     });
   });
+}
+
+/**
+ * BENCH_PROFILE_DIR: the server and the load driver each write a V8 CPU profile there when they stop
+ * (open them in Chrome DevTools).
+ */
+export function profileArgs(): string[] {
+  const dir = process.env.BENCH_PROFILE_DIR;
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
 }

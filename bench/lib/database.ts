@@ -37,33 +37,35 @@ export async function benchDatabase(): Promise<BenchDatabase> {
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);
-  const settings = await admin.query<{ name: string; setting: string }>(
-    "SELECT name, setting FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit')",
-  );
-  for (const s of settings.rows) {
-    if (s.setting !== 'on') throw new Error(`benchmarks need ${s.name}=on, the server has ${s.setting}`);
-  }
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  const secret = new Secret(url.toString());
   const pools: Pool[] = [];
-  const make = (max: number) => {
-    const pool = createPool({ url: secret, max, statementTimeoutMs: 120_000, logger: benchLogger });
-    pools.push(pool);
-    return pool;
+  const close = async () => {
+    await Promise.all(pools.map((p) => p.end()));
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.end();
+    await cleanup();
   };
-  const migrator = make(2);
-  await migrateToLatest(migrator);
-  return {
-    url: secret,
-    pool: make,
-    async close() {
-      await Promise.all(pools.map((p) => p.end()));
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.end();
-      await cleanup();
-    },
-  };
+  try {
+    const settings = await admin.query<{ name: string; setting: string }>(
+      "SELECT name, setting FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit')",
+    );
+    for (const s of settings.rows) {
+      if (s.setting !== 'on') throw new Error(`benchmarks need ${s.name}=on, the server has ${s.setting}`);
+    }
+    const url = new URL(adminUrl);
+    url.pathname = `/${name}`;
+    const secret = new Secret(url.toString());
+    const make = (max: number) => {
+      const pool = createPool({ url: secret, max, statementTimeoutMs: 120_000, logger: benchLogger });
+      pools.push(pool);
+      return pool;
+    };
+    await migrateToLatest(make(2));
+    return { url: secret, pool: make, close };
+  } catch (error) {
+    // Whatever failed, leave no database or server behind (and nothing that keeps the process alive).
+    await close();
+    throw error;
+  }
 }
 
 /** Percentile of an ascending array of numbers (nearest rank). */

@@ -3,8 +3,9 @@
  * commit per webhook costs a WAL flush each: at provider burst rates the flushes, not the work, are
  * the limit. Webhooks arriving while a batch commits wait for the next one, which stores them all,
  * and queues their jobs, in one statement (so one transaction: no event without its job). At most
- * one batch is in flight; a batch holds at most `batchMax` events.
+ * one batch is in flight; a batch holds at most `batchMax` events (db/batcher.ts).
  */
+import { Batcher } from '../db/batcher.ts';
 import type { Pool } from '../db/pool.ts';
 
 export interface VerifiedEvent {
@@ -14,12 +15,6 @@ export interface VerifiedEvent {
   readonly headers: string;
   readonly body: string;
   readonly ip: string | null;
-}
-
-interface Waiting {
-  readonly event: VerifiedEvent;
-  resolve(stored: boolean): void;
-  reject(error: unknown): void;
 }
 
 const batchMax = 500;
@@ -43,45 +38,31 @@ const insertBatch = `
   SELECT stored.id FROM stored, queued`;
 
 export class InboxWriter {
-  readonly #pool: Pool;
-  #queue: Waiting[] = [];
-  #flushing = false;
+  readonly #batches: Batcher<VerifiedEvent, boolean>;
 
   constructor(pool: Pool) {
-    this.#pool = pool;
+    this.#batches = new Batcher({
+      batchMax,
+      inFlightMax: 1,
+      queueMax,
+      overloaded: () => new Error('webhook inbox queue is full'),
+      run: async (events) => {
+        const { rows } = await pool.query<{ id: string }>(insertBatch, [
+          events.map((e) => e.id),
+          events.map((e) => e.provider),
+          events.map((e) => e.eventId),
+          events.map((e) => e.headers),
+          events.map((e) => e.body),
+          events.map((e) => e.ip),
+        ]);
+        const stored = new Set(rows.map((r) => r.id));
+        return events.map((e) => stored.has(e.id));
+      },
+    });
   }
 
   /** Resolves once the event is committed: true if stored now, false if it was already stored. */
   store(event: VerifiedEvent): Promise<boolean> {
-    if (this.#queue.length >= queueMax) return Promise.reject(new Error('webhook inbox queue is full'));
-    return new Promise((resolve, reject) => {
-      this.#queue.push({ event, resolve, reject });
-      if (!this.#flushing) void this.#flush();
-    });
-  }
-
-  async #flush(): Promise<void> {
-    this.#flushing = true;
-    try {
-      while (this.#queue.length > 0) {
-        const batch = this.#queue.splice(0, batchMax);
-        try {
-          const { rows } = await this.#pool.query<{ id: string }>(insertBatch, [
-            batch.map((w) => w.event.id),
-            batch.map((w) => w.event.provider),
-            batch.map((w) => w.event.eventId),
-            batch.map((w) => w.event.headers),
-            batch.map((w) => w.event.body),
-            batch.map((w) => w.event.ip),
-          ]);
-          const stored = new Set(rows.map((r) => r.id));
-          for (const w of batch) w.resolve(stored.has(w.event.id));
-        } catch (error) {
-          for (const w of batch) w.reject(error);
-        }
-      }
-    } finally {
-      this.#flushing = false;
-    }
+    return this.#batches.submit(event);
   }
 }

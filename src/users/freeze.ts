@@ -5,6 +5,8 @@
  * refused credit would bounce back to the sender or sit with a provider, and a frozen wallet that
  * grows is easier to investigate than money stranded outside it.
  */
+import pg from 'pg';
+import { Batcher, batcherFor } from '../db/batcher.ts';
 import type { Pool, PoolClient } from '../db/pool.ts';
 import { ChatPayError } from '../shared/errors.ts';
 
@@ -25,12 +27,37 @@ export async function assertNotFrozen(
   userId: string,
   options: { readonly lock?: boolean } = {},
 ): Promise<void> {
+  if (!options.lock && db instanceof pg.Pool) {
+    // On the hot path of every send: one statement for all the checks waiting at that moment.
+    if (await frozenChecks(db).submit(userId)) throw new ChatPayError('user_frozen');
+    return;
+  }
   const { rows } = await db.query<{ frozen: boolean }>({
     name: options.lock ? 'users_frozen_locked' : 'users_frozen',
     text: `SELECT frozen_at IS NOT NULL AS frozen FROM users WHERE id = $1${options.lock ? ' FOR SHARE' : ''}`,
     values: [userId],
   });
   if (rows[0]?.frozen) throw new ChatPayError('user_frozen');
+}
+
+function frozenChecks(pool: Pool): Batcher<string, boolean> {
+  return batcherFor(
+    pool,
+    'users_frozen',
+    () =>
+      new Batcher<string, boolean>({
+        inFlightMax: 2,
+        run: async (userIds) => {
+          const { rows } = await pool.query<{ id: string }>({
+            name: 'users_frozen_among',
+            text: 'SELECT users_frozen_among($1) AS id',
+            values: [userIds],
+          });
+          const frozen = new Set(rows.map((r) => r.id));
+          return userIds.map((id) => frozen.has(id));
+        },
+      }),
+  );
 }
 
 /** Freezes a user; `user_already_frozen` when they are, `user_not_found` when there is no such user. */

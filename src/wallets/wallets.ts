@@ -1,3 +1,4 @@
+import { Batcher } from '../db/batcher.ts';
 import type { Pool } from '../db/pool.ts';
 import type { Account, Ledger } from '../ledger/index.ts';
 import { availableBalance } from '../ledger/index.ts';
@@ -48,10 +49,13 @@ export function walletView(id: string, currency: string, account: Account | unde
 export class Wallets {
   readonly #pool: Pool;
   readonly #ledger: Ledger;
+  readonly #lists: Batcher<string, WalletView[]>;
 
   constructor(pool: Pool, ledger: Ledger) {
     this.#pool = pool;
     this.#ledger = ledger;
+    // The most frequent read of the API: the lists asked for at one moment come from one statement.
+    this.#lists = new Batcher({ inFlightMax: 2, run: (userIds) => this.#listMany(userIds) });
   }
 
   /** Creates the user's wallet in `currency` if it does not exist yet (idempotent). */
@@ -65,13 +69,20 @@ export class Wallets {
     return id;
   }
 
-  async list(userId: string): Promise<WalletView[]> {
+  list(userId: string): Promise<WalletView[]> {
+    return this.#lists.submit(userId);
+  }
+
+  async #listMany(userIds: readonly string[]): Promise<WalletView[][]> {
     const { rows } = await this.#pool.query<AccountRow>({
-      name: 'wallets_list',
-      text: `SELECT ${accountColumns} FROM ledger_accounts WHERE owner_id = $1 AND kind = 'wallet' ORDER BY currency`,
-      values: [userId],
+      name: 'wallets_of',
+      text: `SELECT ${accountColumns} FROM wallets_of($1) ORDER BY currency`,
+      values: [userIds],
     });
-    return rows.map((row) => walletView(row.id, row.currency, toAccount(row)));
+    const byOwner = new Map<string, WalletView[]>(userIds.map((id) => [id, []]));
+    for (const row of rows)
+      byOwner.get(row.owner_id as string)?.push(walletView(row.id, row.currency, toAccount(row)));
+    return userIds.map((id) => byOwner.get(id) as WalletView[]);
   }
 
   /** The wallet in one currency; one that was never used shows zero balances. */

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Batcher } from '../../db/batcher.ts';
 import type { Pool } from '../../db/pool.ts';
 import { principalKey } from '../context.ts';
 
@@ -17,21 +18,41 @@ declare module 'fastify' {
 
 const userAgentMax = 256;
 
-const insertAudit = `INSERT INTO audit_log (principal, action, object, before, after, status, ip, user_agent, request_id)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`;
+/** One audit row, and for a request that carried an Idempotency-Key, the answer to replay. */
+interface AuditEntry {
+  readonly row: readonly (string | number | null)[];
+  readonly answer: { readonly scope: string; readonly key: string; readonly body: string } | null;
+}
 
-// With an Idempotency-Key: the answer to replay is stored in the same statement (one write per request).
-const insertWithAnswer = `WITH answer AS (
-    UPDATE idempotency_keys SET state = 'done', response_status = $6, response_body = $12::jsonb
-     WHERE principal = $10 AND key = $11
-  )
-  ${insertAudit}`;
+// Every row waiting at that moment in one statement (one commit), answers included (migration 0012).
+const insertBatch = 'SELECT audit_write_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)';
+
+function auditWriter(pool: Pool): Batcher<AuditEntry, void> {
+  return new Batcher<AuditEntry, void>({
+    inFlightMax: 2,
+    run: async (entries) => {
+      const column = (i: number) => entries.map((e) => e.row[i] ?? null);
+      await pool.query({
+        name: 'audit_insert_batch',
+        text: insertBatch,
+        values: [
+          ...Array.from({ length: 9 }, (_, i) => column(i)),
+          entries.map((e) => e.answer?.scope ?? null),
+          entries.map((e) => e.answer?.key ?? null),
+          entries.map((e) => e.answer?.body ?? null),
+        ],
+      });
+      return entries.map(() => undefined);
+    },
+  });
+}
 
 function principalOf(request: FastifyRequest): string {
   return request.principal ? principalKey(request.principal, request.ip) : 'anonymous';
 }
 
 /**
+ * Rows are written by group commit (see db/batcher.ts), each request still waiting for its own.
  * Also stores the answer of a request that carried an Idempotency-Key (see idempotency.ts), in the
  * same statement as its audit row.
  *
@@ -42,6 +63,7 @@ function principalOf(request: FastifyRequest): string {
  */
 export function registerAudit(app: FastifyInstance, pool: Pool): void {
   app.decorateRequest('audit', null);
+  const writer = auditWriter(pool);
   // onSend, not onResponse: the row is written before the caller sees the answer, so an acknowledged
   // change always has its audit entry.
   app.addHook('onSend', async (request, reply, payload) => {
@@ -64,16 +86,14 @@ export function registerAudit(app: FastifyInstance, pool: Pool): void {
     try {
       const claim = request.idempotency;
       const storeAnswer = claim !== null && reply.statusCode < 500 && !reply.getHeader('idempotent-replayed');
-      if (storeAnswer) {
-        const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
-        await pool.query({
-          name: 'audit_insert_with_answer',
-          text: insertWithAnswer,
-          values: [...row, claim.scope, claim.key, body],
-        });
-      } else {
-        await pool.query({ name: 'audit_insert', text: insertAudit, values: row });
-      }
+      const answer = storeAnswer
+        ? {
+            scope: claim.scope,
+            key: claim.key,
+            body: typeof payload === 'string' ? payload : JSON.stringify(payload),
+          }
+        : null;
+      await writer.submit({ row, answer });
     } catch (error) {
       request.log.error({ err: error }, 'audit entry lost');
     }

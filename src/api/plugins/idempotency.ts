@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Batcher } from '../../db/batcher.ts';
 import type { Pool } from '../../db/pool.ts';
 import { purgeOlderThan } from '../../db/purge.ts';
 import { canonicalJson } from '../../ledger/rules.ts';
@@ -38,6 +39,7 @@ function requestHash(request: FastifyRequest): string {
  */
 export function registerIdempotency(app: FastifyInstance, pool: Pool): void {
   app.decorateRequest('idempotency', null);
+  const claims = claimBatcher(pool);
   app.addHook('preHandler', async (request, reply) => {
     if (request.method !== 'POST' || request.routeOptions.config.idempotent === false) return;
     const key = request.headers['idempotency-key'];
@@ -45,14 +47,7 @@ export function registerIdempotency(app: FastifyInstance, pool: Pool): void {
     if (typeof key !== 'string' || !keyPattern.test(key)) throw new ChatPayError('idempotency_key_invalid');
     const scope = scopeOf(request);
     const hash = requestHash(request);
-    const claimed = await pool.query({
-      name: 'idempotency_claim',
-      text: `INSERT INTO idempotency_keys (principal, key, request_hash, state, locked_until)
-       VALUES ($1, $2, $3, 'in_progress', now() + make_interval(secs => $4))
-       ON CONFLICT (principal, key) DO NOTHING`,
-      values: [scope, key, hash, inProgressLeaseSeconds],
-    });
-    if (claimed.rowCount === 1) {
+    if (await claims.submit({ scope, key, hash })) {
       request.idempotency = { scope, key };
       return;
     }
@@ -83,6 +78,46 @@ export function registerIdempotency(app: FastifyInstance, pool: Pool): void {
       claim.key,
     ]);
     return payload;
+  });
+}
+
+interface Claim {
+  readonly scope: string;
+  readonly key: string;
+  readonly hash: string;
+}
+
+/**
+ * Claims keys for the requests waiting at that moment in one statement; true for each key claimed.
+ * A key twice in one batch (a client's concurrent duplicate) is claimed by its first request only.
+ */
+function claimBatcher(pool: Pool): Batcher<Claim, boolean> {
+  return new Batcher<Claim, boolean>({
+    inFlightMax: 2,
+    run: async (batch) => {
+      const first = new Map<string, Claim>();
+      for (const claim of batch) {
+        const id = `${claim.scope}\n${claim.key}`;
+        if (!first.has(id)) first.set(id, claim);
+      }
+      const unique = [...first.values()];
+      const { rows } = await pool.query<{ principal: string; key: string }>({
+        name: 'idempotency_claim_batch',
+        text: `INSERT INTO idempotency_keys (principal, key, request_hash, state, locked_until)
+          SELECT principal, key, request_hash, 'in_progress', now() + make_interval(secs => $4)
+            FROM unnest($1::text[], $2::text[], $3::text[]) AS t(principal, key, request_hash)
+          ON CONFLICT (principal, key) DO NOTHING
+          RETURNING principal, key`,
+        values: [
+          unique.map((c) => c.scope),
+          unique.map((c) => c.key),
+          unique.map((c) => c.hash),
+          inProgressLeaseSeconds,
+        ],
+      });
+      const claimed = new Set(rows.map((r) => first.get(`${r.principal}\n${r.key}`)));
+      return batch.map((claim) => claimed.has(claim));
+    },
   });
 }
 

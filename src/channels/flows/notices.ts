@@ -7,6 +7,7 @@
  * a chat is recorded under it (`chat_notice_deliveries`), so a notice queued twice, or a job retried
  * after its message went out, reaches each chat once. A channel's notifier delivers them.
  */
+import { Batcher, batcherFor } from '../../db/batcher.ts';
 import { enqueue } from '../../db/jobs.ts';
 import type { Pool, PoolClient } from '../../db/pool.ts';
 import type { RealtimeEvent } from '../../realtime/index.ts';
@@ -35,16 +36,39 @@ export function enqueueNotice(db: Pool | PoolClient, notice: ChatNotice, runAt?:
 }
 
 /**
- * Queues `notice` when its person has a chat on `channel`, in one statement. Every money event with
- * news comes here, mostly for people with no chat: a look-up first would be a second round trip on
- * the payments' path (and a cache of it, wrong for a minute when someone starts the bot). The same
- * job as `enqueue` adds, guarded.
+ * Queues `notice` when its person has a chat on `channel`. Every money event with news comes here,
+ * mostly for people with no chat: a look-up first would be a second round trip on the payments' path
+ * (and a cache of it, wrong for a minute when someone starts the bot). So the check and the queueing
+ * are one statement, shared by all the notices waiting at that moment (db/batcher.ts). The same jobs
+ * as `enqueue` adds, guarded.
  */
-export async function enqueueNoticeForChats(pool: Pool, channel: Channel, notice: ChatNotice): Promise<void> {
-  await pool.query(
-    `SELECT graphile_worker.add_job('chat_notice', $1::json, job_key => $2)
-      WHERE EXISTS (SELECT 1 FROM user_identities WHERE user_id = $3 AND provider = $4)`,
-    [JSON.stringify(notice), noticeJobKey(notice.id), notice.userId, channel],
+export function enqueueNoticeForChats(pool: Pool, channel: Channel, notice: ChatNotice): Promise<void> {
+  return noticesForChats(pool).submit({ channel, notice });
+}
+
+function noticesForChats(pool: Pool): Batcher<{ channel: Channel; notice: ChatNotice }, void> {
+  return batcherFor(
+    pool,
+    'chat_notices_for_chats',
+    () =>
+      new Batcher<{ channel: Channel; notice: ChatNotice }, void>({
+        inFlightMax: 2,
+        run: async (items) => {
+          // A job key twice in one add_jobs call is an error; the notice is the same, so once is enough.
+          const unique = [...new Map(items.map((i) => [i.notice.id, i])).values()];
+          await pool.query({
+            name: 'chat_notices_queue',
+            text: 'SELECT chat_notices_queue($1, $2, $3, $4)',
+            values: [
+              unique.map((i) => JSON.stringify(i.notice)),
+              unique.map((i) => noticeJobKey(i.notice.id)),
+              unique.map((i) => i.notice.userId),
+              unique.map((i) => i.channel),
+            ],
+          });
+          return items.map(() => undefined);
+        },
+      }),
   );
 }
 

@@ -103,7 +103,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 // The batch functions only ever touch rows by primary key or unique index. On a small or freshly
 // analysed table the planner prefers sequential scans and hash joins for `= ANY(array)` and JSON
 // joins, which cost milliseconds per batch; index lookups cost microseconds at any size.
-const pointLookups = 'SET enable_seqscan = off SET enable_hashjoin = off SET enable_mergejoin = off';
+export const pointLookups = 'SET enable_seqscan = off SET enable_hashjoin = off SET enable_mergejoin = off';
 
 /**
  * A batch's reads, in one round trip: the accounts it names plus those of the pending transfers it

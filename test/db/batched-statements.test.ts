@@ -1,0 +1,216 @@
+/**
+ * Group commit for small statements (src/db/batcher.ts) and the statements that use it: many callers,
+ * one statement, each caller still gets its own answer, failures reach exactly the callers of the
+ * failed batch, and the batch functions (migration 0012) never fall back to a sequential scan.
+ */
+import pg from 'pg';
+import { describe, expect, it } from 'vitest';
+import { Batcher } from '../../src/db/batcher.ts';
+import type { Pool } from '../../src/db/pool.ts';
+import { ChatPayError } from '../../src/shared/errors.ts';
+import { assertNotFrozen, freezeUser } from '../../src/users/freeze.ts';
+import { Users } from '../../src/users/users.ts';
+import { freshDatabase } from '../helpers/database.ts';
+
+const { pool, url } = await freshDatabase();
+
+/** Calls `run`, recording each batch it was given; resolves each batch when `release` is called. */
+function gatedBatcher(options: { inFlightMax?: number; queueMax?: number } = {}) {
+  const batches: number[][] = [];
+  const gates: (() => void)[] = [];
+  const batcher = new Batcher<number, number>({
+    ...options,
+    overloaded: () => new ChatPayError('ledger_overloaded'),
+    run: async (items) => {
+      batches.push([...items]);
+      await new Promise<void>((resolve) => gates.push(resolve));
+      if (items.includes(-1)) throw new Error('bad item in this batch');
+      return items.map((i) => i * 10);
+    },
+  });
+  const releaseAll = () => {
+    for (const gate of gates.splice(0)) gate();
+  };
+  return { batcher, batches, releaseAll };
+}
+
+// Two turns of the event loop: the batcher schedules its next statement one turn after a batch ends.
+const tick = async () => {
+  for (let i = 0; i < 2; i++) await new Promise((resolve) => setImmediate(resolve));
+};
+
+describe('Batcher', () => {
+  it('sends what arrives while a statement runs in the next one, and answers each caller its own result', async () => {
+    const { batcher, batches, releaseAll } = gatedBatcher({ inFlightMax: 1 });
+    const first = batcher.submit(1);
+    await tick();
+    const rest = [2, 3, 4, 5].map((i) => batcher.submit(i));
+    await tick();
+    expect(batches).toEqual([[1]]); // the others wait for the running statement
+    releaseAll();
+    expect(await first).toBe(10);
+    await tick();
+    expect(batches).toEqual([[1], [2, 3, 4, 5]]);
+    releaseAll();
+    expect(await Promise.all(rest)).toEqual([20, 30, 40, 50]);
+  });
+
+  it('spreads what waits over the free connections', async () => {
+    const { batcher, batches, releaseAll } = gatedBatcher({ inFlightMax: 2 });
+    const all = [1, 2, 3, 4, 5, 6].map((i) => batcher.submit(i));
+    await tick();
+    expect(batches).toEqual([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
+    releaseAll();
+    expect(await Promise.all(all)).toEqual([10, 20, 30, 40, 50, 60]);
+  });
+
+  it('fails exactly the callers of a failed batch; the next batch runs normally', async () => {
+    const { batcher, releaseAll } = gatedBatcher({ inFlightMax: 1 });
+    const failing = [batcher.submit(7), batcher.submit(-1)];
+    await tick();
+    const later = batcher.submit(8);
+    releaseAll();
+    for (const outcome of await Promise.allSettled(failing)) {
+      expect(outcome).toMatchObject({ status: 'rejected', reason: { message: 'bad item in this batch' } });
+    }
+    await tick();
+    releaseAll();
+    expect(await later).toBe(80);
+  });
+
+  it('refuses at once past its queue limit, with the error it was given', async () => {
+    const { batcher, releaseAll } = gatedBatcher({ inFlightMax: 1, queueMax: 2 });
+    const running = batcher.submit(1);
+    await tick(); // 1 is in flight; the queue is empty again
+    const queued = [batcher.submit(2), batcher.submit(3)];
+    await expect(batcher.submit(4)).rejects.toMatchObject({ code: 'ledger_overloaded' });
+    releaseAll();
+    await running;
+    await tick();
+    releaseAll();
+    expect(await Promise.all(queued)).toEqual([20, 30]);
+  });
+
+  it('refuses a batch whose statement answered for a different number of items', async () => {
+    const batcher = new Batcher<number, number>({ inFlightMax: 1, run: async (items) => items.slice(1) });
+    await expect(Promise.all([batcher.submit(1), batcher.submit(2)])).rejects.toThrow(/gave 1 results/);
+  });
+});
+
+/** The pool, counting the statements sent through it. */
+function countingPool(target: Pool): { pool: Pool; statements: () => number } {
+  let count = 0;
+  const counted = new Proxy(target, {
+    get(object, property, receiver) {
+      if (property === 'query') {
+        return (...args: Parameters<Pool['query']>) => {
+          count++;
+          return (object.query as (...a: unknown[]) => unknown).apply(object, args);
+        };
+      }
+      const value = Reflect.get(object, property, receiver);
+      return typeof value === 'function' ? value.bind(object) : value;
+    },
+  });
+  return { pool: counted, statements: () => count };
+}
+
+describe('batched statements against PostgreSQL', () => {
+  it('checks many senders for a freeze in one statement, refusing exactly the frozen ones', async () => {
+    const users = new Users(pool);
+    const people = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        users.register({ email: `frozen-batch-${i}@example.com`, password: 'correct horse battery' }),
+      ),
+    );
+    const frozen = new Set(people.filter((_, i) => i % 3 === 0).map((p) => p.id));
+    for (const id of frozen) await freezeUser(pool, id, 'test');
+    const { pool: counted, statements } = countingPool(pool);
+    const outcomes = await Promise.allSettled(people.map((p) => assertNotFrozen(counted, p.id)));
+    outcomes.forEach((outcome, i) => {
+      const id = people[i]?.id as string;
+      if (frozen.has(id))
+        expect(outcome).toMatchObject({ status: 'rejected', reason: { code: 'user_frozen' } });
+      else expect(outcome.status).toBe('fulfilled');
+    });
+    expect(statements()).toBeLessThanOrEqual(2); // two connections at most, never one per sender
+  });
+
+  it('looks rows up by index in the batch functions, however small the tables were when first planned', async () => {
+    // One session, so that its own statistics can be flushed and read back at once.
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const seqScans = async () => {
+        await client.query('SELECT pg_stat_force_next_flush()');
+        await client.query('SELECT pg_stat_clear_snapshot()');
+        const { rows } = await client.query<{ relname: string; seq_scan: string }>(
+          `SELECT relname, seq_scan FROM pg_stat_user_tables
+            WHERE relname IN ('idempotency_keys', 'users', 'ledger_accounts', 'user_identities')`,
+        );
+        return Object.fromEntries(rows.map((r) => [r.relname, Number(r.seq_scan)]));
+      };
+      const audit = (scope: string, key: string) =>
+        client.query('SELECT audit_write_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)', [
+          [scope],
+          ['POST /v1/transfers'],
+          [null],
+          [null],
+          [null],
+          [201],
+          ['127.0.0.1'],
+          ['test'],
+          ['req_1'],
+          [scope],
+          [key],
+          ['{"ok":true}'],
+        ]);
+      const claim = (scope: string, key: string) =>
+        client.query(
+          `INSERT INTO idempotency_keys (principal, key, request_hash, state, locked_until)
+           VALUES ($1, $2, 'h', 'in_progress', now())`,
+          [scope, key],
+        );
+      // Planned (and, after five runs, cached as a generic plan) while the table holds a few rows...
+      for (let i = 0; i < 8; i++) {
+        await claim('user:usr_plan', `early-${i}`);
+        await audit('user:usr_plan', `early-${i}`);
+        await client.query('SELECT users_frozen_among($1)', [['usr_nobody']]);
+        await client.query('SELECT * FROM wallets_of($1)', [['usr_nobody']]);
+        await client.query('SELECT chat_notices_queue($1, $2, $3, $4)', [
+          ['{}'],
+          ['k'],
+          ['usr_nobody'],
+          ['telegram'],
+        ]);
+      }
+      // ...then used on a table that has grown, without an ANALYZE in between.
+      await client.query(
+        `INSERT INTO idempotency_keys (principal, key, request_hash, state, locked_until)
+         SELECT 'user:usr_plan', 'bulk-' || g, 'h', 'in_progress', now() FROM generate_series(1, 20000) g`,
+      );
+      const before = await seqScans();
+      for (let i = 0; i < 5; i++) {
+        await audit('user:usr_plan', `bulk-${i + 1}`);
+        await client.query('SELECT users_frozen_among($1)', [['usr_nobody']]);
+        await client.query('SELECT * FROM wallets_of($1)', [['usr_nobody']]);
+        await client.query('SELECT chat_notices_queue($1, $2, $3, $4)', [
+          ['{}'],
+          ['k'],
+          ['usr_nobody'],
+          ['telegram'],
+        ]);
+      }
+      expect(await seqScans()).toEqual(before);
+      const { rows } = await client.query(
+        `SELECT count(*)::int AS n FROM idempotency_keys WHERE principal = 'user:usr_plan' AND state = 'done'`,
+      );
+      expect(rows[0].n).toBe(13); // every answer stored
+    } finally {
+      await client.end();
+    }
+  });
+});
