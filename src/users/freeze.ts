@@ -49,8 +49,8 @@ function frozenChecks(pool: Pool): Batcher<string, boolean> {
         inFlightMax: 2,
         run: async (userIds) => {
           const { rows } = await pool.query<{ id: string }>({
-            name: 'users_frozen_among',
-            text: 'SELECT users_frozen_among($1) AS id',
+            name: 'users_frozen_batch',
+            text: 'SELECT id FROM users WHERE id = ANY($1::text[]) AND frozen_at IS NOT NULL',
             values: [userIds],
           });
           const frozen = new Set(rows.map((r) => r.id));

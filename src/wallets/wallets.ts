@@ -75,8 +75,9 @@ export class Wallets {
 
   async #listMany(userIds: readonly string[]): Promise<WalletView[][]> {
     const { rows } = await this.#pool.query<AccountRow>({
-      name: 'wallets_of',
-      text: `SELECT ${accountColumns} FROM wallets_of($1) ORDER BY currency`,
+      name: 'wallets_list_batch',
+      text: `SELECT ${accountColumns} FROM ledger_accounts
+              WHERE owner_id = ANY($1::text[]) AND kind = 'wallet' ORDER BY currency`,
       values: [userIds],
     });
     const byOwner = new Map<string, WalletView[]>(userIds.map((id) => [id, []]));

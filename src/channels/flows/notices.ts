@@ -57,8 +57,15 @@ function noticesForChats(pool: Pool): Batcher<{ channel: Channel; notice: ChatNo
           // A job key twice in one add_jobs call is an error; the notice is the same, so once is enough.
           const unique = [...new Map(items.map((i) => [i.notice.id, i])).values()];
           await pool.query({
-            name: 'chat_notices_queue',
-            text: 'SELECT chat_notices_queue($1, $2, $3, $4)',
+            name: 'chat_notices_for_chats',
+            text: `SELECT graphile_worker.add_jobs(specs) FROM (
+                SELECT ARRAY(
+                  SELECT ROW('chat_notice', n.payload::json, NULL, NULL, NULL, n.job_key, NULL, NULL)
+                           ::graphile_worker.job_spec
+                    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS n(payload, job_key, user_id, provider)
+                   WHERE EXISTS (SELECT 1 FROM user_identities i
+                                  WHERE i.user_id = n.user_id AND i.provider = n.provider)) AS specs
+              ) s WHERE cardinality(specs) > 0`,
             values: [
               unique.map((i) => JSON.stringify(i.notice)),
               unique.map((i) => noticeJobKey(i.notice.id)),
