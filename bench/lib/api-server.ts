@@ -20,16 +20,18 @@ const stopGraceMs = 30_000;
 const readyLine = /^ChatPay is running at (https?:\/\/\S+) \(database: /;
 
 /**
- * `chatpay start` in its own process, as an operator would run it, so the load driver and the server
+ * `chatpay start` (everything in one process) or `chatpay serve` (the API alone, on an already
+ * migrated database) in its own process, as an operator would run it, so the load driver and the server
  * never share an event loop. Resolves once the server prints the URL it serves.
  */
 export async function startApiServer(
   databaseUrl: string,
   extraEnv: Readonly<Record<string, string>> = {},
+  command: 'start' | 'serve' = 'start',
 ): Promise<ApiServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'chatpay-bench-api-'));
   const child = track(
-    spawn(process.execPath, [...profileArgs(), 'src/cli/main.ts', 'start'], {
+    spawn(process.execPath, [...profileArgs(), 'src/cli/main.ts', command], {
       cwd: repoRoot,
       env: {
         ...process.env,
