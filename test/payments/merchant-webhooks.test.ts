@@ -144,11 +144,15 @@ describe('webhooks to merchants', () => {
     });
     expect(failedOnce).toMatchObject({ status: 'pending', last_status: 500 });
     expect(failedOnce.last_error).toContain('not today');
-    const { rows } = await api.database.pool.query(
-      `SELECT attempts, run_at > now() AS later FROM graphile_worker.jobs WHERE key LIKE $1`,
-      [`whd:${failedOnce.id}%`],
-    );
-    expect(rows[0]).toEqual({ attempts: 1, later: true });
+    // The delivery's record is written before its job fails; the queue sets the job's backoff a moment later.
+    const job = await harness.eventually(async () => {
+      const { rows } = await api.database.pool.query(
+        `SELECT attempts, run_at > now() AS later FROM graphile_worker.jobs WHERE key LIKE $1`,
+        [`whd:${failedOnce.id}%`],
+      );
+      return rows[0]?.later ? rows[0] : undefined;
+    });
+    expect(job).toEqual({ attempts: 1, later: true });
 
     target.state.status = 200;
     const other = await merchant();
