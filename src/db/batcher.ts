@@ -21,6 +21,11 @@ export interface BatcherOptions<I, O> {
   /** Most items waiting; past it `submit` fails at once with `overloaded()`. */
   readonly queueMax?: number;
   readonly overloaded?: () => Error;
+  /**
+   * When a batch of several fails, run each of its items alone, so that one bad item (a row the
+   * database refuses) fails only its own caller. For writes whose items are independent.
+   */
+  readonly isolateFailures?: boolean;
 }
 
 interface Waiting<I, O> {
@@ -37,6 +42,7 @@ export class Batcher<I, O> {
   readonly #inFlightMax: number;
   readonly #queueMax: number;
   readonly #overloaded: () => Error;
+  readonly #isolateFailures: boolean;
   #queue: Waiting<I, O>[] = [];
   #inFlight = 0;
   #scheduled = false;
@@ -47,6 +53,7 @@ export class Batcher<I, O> {
     this.#inFlightMax = options.inFlightMax ?? defaults.inFlightMax;
     this.#queueMax = options.queueMax ?? defaults.queueMax;
     this.#overloaded = options.overloaded ?? (() => new Error('batch queue is full'));
+    this.#isolateFailures = options.isolateFailures ?? false;
   }
 
   submit(item: I): Promise<O> {
@@ -83,16 +90,26 @@ export class Batcher<I, O> {
 
   async #execute(batch: Waiting<I, O>[]): Promise<void> {
     try {
-      const results = await this.#run(batch.map((w) => w.item));
-      if (results.length !== batch.length) {
-        throw new Error(`a batch of ${batch.length} gave ${results.length} results`);
-      }
-      batch.forEach((w, i) => {
-        w.resolve(results[i] as O);
-      });
+      await this.#settle(batch);
     } catch (error) {
-      for (const w of batch) w.reject(error);
+      if (!this.#isolateFailures || batch.length === 1) {
+        for (const w of batch) w.reject(error);
+        return;
+      }
+      for (const w of batch) {
+        await this.#settle([w]).catch((alone: unknown) => w.reject(alone));
+      }
     }
+  }
+
+  async #settle(batch: Waiting<I, O>[]): Promise<void> {
+    const results = await this.#run(batch.map((w) => w.item));
+    if (results.length !== batch.length) {
+      throw new Error(`a batch of ${batch.length} gave ${results.length} results`);
+    }
+    batch.forEach((w, i) => {
+      w.resolve(results[i] as O);
+    });
   }
 }
 

@@ -45,6 +45,9 @@ export class InboxWriter {
       batchMax,
       inFlightMax: 1,
       queueMax,
+      // One event the database refuses must not turn its neighbours away (they would all be re-sent
+      // together, and refused together, again).
+      isolateFailures: true,
       overloaded: () => new Error('webhook inbox queue is full'),
       run: async (events) => {
         const { rows } = await pool.query<{ id: string }>(insertBatch, [

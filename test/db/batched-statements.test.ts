@@ -7,6 +7,7 @@ import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { Batcher } from '../../src/db/batcher.ts';
 import type { Pool } from '../../src/db/pool.ts';
+import { InboxWriter } from '../../src/payments/inbox-writer.ts';
 import { ChatPayError } from '../../src/shared/errors.ts';
 import { assertNotFrozen, freezeUser } from '../../src/users/freeze.ts';
 import { Users } from '../../src/users/users.ts';
@@ -81,6 +82,26 @@ describe('Batcher', () => {
     expect(await later).toBe(80);
   });
 
+  it('with isolateFailures, runs a failed batch item by item so that only the bad item fails', async () => {
+    const batches: number[][] = [];
+    const batcher = new Batcher<number, number>({
+      inFlightMax: 1,
+      isolateFailures: true,
+      run: async (items) => {
+        batches.push([...items]);
+        if (items.includes(-1)) throw new Error('refused');
+        return items.map((i) => i * 10);
+      },
+    });
+    const outcomes = await Promise.allSettled([1, -1, 3].map((i) => batcher.submit(i)));
+    expect(outcomes).toEqual([
+      { status: 'fulfilled', value: 10 },
+      { status: 'rejected', reason: expect.objectContaining({ message: 'refused' }) },
+      { status: 'fulfilled', value: 30 },
+    ]);
+    expect(batches).toEqual([[1, -1, 3], [1], [-1], [3]]);
+  });
+
   it('refuses at once past its queue limit, with the error it was given', async () => {
     const { batcher, releaseAll } = gatedBatcher({ inFlightMax: 1, queueMax: 2 });
     const running = batcher.submit(1);
@@ -137,6 +158,29 @@ describe('batched statements against PostgreSQL', () => {
       else expect(outcome.status).toBe('fulfilled');
     });
     expect(statements()).toBeLessThanOrEqual(2); // two connections at most, never one per sender
+  });
+
+  it('stores the good webhooks of a batch when the database refuses one of them', async () => {
+    const inbox = new InboxWriter(pool);
+    const event = (n: number, body: string) => ({
+      id: `whe_isolate_${n}`,
+      provider: 'stripe',
+      eventId: `evt_isolate_${n}`,
+      headers: '{}',
+      body,
+      ip: null,
+    });
+    // PostgreSQL text can't hold a NUL character: that one row is refused, and with it its statement.
+    const outcomes = await Promise.allSettled([
+      inbox.store(event(1, '{"ok":1}')),
+      inbox.store(event(2, 'bad \u0000 body')),
+      inbox.store(event(3, '{"ok":3}')),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    const { rows } = await pool.query(
+      `SELECT id FROM webhook_events WHERE id LIKE 'whe_isolate_%' ORDER BY id`,
+    );
+    expect(rows.map((r) => r.id)).toEqual(['whe_isolate_1', 'whe_isolate_3']);
   });
 
   it('stores answers by index lookups, however small the table was when the statement was first planned', async () => {

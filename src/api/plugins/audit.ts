@@ -30,6 +30,8 @@ const insertBatch = 'SELECT audit_write_batch($1, $2, $3, $4, $5, $6, $7, $8, $9
 function auditWriter(pool: Pool): Batcher<AuditEntry, void> {
   return new Batcher<AuditEntry, void>({
     inFlightMax: 2,
+    // A row the database refuses costs only its own request's audit entry, not its neighbours'.
+    isolateFailures: true,
     run: async (entries) => {
       const column = (i: number) => entries.map((e) => e.row[i] ?? null);
       await pool.query({

@@ -94,6 +94,7 @@ interface Claim {
 function claimBatcher(pool: Pool): Batcher<Claim, boolean> {
   return new Batcher<Claim, boolean>({
     inFlightMax: 2,
+    isolateFailures: true,
     run: async (batch) => {
       const first = new Map<string, Claim>();
       for (const claim of batch) {

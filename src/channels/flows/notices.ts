@@ -53,6 +53,7 @@ function noticesForChats(pool: Pool): Batcher<{ channel: Channel; notice: ChatNo
     () =>
       new Batcher<{ channel: Channel; notice: ChatNotice }, void>({
         inFlightMax: 2,
+        isolateFailures: true,
         run: async (items) => {
           // A job key twice in one add_jobs call is an error; the notice is the same, so once is enough.
           const unique = [...new Map(items.map((i) => [i.notice.id, i])).values()];
