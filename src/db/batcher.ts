@@ -9,6 +9,7 @@
  * Each caller still waits for its own batch's statement, so a write is durable (or an error is
  * raised) before the caller goes on, exactly as with a statement of its own.
  */
+import { ChatPayError } from '../shared/errors.ts';
 import type { Pool } from './pool.ts';
 
 export interface BatcherOptions<I, O> {
@@ -18,7 +19,7 @@ export interface BatcherOptions<I, O> {
   readonly batchMax?: number;
   /** Statements running at once (each on its own connection). */
   readonly inFlightMax?: number;
-  /** Most items waiting; past it `submit` fails at once with `overloaded()`. */
+  /** Most items waiting; past it `submit` fails at once with `overloaded()` (default: `server_overloaded`). */
   readonly queueMax?: number;
   readonly overloaded?: () => Error;
   /**
@@ -52,7 +53,7 @@ export class Batcher<I, O> {
     this.#batchMax = options.batchMax ?? defaults.batchMax;
     this.#inFlightMax = options.inFlightMax ?? defaults.inFlightMax;
     this.#queueMax = options.queueMax ?? defaults.queueMax;
-    this.#overloaded = options.overloaded ?? (() => new Error('batch queue is full'));
+    this.#overloaded = options.overloaded ?? (() => new ChatPayError('server_overloaded'));
     this.#isolateFailures = options.isolateFailures ?? false;
   }
 

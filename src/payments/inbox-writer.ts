@@ -48,7 +48,6 @@ export class InboxWriter {
       // One event the database refuses must not turn its neighbours away (they would all be re-sent
       // together, and refused together, again).
       isolateFailures: true,
-      overloaded: () => new Error('webhook inbox queue is full'),
       run: async (events) => {
         const { rows } = await pool.query<{ id: string }>(insertBatch, [
           events.map((e) => e.id),

@@ -65,6 +65,11 @@ export const errorCatalogue = {
     status: 503,
     message: 'The ledger is overloaded; retry with the same transfer ids.',
   },
+  server_overloaded: {
+    type: 'api_error',
+    status: 503,
+    message: 'Too much work is waiting; nothing was done. Retry the same request.',
+  },
   ledger_unavailable: {
     type: 'api_error',
     status: 503,

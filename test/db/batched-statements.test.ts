@@ -115,6 +115,24 @@ describe('Batcher', () => {
     expect(await Promise.all(queued)).toEqual([20, 30]);
   });
 
+  it('refuses with server_overloaded (503) unless told otherwise', async () => {
+    let release: () => void = () => undefined;
+    const batcher = new Batcher<number, number>({
+      inFlightMax: 1,
+      queueMax: 1,
+      run: (items) => new Promise((resolve) => (release = () => resolve(items))),
+    });
+    const running = batcher.submit(1);
+    await tick();
+    const queued = batcher.submit(2);
+    await expect(batcher.submit(3)).rejects.toMatchObject({ code: 'server_overloaded', status: 503 });
+    release();
+    expect(await running).toBe(1);
+    await tick();
+    release();
+    expect(await queued).toBe(2);
+  });
+
   it('refuses a batch whose statement answered for a different number of items', async () => {
     const batcher = new Batcher<number, number>({ inFlightMax: 1, run: async (items) => items.slice(1) });
     await expect(Promise.all([batcher.submit(1), batcher.submit(2)])).rejects.toThrow(/gave 1 results/);
