@@ -4,8 +4,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { userSearchQuery } from '../../src/api/routes/console/users.ts';
-import { walletAccountId } from '../../src/wallets/index.ts';
-import type { TestUser } from '../helpers/api.ts';
+import { type TestUser, testPin } from '../helpers/api.ts';
 import { paymentsHarness } from '../helpers/payments.ts';
 
 const harness = await paymentsHarness({ providers: ['mpesa'], approvalAbove: 'KES=1000,ETB=1000000' });
@@ -45,18 +44,6 @@ const codeOf = (res: { statusCode: number; json(): { error?: { code: string } } 
   res.statusCode,
   res.json().error?.code,
 ];
-
-async function personWithPin(funds?: { currency: string; amount: string }): Promise<TestUser> {
-  const user = await api.register();
-  await api.app.inject({ method: 'PUT', url: '/v1/me/pin', headers: user.auth, payload: { pin: '4826' } });
-  if (funds) await api.fund(user.id, funds.currency, funds.amount);
-  return user;
-}
-
-async function available(userId: string, currency: string): Promise<bigint> {
-  const a = await api.services.ledger.getAccount(walletAccountId(userId, currency));
-  return a ? a.creditsPosted - a.debitsPosted - a.debitsPending : 0n;
-}
 
 async function paymentsOf(userId: string): Promise<number> {
   const { rows } = await pool.query('SELECT 1 FROM payments WHERE user_id = $1', [userId]);
@@ -254,8 +241,8 @@ describe('a frozen user moves no money', () => {
   let friend: TestUser;
 
   beforeAll(async () => {
-    frozen = await personWithPin({ currency: 'KES', amount: '500.00' });
-    friend = await personWithPin({ currency: 'KES', amount: '100.00' });
+    frozen = await api.registerWithPin({ currency: 'KES', amount: '500.00' });
+    friend = await api.registerWithPin({ currency: 'KES', amount: '100.00' });
     const res = await post(support, `/v1/operator/users/${frozen.id}/freeze`, { reason: 'chargeback ring' });
     expect(res.statusCode).toBe(200);
   });
@@ -263,8 +250,8 @@ describe('a frozen user moves no money', () => {
   it('refuses transfers with user_frozen and moves nothing', async () => {
     const res = await post(frozen, '/v1/transfers', { to: friend.id, amount: '10.00', currency: 'KES' });
     expect(codeOf(res)).toEqual([403, 'user_frozen']);
-    expect(await available(frozen.id, 'KES')).toBe(50_000n);
-    expect(await available(friend.id, 'KES')).toBe(10_000n);
+    expect(await api.available(frozen.id, 'KES')).toBe(50_000n);
+    expect(await api.available(friend.id, 'KES')).toBe(10_000n);
   });
 
   it('refuses holding money for someone not on ChatPay yet (the bot’s path) and moves nothing', async () => {
@@ -274,10 +261,10 @@ describe('a frozen user moves no money', () => {
       to: '@not_yet_here',
       amount: '10.00',
       currency: 'KES',
-      pin: '4826',
+      pin: testPin,
     });
     await expect(hold).rejects.toMatchObject({ code: 'user_frozen' });
-    expect(await available(frozen.id, 'KES')).toBe(50_000n);
+    expect(await api.available(frozen.id, 'KES')).toBe(50_000n);
   });
 
   it('refuses withdrawals with user_frozen: no payment, no hold', async () => {
@@ -286,11 +273,11 @@ describe('a frozen user moves no money', () => {
       amount: '100.00',
       currency: 'KES',
       destination: { phone: mpesaPhone },
-      pin: '4826',
+      pin: testPin,
     });
     expect(codeOf(res)).toEqual([403, 'user_frozen']);
     expect(await paymentsOf(frozen.id)).toBe(0);
-    expect(await available(frozen.id, 'KES')).toBe(50_000n);
+    expect(await api.available(frozen.id, 'KES')).toBe(50_000n);
   });
 
   it('refuses deposits with user_frozen', async () => {
@@ -307,7 +294,7 @@ describe('a frozen user moves no money', () => {
   it('still receives money sent to them', async () => {
     const res = await post(friend, '/v1/transfers', { to: frozen.id, amount: '5.00', currency: 'KES' });
     expect(res.statusCode).toBe(201);
-    expect(await available(frozen.id, 'KES')).toBe(50_500n);
+    expect(await api.available(frozen.id, 'KES')).toBe(50_500n);
   });
 
   it('moves money again once unfrozen', async () => {
@@ -320,7 +307,7 @@ describe('a frozen user moves no money', () => {
       amount: '100.00',
       currency: 'KES',
       destination: { phone: mpesaPhone },
-      pin: '4826',
+      pin: testPin,
     });
     expect(withdrawal.statusCode).toBe(201);
     const deposit = await post(frozen, '/v1/deposits', {
@@ -333,7 +320,7 @@ describe('a frozen user moves no money', () => {
   });
 
   it('sees a freeze that commits while a withdrawal is under way, and releases its hold', async () => {
-    const user = await personWithPin({ currency: 'KES', amount: '300.00' });
+    const user = await api.registerWithPin({ currency: 'KES', amount: '300.00' });
     const freezer = await pool.connect();
     try {
       await freezer.query('BEGIN');
@@ -346,26 +333,28 @@ describe('a frozen user moves no money', () => {
         amount: '100.00',
         currency: 'KES',
         destination: { phone: mpesaPhone },
-        pin: '4826',
+        pin: testPin,
       });
-      await harness.eventually(async () => ((await available(user.id, 'KES')) < 30_000n ? true : undefined));
+      await harness.eventually(async () =>
+        (await api.available(user.id, 'KES')) < 30_000n ? true : undefined,
+      );
       await freezer.query('COMMIT');
       expect(codeOf(await pending)).toEqual([403, 'user_frozen']);
     } finally {
       freezer.release();
     }
     expect(await paymentsOf(user.id)).toBe(0);
-    expect(await available(user.id, 'KES')).toBe(30_000n);
+    expect(await api.available(user.id, 'KES')).toBe(30_000n);
   });
 
   it('keeps a frozen user’s withdrawal from being approved (it can be rejected)', async () => {
-    const user = await personWithPin({ currency: 'KES', amount: '3000.00' });
+    const user = await api.registerWithPin({ currency: 'KES', amount: '3000.00' });
     const res = await post(user, '/v1/withdrawals', {
       provider: 'mpesa',
       amount: '2000.00',
       currency: 'KES',
       destination: { phone: mpesaPhone },
-      pin: '4826',
+      pin: testPin,
     });
     expect(res.json().status).toBe('requires_approval');
     await post(support, `/v1/operator/users/${user.id}/freeze`, { reason: 'looks like a mule' });
@@ -373,7 +362,7 @@ describe('a frozen user moves no money', () => {
     expect(codeOf(approve)).toEqual([403, 'user_frozen']);
     const reject = await post(finance, `/v1/withdrawals/${res.json().id}/reject`, { reason: 'frozen' });
     expect(reject.json().status).toBe('rejected');
-    expect(await available(user.id, 'KES')).toBe(300_000n);
+    expect(await api.available(user.id, 'KES')).toBe(300_000n);
   });
 });
 
@@ -381,7 +370,7 @@ describe('audit', () => {
   let person: TestUser;
 
   beforeAll(async () => {
-    person = await personWithPin({ currency: 'KES', amount: '50.00' });
+    person = await api.registerWithPin({ currency: 'KES', amount: '50.00' });
     await post(support, `/v1/operator/users/${person.id}/freeze`, { reason: 'audit trail check' });
     await post(person, '/v1/transfers', { to: admin.id, amount: '1.00', currency: 'KES' }); // refused
     await post(admin, `/v1/operator/users/${person.id}/unfreeze`, { reason: 'fine' });

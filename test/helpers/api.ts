@@ -10,6 +10,7 @@ import type { ApiServices } from '../../src/api/context.ts';
 import { routesOnly } from '../../src/api/openapi-document.ts';
 import type { RateLimits } from '../../src/api/plugins/rate-limit.ts';
 import { loadConfig } from '../../src/config/load.ts';
+import { availableBalance } from '../../src/ledger/index.ts';
 import { Merchants, MerchantWebhooks } from '../../src/merchants/index.ts';
 import { buildPayments, ProviderGateway } from '../../src/payments/index.ts';
 import { type EventBus, MemoryEventBus } from '../../src/realtime/index.ts';
@@ -24,7 +25,13 @@ import {
   Tokens,
   Users,
 } from '../../src/users/index.ts';
-import { Adjustments, HeldTransfers, TransferService, Wallets } from '../../src/wallets/index.ts';
+import {
+  Adjustments,
+  HeldTransfers,
+  TransferService,
+  Wallets,
+  walletAccountId,
+} from '../../src/wallets/index.ts';
 import { freshDatabase, quietLogger, type TestDatabase, testLedger } from './database.ts';
 
 export interface TestApi {
@@ -37,7 +44,14 @@ export interface TestApi {
   readonly baseUrl: string | undefined;
   register(overrides?: { email?: string; phone?: string; password?: string }): Promise<TestUser>;
   fund(userId: string, currency: string, amount: string): Promise<void>;
+  /** A registered user whose transaction PIN is `testPin`, funded when `funds` is given. */
+  registerWithPin(funds?: { currency: string; amount: string }): Promise<TestUser>;
+  /** What the user can spend in `currency` (posted less outgoing holds); 0 without a wallet. */
+  available(userId: string, currency: string): Promise<bigint>;
 }
+
+/** The transaction PIN `registerWithPin` sets. */
+export const testPin = '4826';
 
 export interface TestUser {
   readonly id: string;
@@ -188,7 +202,7 @@ export async function testApi(options: TestApiOptions = {}): Promise<TestApi> {
   const source = `test-funding-${newId('x')}`;
   const sources = new Set<string>();
   let counter = 0;
-  return {
+  const testApi: TestApi = {
     app,
     database: db,
     services,
@@ -238,7 +252,24 @@ export async function testApi(options: TestApiOptions = {}): Promise<TestApi> {
       ]);
       if (r?.result !== 'ok') throw new Error(`fund: ${r?.result}`);
     },
+    async registerWithPin(funds) {
+      const user = await testApi.register();
+      const pin = await app.inject({
+        method: 'PUT',
+        url: '/v1/me/pin',
+        headers: user.auth,
+        payload: { pin: testPin },
+      });
+      if (pin.statusCode >= 300) throw new Error(`set PIN: ${pin.statusCode} ${pin.body}`);
+      if (funds) await testApi.fund(user.id, funds.currency, funds.amount);
+      return user;
+    },
+    async available(userId, currency) {
+      const account = await ledger.getAccount(walletAccountId(userId, currency));
+      return account ? availableBalance(account) : 0n;
+    },
   };
+  return testApi;
 }
 
 /** Every /v1 route the app serves, as registered (no database needed: routes don't touch services). */

@@ -8,8 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { ConformanceDriver } from '../../src/payments/providers/conformance/driver.ts';
 import type { Sandbox } from '../../src/payments/providers/provider.ts';
 import { formatAmount } from '../../src/shared/money.ts';
-import { walletAccountId } from '../../src/wallets/index.ts';
-import type { TestUser } from '../helpers/api.ts';
+import { type TestUser, testPin } from '../helpers/api.ts';
 import { conformanceDrivers } from '../helpers/drivers.ts';
 import { paymentsHarness } from '../helpers/payments.ts';
 
@@ -41,11 +40,6 @@ async function settled(user: TestUser, kind: 'deposits' | 'withdrawals', id: str
     ).json();
     return body.status === 'pending' || body.status === 'requires_approval' ? undefined : body;
   });
-}
-
-async function available(userId: string, currency: string): Promise<bigint> {
-  const account = await api.services.ledger.getAccount(walletAccountId(userId, currency));
-  return account ? account.creditsPosted - account.debitsPosted - account.debitsPending : 0n;
 }
 
 async function eventsFor(paymentId: string): Promise<{ result: string | null }[]> {
@@ -95,11 +89,11 @@ for (const driver of conformanceDrivers) {
         const final = await settled(user, 'deposits', created.id);
         if (testCase.expect === 'succeeded') {
           expect(final.status).toBe('succeeded');
-          expect(await available(user.id, driver.currency)).toBe(driver.amountMinor);
+          expect(await api.available(user.id, driver.currency)).toBe(driver.amountMinor);
         } else {
           expect(['failed', 'canceled', 'expired']).toContain(final.status);
           expect(final.failure.code).toBe(testCase.failureCode);
-          expect(await available(user.id, driver.currency)).toBe(0n);
+          expect(await api.available(user.id, driver.currency)).toBe(0n);
         }
         await expectLedgerSound();
       });
@@ -124,7 +118,7 @@ for (const driver of conformanceDrivers) {
           const events = await eventsFor(created.id);
           return events.length > 0 && events.every((e) => e.result !== null) ? true : undefined;
         });
-        expect(await available(user.id, driver.currency)).toBe(driver.amountMinor);
+        expect(await api.available(user.id, driver.currency)).toBe(driver.amountMinor);
       } finally {
         sandbox().control.setCallbackMode({ type: 'normal' });
       }
@@ -144,7 +138,7 @@ for (const driver of conformanceDrivers) {
       }
       await sandbox().control.flush();
       expect((await settled(user, 'deposits', created.id)).status).toBe('succeeded');
-      expect(await available(user.id, driver.currency)).toBe(driver.amountMinor);
+      expect(await api.available(user.id, driver.currency)).toBe(driver.amountMinor);
       await expectLedgerSound();
     });
 
@@ -167,7 +161,7 @@ for (const driver of conformanceDrivers) {
       const report = await api.services.payments.reconcile();
       expect(report.settled).toBeGreaterThanOrEqual(1);
       expect((await settled(user, 'deposits', created.id)).status).toBe('succeeded');
-      expect(await available(user.id, driver.currency)).toBe(driver.amountMinor);
+      expect(await api.available(user.id, driver.currency)).toBe(driver.amountMinor);
       await expectLedgerSound();
     });
 
@@ -183,7 +177,7 @@ for (const driver of conformanceDrivers) {
       const final = await settled(user, 'deposits', created.id);
       expect(final.status).toBe('needs_review');
       expect(final.review_reason).toMatch(/amount/);
-      expect(await available(user.id, driver.currency)).toBe(0n);
+      expect(await api.available(user.id, driver.currency)).toBe(0n);
       await expectLedgerSound();
     });
 
@@ -194,7 +188,7 @@ for (const driver of conformanceDrivers) {
           method: 'PUT',
           url: '/v1/me/pin',
           headers: user.auth,
-          payload: { pin: '4826' },
+          payload: { pin: testPin },
         });
         const funded = driver.amountMinor * 3n;
         await api.fund(user.id, driver.currency, formatAmount(funded, driver.currency));
@@ -215,22 +209,22 @@ for (const driver of conformanceDrivers) {
             amount: formatAmount(driver.amountMinor, driver.currency),
             currency: driver.currency,
             destination,
-            pin: '4826',
+            pin: testPin,
           },
         });
         expect(response.statusCode, response.body).toBe(201);
         const created = response.json();
         expect(created.status).toBe('pending');
         // The hold is in place at once.
-        expect(await available(user.id, driver.currency)).toBe(funded - driver.amountMinor);
+        expect(await api.available(user.id, driver.currency)).toBe(funded - driver.amountMinor);
         const final = await settled(user, 'withdrawals', created.id);
         if (payout.expect === 'succeeded') {
           expect(final.status).toBe('succeeded');
-          expect(await available(user.id, driver.currency)).toBe(funded - driver.amountMinor);
+          expect(await api.available(user.id, driver.currency)).toBe(funded - driver.amountMinor);
         } else {
           expect(['failed', 'canceled', 'expired']).toContain(final.status);
           expect(final.failure.code).toBe(payout.failureCode);
-          expect(await available(user.id, driver.currency)).toBe(funded);
+          expect(await api.available(user.id, driver.currency)).toBe(funded);
         }
         await expectLedgerSound();
       });

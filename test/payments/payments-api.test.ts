@@ -5,8 +5,7 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { RealtimeEvent } from '../../src/realtime/index.ts';
-import { walletAccountId } from '../../src/wallets/index.ts';
-import type { TestUser } from '../helpers/api.ts';
+import { type TestUser, testPin } from '../helpers/api.ts';
 import { paymentsHarness } from '../helpers/payments.ts';
 
 const harness = await paymentsHarness({
@@ -39,21 +38,9 @@ function post(user: TestUser | undefined, url: string, payload: unknown, key = `
   });
 }
 
-async function balance(userId: string, currency: string) {
-  const a = await api.services.ledger.getAccount(walletAccountId(userId, currency));
-  return a ? a.creditsPosted - a.debitsPosted - a.debitsPending : 0n;
-}
-
 async function rowCount(table: string): Promise<number> {
   const { rows } = await api.database.pool.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${table}`);
   return Number(rows[0]?.n);
-}
-
-async function userWithPin(funds?: { currency: string; amount: string }): Promise<TestUser> {
-  const user = await api.register();
-  await api.app.inject({ method: 'PUT', url: '/v1/me/pin', headers: user.auth, payload: { pin: '4826' } });
-  if (funds) await api.fund(user.id, funds.currency, funds.amount);
-  return user;
 }
 
 async function final(user: TestUser, kind: 'deposits' | 'withdrawals', id: string) {
@@ -89,7 +76,7 @@ describe('quotes and fees', () => {
     expect(created.json()).toMatchObject({ status: 'pending', fee: '4.00', total: '204.00' });
     await harness.sandboxes.get('chapa')?.control.pay(created.json().next_action, '4242424242424242');
     expect((await final(user, 'deposits', created.json().id)).status).toBe('succeeded');
-    expect(await balance(user.id, 'ETB')).toBe(20_000n);
+    expect(await api.available(user.id, 'ETB')).toBe(20_000n);
     const fees = await api.services.ledger.getAccount('fees_test_ETB');
     expect(fees?.creditsPosted).toBeGreaterThanOrEqual(400n);
     const feeTransfer = await api.services.ledger.getTransfer(`${created.json().id}_crfee`);
@@ -146,26 +133,26 @@ describe('bad input gets a clear error and changes nothing', () => {
   });
 
   it('refuses a Stripe withdrawal: Stripe declares no payouts to individuals', async () => {
-    const user = await userWithPin({ currency: 'USD', amount: '50.00' });
+    const user = await api.registerWithPin({ currency: 'USD', amount: '50.00' });
     const response = await post(user, '/v1/withdrawals', {
       provider: 'stripe',
       amount: '10.00',
       currency: 'USD',
       destination: { bank_code: '001', account_number: '123456789' },
-      pin: '4826',
+      pin: testPin,
     });
     expect(response.json().error.code).toBe('operation_not_supported');
     expect(response.json().error.message).toMatch(/no payouts/);
-    expect(await balance(user.id, 'USD')).toBe(5_000n);
+    expect(await api.available(user.id, 'USD')).toBe(5_000n);
   });
 
   it.each([
     [{ destination: { phone: mpesaPhone }, pin: '0000' }, 403, 'pin_incorrect'],
     [{ destination: { phone: mpesaPhone } }, 403, 'pin_required'],
-    [{ destination: { bank_code: '01', account_number: '1234' }, pin: '4826' }, 400, 'destination_invalid'],
-    [{ destination: { phone: mpesaPhone }, pin: '4826', amount: '900.00' }, 402, 'insufficient_funds'],
+    [{ destination: { bank_code: '01', account_number: '1234' }, pin: testPin }, 400, 'destination_invalid'],
+    [{ destination: { phone: mpesaPhone }, pin: testPin, amount: '900.00' }, 402, 'insufficient_funds'],
   ])('withdrawal %j → %i %s, balance untouched', async (extra, status, code) => {
-    const user = await userWithPin({ currency: 'KES', amount: '100.00' });
+    const user = await api.registerWithPin({ currency: 'KES', amount: '100.00' });
     const before = await rowCount('payments');
     const response = await post(user, '/v1/withdrawals', {
       provider: 'mpesa',
@@ -174,7 +161,7 @@ describe('bad input gets a clear error and changes nothing', () => {
       ...extra,
     });
     expect([response.statusCode, response.json().error?.code]).toEqual([status, code]);
-    expect(await balance(user.id, 'KES')).toBe(10_000n);
+    expect(await api.available(user.id, 'KES')).toBe(10_000n);
     expect(await rowCount('payments')).toBe(before);
   });
 
@@ -209,18 +196,18 @@ describe('idempotency of money-moving requests', () => {
     expect(b.headers['idempotent-replayed']).toBe('true');
     await harness.sandboxes.get('chapa')?.control.pay(a.json().next_action, '4242424242424242');
     await final(user, 'deposits', a.json().id);
-    expect(await balance(user.id, 'ETB')).toBe(3_000n);
+    expect(await api.available(user.id, 'ETB')).toBe(3_000n);
     expect((harness.sandboxes.get('chapa')?.control.sent.length ?? 0) - sent).toBe(1);
   });
 
   it('holds a retried withdrawal once', async () => {
-    const user = await userWithPin({ currency: 'KES', amount: '500.00' });
+    const user = await api.registerWithPin({ currency: 'KES', amount: '500.00' });
     const payload = {
       provider: 'mpesa',
       amount: '100.00',
       currency: 'KES',
       destination: { phone: mpesaPhone },
-      pin: '4826',
+      pin: testPin,
     };
     const responses = await Promise.all(
       Array.from({ length: 10 }, () => post(user, '/v1/withdrawals', payload, 'wd-same')),
@@ -230,22 +217,22 @@ describe('idempotency of money-moving requests', () => {
     for (const r of responses) expect([201, 409]).toContain(r.statusCode);
     const id = [...ids][0] as string;
     expect((await final(user, 'withdrawals', id)).status).toBe('succeeded');
-    expect(await balance(user.id, 'KES')).toBe(50_000n - 10_000n - 1_100n);
+    expect(await api.available(user.id, 'KES')).toBe(50_000n - 10_000n - 1_100n);
   });
 });
 
 describe('approval of large withdrawals', () => {
   it('waits for a finance operator, then pays out; the hold is in place meanwhile', async () => {
-    const user = await userWithPin({ currency: 'KES', amount: '5000.00' });
+    const user = await api.registerWithPin({ currency: 'KES', amount: '5000.00' });
     const created = await post(user, '/v1/withdrawals', {
       provider: 'mpesa',
       amount: '2000.00',
       currency: 'KES',
       destination: { phone: mpesaPhone },
-      pin: '4826',
+      pin: testPin,
     });
     expect(created.json().status).toBe('requires_approval');
-    expect(await balance(user.id, 'KES')).toBe(500_000n - 200_000n - 3_000n);
+    expect(await api.available(user.id, 'KES')).toBe(500_000n - 200_000n - 3_000n);
     const support = await harness.operator('support');
     const refused = await post(support, `/v1/withdrawals/${created.json().id}/approve`, {});
     expect(refused.statusCode).toBe(403);
@@ -273,7 +260,7 @@ describe('approval of large withdrawals', () => {
       method: 'PUT',
       url: '/v1/me/pin',
       headers: finance.auth,
-      payload: { pin: '4826' },
+      payload: { pin: testPin },
     });
     await api.fund(finance.id, 'KES', '5000.00');
     const created = await post(finance, '/v1/withdrawals', {
@@ -281,27 +268,27 @@ describe('approval of large withdrawals', () => {
       amount: '2000.00',
       currency: 'KES',
       destination: { phone: mpesaPhone },
-      pin: '4826',
+      pin: testPin,
     });
     const self = await post(finance, `/v1/withdrawals/${created.json().id}/approve`, {});
     expect([self.statusCode, self.json().error.code]).toEqual([403, 'approval_by_requester']);
   });
 
   it('rejection voids the hold and restores the balance', async () => {
-    const user = await userWithPin({ currency: 'KES', amount: '5000.00' });
+    const user = await api.registerWithPin({ currency: 'KES', amount: '5000.00' });
     const created = await post(user, '/v1/withdrawals', {
       provider: 'mpesa',
       amount: '2000.00',
       currency: 'KES',
       destination: { phone: mpesaPhone },
-      pin: '4826',
+      pin: testPin,
     });
     const finance = await harness.operator('finance');
     const rejected = await post(finance, `/v1/withdrawals/${created.json().id}/reject`, {
       reason: 'suspicious',
     });
     expect(rejected.json().status).toBe('rejected');
-    expect(await balance(user.id, 'KES')).toBe(500_000n);
+    expect(await api.available(user.id, 'KES')).toBe(500_000n);
     expect(await api.services.ledger.verify()).toEqual([]);
   });
 });
@@ -398,13 +385,13 @@ describe('a provider that changes its mind', () => {
       return body.status === 'needs_review' ? body : undefined;
     });
     expect(review.review_reason).toMatch(/success after/);
-    expect(await balance(user.id, 'USD')).toBe(0n);
+    expect(await api.available(user.id, 'USD')).toBe(0n);
     const finance = await harness.operator('finance');
     await post(finance, `/v1/operator/payments/${created.json().id}/resolve`, {
       outcome: 'succeeded',
       reason: 'paid with a second card',
     });
-    expect(await balance(user.id, 'USD')).toBe(2_000n);
+    expect(await api.available(user.id, 'USD')).toBe(2_000n);
     expect(await api.services.ledger.verify()).toEqual([]);
   });
 });
@@ -471,7 +458,7 @@ describe('operator API', () => {
       status: 'succeeded',
       decision: { reason: 'provider statement shows 50.01' },
     });
-    expect(await balance(user.id, 'ETB')).toBe(5_001n);
+    expect(await api.available(user.id, 'ETB')).toBe(5_001n);
     const twice = await post(finance, `/v1/operator/payments/${created.json().id}/resolve`, {
       outcome: 'failed',
       reason: 'again',
