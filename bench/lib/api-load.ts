@@ -56,8 +56,8 @@ export async function runOpenLoop(options: LoadOptions): Promise<LoadResult> {
     numberOfSignificantValueDigits: 3,
   });
   const failures = new Map<string, number>();
-  // undici, not node:http: on two cores the load generator's own CPU is taken from the server under
-  // test, and undici spends about a third of node:http's per request.
+  // undici's dispatch, not node:http: on two cores the load generator's own CPU is taken from the
+  // server under test (measured roughly: ~180 µs a request against ~320 µs, mostly the kernel's TCP).
   const client = new Pool(options.baseUrl, { connections: options.connections ?? 256, pipelining: 1 });
   const intervalMs = 1000 / options.ratePerS;
   const requestsCount = Math.ceil((options.warmupMs + options.durationMs) / intervalMs);
