@@ -15,12 +15,13 @@ export interface TestDatabase {
 }
 
 /**
- * A brand-new, migrated database for the calling test file, dropped when the file's tests end. Each
+ * A brand-new, migrated database for the calling test file, dropped when the file's tests end (when
+ * made at the file's top level; one made inside a hook or a test is dropped when the run ends). Each
  * file owning its database lets tests check whole-ledger invariants without seeing other files' data.
  */
 export async function freshDatabase(poolMax = 20): Promise<TestDatabase> {
   const adminUrl = inject('adminDatabaseUrl');
-  const name = `chatpay_test_${randomBytes(6).toString('hex')}`;
+  const name = `chatpay_test_${inject('testRunId')}_${randomBytes(6).toString('hex')}`;
   await withAdmin(adminUrl, (c) => c.query(`CREATE DATABASE ${name}`));
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
