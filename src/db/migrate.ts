@@ -13,6 +13,7 @@ import * as m0009 from './migrations/0009-reports.ts';
 import * as m0010 from './migrations/0010-chat-notices.ts';
 import * as m0011 from './migrations/0011-console-search.ts';
 import * as m0012 from './migrations/0012-audit-write-batch.ts';
+import * as m0013 from './migrations/0013-generic-plans.ts';
 import type { Pool } from './pool.ts';
 
 /** Every migration, in order. Registration is this one literal: add a file, add a line. */
@@ -29,6 +30,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0010-chat-notices': m0010,
   '0011-console-search': m0011,
   '0012-audit-write-batch': m0012,
+  '0013-generic-plans': m0013,
 };
 
 /**

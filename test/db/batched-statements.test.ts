@@ -1,7 +1,8 @@
 /**
  * Group commit for small statements (src/db/batcher.ts) and the statements that use it: many callers,
  * one statement, each caller still gets its own answer, failures reach exactly the callers of the
- * failed batch, and the audit batch (migration 0012) never falls back to a sequential scan.
+ * failed batch, the audit batch (migration 0012) never falls back to a sequential scan, and the hot
+ * batch statements are planned once per connection rather than on every call (migration 0013).
  */
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
@@ -254,6 +255,88 @@ describe('batched statements against PostgreSQL', () => {
         `SELECT count(*)::int AS n FROM idempotency_keys WHERE principal = 'user:usr_plan' AND state = 'done'`,
       );
       expect(rows[0].n).toBe(13); // every answer stored
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('plans the freeze check once per connection, not once per call (migration 0013)', async () => {
+    const users = new Users(pool);
+    const people = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        users.register({ email: `plan-once-${i}@example.com`, password: 'correct horse battery' }),
+      ),
+    );
+    // A users table of some size, with statistics (autovacuum's ANALYZE): on a handful of rows any
+    // plan is cheap and PostgreSQL would settle on the generic one even without the partial index.
+    await pool.query(
+      `INSERT INTO users (id, email) SELECT 'usr_plan' || lpad(g::text, 22, '0'), 'plan' || g || '@example.com'
+         FROM generate_series(1, 20000) g`,
+    );
+    await pool.query('ANALYZE users');
+    // One connection, so that its prepared statement's plan counts can be read back on it.
+    const single = new pg.Pool({ connectionString: url, max: 1 });
+    try {
+      // Batches of a few ids, as under load. (A lone check's custom plan, for one id, is estimated
+      // cheaper than any generic plan, so a quiet server keeps planning it: 0.05 ms, harmless there.)
+      for (let i = 0; i < people.length; i += 4) {
+        await Promise.all(people.slice(i, i + 4).map((p) => assertNotFrozen(single, p.id)));
+      }
+      const { rows } = await single.query<{ generic_plans: string; custom_plans: string }>(
+        `SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = 'users_frozen_batch'`,
+      );
+      // PostgreSQL's five trial custom plans, then the cached generic one for every later call.
+      expect(Number(rows[0]?.custom_plans)).toBeLessThanOrEqual(5);
+      expect(Number(rows[0]?.generic_plans)).toBeGreaterThanOrEqual(5);
+    } finally {
+      await single.end();
+    }
+  });
+
+  it('keeps the ledger and audit batch functions on one generic plan of index lookups (migration 0013)', async () => {
+    const { rows: config } = await pool.query<{ proname: string; proconfig: string[] }>(
+      `SELECT proname, proconfig FROM pg_proc
+        WHERE proname IN ('ledger_read_batch', 'ledger_write_batch', 'audit_write_batch') ORDER BY proname`,
+    );
+    expect(config.map((r) => r.proname)).toEqual([
+      'audit_write_batch',
+      'ledger_read_batch',
+      'ledger_write_batch',
+    ]);
+    for (const row of config) expect(row.proconfig).toContain('plan_cache_mode=force_generic_plan');
+
+    // The generic plan is made at the first call, here on a nearly empty table; it must still be an
+    // index lookup once the table has grown (no ANALYZE in between).
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const seqScans = async () => {
+        await client.query('SELECT pg_stat_force_next_flush()');
+        await client.query('SELECT pg_stat_clear_snapshot()');
+        const { rows } = await client.query<{ relname: string; seq_scan: string }>(
+          `SELECT relname, seq_scan FROM pg_stat_user_tables
+            WHERE relname IN ('ledger_accounts', 'ledger_transfers') ORDER BY relname`,
+        );
+        return Object.fromEntries(rows.map((r) => [r.relname, Number(r.seq_scan)]));
+      };
+      const read = (accountId: string) =>
+        client.query('SELECT ledger_read_batch($1::text[], $2::text[], $3::text[], $4::text[], false)', [
+          [accountId],
+          [`txf_plan_${accountId}`],
+          [],
+          [],
+        ]);
+      for (let i = 0; i < 8; i++) await read(`plan:early:${i}`);
+      await client.query(
+        `INSERT INTO ledger_accounts (id, currency, kind)
+         SELECT 'plan:bulk:' || g, 'ETB', 'wallet' FROM generate_series(1, 20000) g`,
+      );
+      const before = await seqScans();
+      for (let i = 0; i < 5; i++) {
+        const { rows } = await read(`plan:bulk:${i + 1}`);
+        expect(rows[0].ledger_read_batch.accounts).toHaveLength(1);
+      }
+      expect(await seqScans()).toEqual(before);
     } finally {
       await client.end();
     }
