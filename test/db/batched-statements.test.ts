@@ -341,4 +341,22 @@ describe('batched statements against PostgreSQL', () => {
       await client.end();
     }
   });
+
+  it('keeps the chat recipient lookup (@username) a prepared statement, planned once per connection', async () => {
+    const single = new pg.Pool({ connectionString: url, max: 1 });
+    try {
+      const users = new Users(single);
+      const { user } = await users.fromChat('telegram', '777000111', { username: 'plan_once' });
+      for (let i = 0; i < 8; i++) {
+        expect((await users.resolveRecipient('@Plan_Once'))?.id).toBe(user.id);
+      }
+      const { rows } = await single.query<{ generic_plans: string; custom_plans: string }>(
+        `SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = 'users_by_telegram_username'`,
+      );
+      expect(Number(rows[0]?.generic_plans) + Number(rows[0]?.custom_plans)).toBe(8);
+      expect(Number(rows[0]?.custom_plans)).toBeLessThanOrEqual(5);
+    } finally {
+      await single.end();
+    }
+  });
 });
