@@ -118,11 +118,12 @@ async function initiate(
         ),
       { idempotent: false },
     );
-    const { rows } = await ctx.pool.query<{ id: string }>(
-      `UPDATE payments SET provider_id = $2, next_action = $3, updated_at = now()
-        WHERE id = $1 AND status = 'pending' RETURNING id`,
-      [record.id, result.providerId, JSON.stringify(result.nextAction)],
-    );
+    const { rows } = await ctx.pool.query<{ id: string }>({
+      name: 'payments_set_initiation',
+      text: `UPDATE payments SET provider_id = $2, next_action = $3, updated_at = now()
+              WHERE id = $1 AND status = 'pending' RETURNING id`,
+      values: [record.id, result.providerId, JSON.stringify(result.nextAction)],
+    });
     if (rows.length === 0)
       ctx.logger.info({ payment: record.id }, 'payment settled before its initiation was recorded');
     return (await findPayment(ctx.pool, record.id)) as PaymentRecord;

@@ -6,7 +6,7 @@ import type { KycLevel } from '../users/index.ts';
 import type { PaymentsContext } from './context.ts';
 import type { Direction } from './fees.ts';
 import type { PaymentProvider, ProviderMode } from './providers/provider.ts';
-import { type PaymentRecord, type PaymentRow, paymentColumns, toRecord } from './records.ts';
+import { findPayment, type PaymentRecord, type PaymentRow, paymentColumns, toRecord } from './records.ts';
 
 /** The enabled provider, checked for the currency and (for merchant keys) the key's mode. */
 export function checkProvider(
@@ -59,13 +59,14 @@ export async function checkDailyLimit(
   await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
     `limit:${userId}:${direction}:${currency}`,
   ]);
-  const { rows } = await client.query<{ kyc_level: KycLevel; used: string | null }>(
-    `SELECT u.kyc_level, (SELECT sum(amount)::text FROM payments
-        WHERE user_id = $1 AND kind = $2 AND currency = $3 AND created_at > now() - interval '24 hours'
-          AND status NOT IN ('failed', 'canceled', 'expired', 'rejected')) AS used
-       FROM users u WHERE u.id = $1`,
-    [userId, direction, currency],
-  );
+  const { rows } = await client.query<{ kyc_level: KycLevel; used: string | null }>({
+    name: 'payments_limits_used',
+    text: `SELECT u.kyc_level, (SELECT sum(amount)::text FROM payments
+              WHERE user_id = $1 AND kind = $2 AND currency = $3 AND created_at > now() - interval '24 hours'
+                AND status NOT IN ('failed', 'canceled', 'expired', 'rejected')) AS used
+             FROM users u WHERE u.id = $1`,
+    values: [userId, direction, currency],
+  });
   const used = BigInt(rows[0]?.used ?? '0');
   if (byLevel) ctx.limits.kyc.checkAmounts(rows[0]?.kyc_level ?? 'none', currency, direction, amount, used);
   if (daily) ctx.limits.checkDaily(currency, direction, amount, used);
@@ -104,13 +105,14 @@ export async function insertPayment(ctx: PaymentsContext, p: NewPayment): Promis
   try {
     await client.query('BEGIN');
     await p.beforeInsert?.(client);
-    const { rows } = await client.query<PaymentRow>(
-      `INSERT INTO payments (id, kind, provider, mode, status, user_id, merchant_id, account_id, amount, fee,
-         currency, payer, destination, metadata, requested_by, reconcile_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
-         now() + make_interval(secs => $16))
-       ON CONFLICT (id) DO NOTHING RETURNING ${paymentColumns}`,
-      [
+    const { rows } = await client.query<PaymentRow>({
+      name: 'payments_insert',
+      text: `INSERT INTO payments (id, kind, provider, mode, status, user_id, merchant_id, account_id, amount, fee,
+               currency, payer, destination, metadata, requested_by, reconcile_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
+               now() + make_interval(secs => $16))
+             ON CONFLICT (id) DO NOTHING RETURNING ${paymentColumns}`,
+      values: [
         p.id,
         p.kind,
         p.provider,
@@ -128,7 +130,7 @@ export async function insertPayment(ctx: PaymentsContext, p: NewPayment): Promis
         p.requestedBy,
         p.reconcileAfterSeconds,
       ],
-    );
+    });
     if (rows[0]) await p.afterInsert?.(client);
     await client.query('COMMIT');
     if (rows[0]) return toRecord(rows[0]);
@@ -138,9 +140,7 @@ export async function insertPayment(ctx: PaymentsContext, p: NewPayment): Promis
   } finally {
     client.release();
   }
-  const { rows } = await ctx.pool.query<PaymentRow>(`SELECT ${paymentColumns} FROM payments WHERE id = $1`, [
-    p.id,
-  ]);
-  if (!rows[0]) throw new Error(`payment ${p.id} neither inserted nor found`);
-  return toRecord(rows[0]);
+  const found = await findPayment(ctx.pool, p.id);
+  if (!found) throw new Error(`payment ${p.id} neither inserted nor found`);
+  return found;
 }

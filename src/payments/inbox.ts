@@ -128,10 +128,11 @@ async function paymentFor(
   event: WebhookEvent,
 ): Promise<PaymentRecord | undefined> {
   if (event.providerId) {
-    const { rows } = await ctx.pool.query<PaymentRow>(
-      `SELECT ${paymentColumns} FROM payments WHERE provider = $1 AND provider_id = $2`,
-      [provider, event.providerId],
-    );
+    const { rows } = await ctx.pool.query<PaymentRow>({
+      name: 'payments_by_provider_id',
+      text: `SELECT ${paymentColumns} FROM payments WHERE provider = $1 AND provider_id = $2`,
+      values: [provider, event.providerId],
+    });
     if (rows[0]) return toRecord(rows[0]);
   }
   if (event.reference) {

@@ -132,7 +132,12 @@ export function toRecord(row: PaymentRow): PaymentRecord {
 }
 
 export async function findPayment(pool: Pool, id: string): Promise<PaymentRecord | undefined> {
-  const { rows } = await pool.query<PaymentRow>(`SELECT ${paymentColumns} FROM payments WHERE id = $1`, [id]);
+  // Named (planned once per connection): every payment step reads its payment back by id.
+  const { rows } = await pool.query<PaymentRow>({
+    name: 'payments_by_id',
+    text: `SELECT ${paymentColumns} FROM payments WHERE id = $1`,
+    values: [id],
+  });
   return rows[0] ? toRecord(rows[0]) : undefined;
 }
 

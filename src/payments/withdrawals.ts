@@ -247,10 +247,11 @@ export async function sendPayout(ctx: PaymentsContext, id: string): Promise<void
       },
       { idempotent: true },
     );
-    await ctx.pool.query(
-      `UPDATE payments SET provider_id = $2, updated_at = now() WHERE id = $1 AND provider_id IS NULL`,
-      [id, result.providerId],
-    );
+    await ctx.pool.query({
+      name: 'payments_set_provider_id',
+      text: `UPDATE payments SET provider_id = $2, updated_at = now() WHERE id = $1 AND provider_id IS NULL`,
+      values: [id, result.providerId],
+    });
     if (result.status !== 'pending')
       await settle(ctx, payment, { status: result.status, failure: result.failure });
   } catch (error) {
