@@ -15,7 +15,7 @@ import { registerAudit } from './plugins/audit.ts';
 import { registerAuth } from './plugins/auth.ts';
 import { frameworkErrors, registerErrorHandling } from './plugins/errors.ts';
 import { registerIdempotency } from './plugins/idempotency.ts';
-import { registerMetrics } from './plugins/metrics.ts';
+import { type MetricsAccess, registerMetrics } from './plugins/metrics.ts';
 import { type RateLimits, registerRateLimit } from './plugins/rate-limit.ts';
 import { genRequestId, registerRequestId } from './plugins/request-id.ts';
 import { authRoutes, TokenPair } from './routes/auth.ts';
@@ -56,6 +56,11 @@ export interface AppOptions {
   readonly httpsWebhooksOnly?: boolean;
   /** Production: the console's session cookie is `Secure` (sent over HTTPS only). */
   readonly secureCookies?: boolean;
+  /**
+   * Who may scrape `/metrics`: `open` (development), a bearer token, or `closed` (production without
+   * a token). Default: open.
+   */
+  readonly metricsAccess?: MetricsAccess;
   /** The built console (`web/dist`), served at /console. */
   readonly consoleDir?: string | undefined;
   /** Sees every route as it is added (tests check each one's schema and access). */
@@ -181,7 +186,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await registerRateLimit(app, options.rateLimits ?? defaultRateLimits, services.redis);
   registerIdempotency(app, services.idempotencyPool ?? services.pool);
   registerAudit(app, services.pool);
-  registerMetrics(app, { pool: services.pool, ledger: services.ledger });
+  registerMetrics(app, { pool: services.pool, ledger: services.ledger }, options.metricsAccess ?? 'open');
 
   app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/ready', { schema: { hide: true } }, async (_request, reply) => {

@@ -67,6 +67,7 @@ async function runServer(
     rateLimits: config.rateLimit,
     httpsWebhooksOnly: config.env === 'production',
     secureCookies: config.env === 'production',
+    metricsAccess: config.metricsToken ?? (config.env === 'production' ? 'closed' : 'open'),
     consoleDir,
     simulatorUrl: () => simulatorUrl,
   });

@@ -85,6 +85,17 @@ describe('configuration', () => {
     expect(`${config.database.url}`).toBe('[redacted]');
   });
 
+  it('takes a metrics token, refuses a short one without echoing it, and keeps it out of logs', () => {
+    const token = 'metrics_canary_0123456789abcdef';
+    expect(loadConfig({}).metricsToken).toBeUndefined();
+    const config = loadConfig({ METRICS_TOKEN: token });
+    expect(config.metricsToken?.reveal()).toBe(token);
+    expect(JSON.stringify(config)).not.toContain(token);
+    const found = problems({ METRICS_TOKEN: 'short-canary' });
+    expect(found.join('\n')).toMatch(/METRICS_TOKEN/);
+    expect(found.join('\n')).not.toContain('short-canary');
+  });
+
   it('reads a .env file under the environment', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'chatpay-env-'));
     const file = join(dir, '.env');

@@ -61,9 +61,14 @@ const providerPrefixes = providerDefinitions.map((d) => `${d.id.toUpperCase()}_`
 // A value is echoed back only when it can't be a secret: never a provider's, never a URL or key.
 function describeValue(name: string, value: unknown): string {
   if (
-    ['DATABASE_URL', 'JWT_SECRET', 'REDIS_URL', 'TELEGRAM_BOT_TOKEN', 'TELEGRAM_WEBHOOK_SECRET'].includes(
-      name,
-    )
+    [
+      'DATABASE_URL',
+      'JWT_SECRET',
+      'REDIS_URL',
+      'TELEGRAM_BOT_TOKEN',
+      'TELEGRAM_WEBHOOK_SECRET',
+      'METRICS_TOKEN',
+    ].includes(name)
   )
     return '';
   if (providerPrefixes.some((prefix) => name.startsWith(prefix))) return '';
@@ -144,6 +149,7 @@ function freeze(env: Env): Config {
       refreshTokenTtlSeconds: env.REFRESH_TOKEN_TTL_SECONDS,
     },
     redisUrl: env.REDIS_URL === undefined ? undefined : new Secret(env.REDIS_URL),
+    metricsToken: env.METRICS_TOKEN === undefined ? undefined : new Secret(env.METRICS_TOKEN),
     rateLimit: { perMinute: env.RATE_LIMIT_PER_MINUTE, authPerMinute: env.AUTH_RATE_LIMIT_PER_MINUTE },
     idempotencyKeyRetentionHours: env.IDEMPOTENCY_KEY_RETENTION_HOURS,
     pinRequiredAbove: parsePinThresholds(env.TRANSFER_PIN_REQUIRED_ABOVE),

@@ -94,6 +94,13 @@ export const envSchema = Type.Object({
     maximum: 3_600_000,
     description: 'How often expired pending transfers are voided.',
   }),
+  METRICS_TOKEN: Type.Optional(
+    Type.String({
+      pattern: '^[A-Za-z0-9_-]{24,256}$',
+      description:
+        'Bearer token Prometheus sends to scrape GET /metrics. Unset: /metrics is open in development and refused in production.',
+    }),
+  ),
   REDIS_URL: Type.Optional(
     Type.String({
       pattern: '^rediss?://',
@@ -300,6 +307,8 @@ export interface Config {
     readonly refreshTokenTtlSeconds: number;
   };
   readonly redisUrl: import('../shared/secret.ts').Secret | undefined;
+  /** Who may scrape /metrics: the holder of this token; without one, anyone in development, no one in production. */
+  readonly metricsToken: import('../shared/secret.ts').Secret | undefined;
   readonly rateLimit: { readonly perMinute: number; readonly authPerMinute: number };
   readonly idempotencyKeyRetentionHours: number;
   /** Currency → minor units above which a transfer needs the PIN. */

@@ -73,6 +73,30 @@ describe('rate limits', () => {
   });
 });
 
+describe('metrics access', () => {
+  const token = 'metrics_token_0123456789abcdef';
+  let guarded: TestApi;
+  let closed: TestApi;
+  beforeAll(async () => {
+    guarded = await testApi({ metricsAccess: new Secret(token) });
+    closed = await testApi({ database: guarded.database, metricsAccess: 'closed' });
+  });
+
+  it('serves /metrics only to the bearer of METRICS_TOKEN', async () => {
+    const scrape = (api: TestApi, authorization?: string) =>
+      api.app.inject({ method: 'GET', url: '/metrics', headers: authorization ? { authorization } : {} });
+    expect((await scrape(guarded, `Bearer ${token}`)).statusCode).toBe(200);
+    for (const wrong of [undefined, 'Bearer ', `Bearer ${token}x`, `Basic ${token}`, token]) {
+      const res = await scrape(guarded, wrong);
+      expect(res.statusCode, String(wrong)).toBe(401);
+      expect(res.json().error.code).toBe('unauthenticated');
+      expect(res.body).not.toContain('chatpay_http_request_duration_seconds');
+    }
+    // Production without a token: nobody, whatever they send.
+    expect((await scrape(closed, `Bearer ${token}`)).statusCode).toBe(401);
+  });
+});
+
 describe('observability', () => {
   let api: TestApi;
   beforeAll(async () => {

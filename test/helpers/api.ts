@@ -8,6 +8,7 @@ import { afterAll } from 'vitest';
 import { buildApp } from '../../src/api/app.ts';
 import type { ApiServices } from '../../src/api/context.ts';
 import { routesOnly } from '../../src/api/openapi-document.ts';
+import type { MetricsAccess } from '../../src/api/plugins/metrics.ts';
 import type { RateLimits } from '../../src/api/plugins/rate-limit.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { availableBalance } from '../../src/ledger/index.ts';
@@ -79,6 +80,8 @@ export interface TestApiOptions {
   /** The built console to serve at /console (browser tests). */
   readonly consoleDir?: string;
   readonly secureCookies?: boolean;
+  /** Who may scrape /metrics (default: open, as in development). */
+  readonly metricsAccess?: MetricsAccess;
   /** KYC documents' store (default: files in a temporary directory) and largest size. */
   readonly kyc?: { readonly storage?: KycStorage; readonly maxBytes?: number };
 }
@@ -195,6 +198,7 @@ export async function testApi(options: TestApiOptions = {}): Promise<TestApi> {
     rateLimits,
     consoleDir: options.consoleDir,
     secureCookies: options.secureCookies ?? false,
+    ...(options.metricsAccess ? { metricsAccess: options.metricsAccess } : {}),
   });
   await app.ready();
   if (options.listen) baseUrl = await app.listen({ host: '127.0.0.1', port: 0 });

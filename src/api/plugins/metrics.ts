@@ -1,14 +1,27 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Pool } from '../../db/pool.ts';
 import type { Ledger } from '../../ledger/index.ts';
+import { ChatPayError } from '../../shared/errors.ts';
+import { sameSecret } from '../../shared/hash.ts';
+import type { Secret } from '../../shared/secret.ts';
+
+/** `open`: anyone who reaches the port (development); a token: its bearer only; `closed`: no one. */
+export type MetricsAccess = 'open' | 'closed' | Secret;
 
 /**
  * Prometheus metrics at `/metrics`: request latency by route and status, ledger batch sizes and
  * durations, database pool usage, and the process's own (event loop lag, memory). Each app has its
  * own registry, so several apps in one process (tests) don't collide.
+ *
+ * Metrics tell traffic volumes, error rates and route names, so in production they are served only to
+ * the holder of METRICS_TOKEN (Prometheus's `authorization` setting), compared in constant time.
  */
-export function registerMetrics(app: FastifyInstance, deps: { pool: Pool; ledger: Ledger }): Registry {
+export function registerMetrics(
+  app: FastifyInstance,
+  deps: { pool: Pool; ledger: Ledger },
+  access: MetricsAccess = 'open',
+): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'chatpay_' });
   const requests = new Histogram({
@@ -59,9 +72,19 @@ export function registerMetrics(app: FastifyInstance, deps: { pool: Pool; ledger
       reply.elapsedTime / 1000,
     );
   });
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+  app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
+    assertMayScrape(request, access);
     reply.header('content-type', registry.contentType);
     return registry.metrics();
   });
   return registry;
+}
+
+function assertMayScrape(request: FastifyRequest, access: MetricsAccess): void {
+  if (access === 'open') return;
+  const header = request.headers.authorization;
+  const given = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7) : undefined;
+  if (access === 'closed' || given === undefined || !sameSecret(given, access.reveal())) {
+    throw new ChatPayError('unauthenticated');
+  }
 }
