@@ -104,6 +104,15 @@ describe('a worker that dies mid-job', () => {
     await harness.eventually(async () =>
       (await findPayment(api.database.pool, created.id))?.status === 'succeeded' ? true : undefined,
     );
+    // The payment settles a statement before the event is marked processed; a run in between finds
+    // the payment settled ('duplicate'), one after finds the event done. Neither moves money again.
+    await harness.eventually(async () => {
+      const { rows } = await api.database.pool.query(
+        'SELECT 1 FROM webhook_events WHERE id = $1 AND processed_at IS NOT NULL',
+        [event.id],
+      );
+      return rows[0];
+    });
     expect(await applyWebhook(api.services.payments.context, event.id)).toBe('done');
     expect(await balance(user.id, 'KES')).toBe(25_000n);
     expect(await api.services.ledger.verify()).toEqual([]);
