@@ -158,6 +158,18 @@ function countingPool(target: Pool): { pool: Pool; statements: () => number } {
   return { pool: counted, statements: () => count };
 }
 
+/** Sequential scans so far of each table, as this session sees them after flushing its own statistics. */
+async function seqScansOf(client: pg.Client, tables: readonly string[]): Promise<Record<string, number>> {
+  await client.query('SELECT pg_stat_force_next_flush()');
+  await client.query('SELECT pg_stat_clear_snapshot()');
+  const { rows } = await client.query<{ relname: string; seq_scan: string }>(
+    'SELECT relname, seq_scan FROM pg_stat_user_tables WHERE relname = ANY($1) ORDER BY relname',
+    [tables],
+  );
+  if (rows.length !== tables.length) throw new Error(`no statistics for some of ${tables.join(', ')}`);
+  return Object.fromEntries(rows.map((r) => [r.relname, Number(r.seq_scan)]));
+}
+
 describe('batched statements against PostgreSQL', () => {
   it('checks many senders for a freeze in one statement, refusing exactly the frozen ones', async () => {
     const users = new Users(pool);
@@ -207,14 +219,7 @@ describe('batched statements against PostgreSQL', () => {
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     try {
-      const seqScans = async () => {
-        await client.query('SELECT pg_stat_force_next_flush()');
-        await client.query('SELECT pg_stat_clear_snapshot()');
-        const { rows } = await client.query<{ relname: string; seq_scan: string }>(
-          `SELECT relname, seq_scan FROM pg_stat_user_tables WHERE relname = 'idempotency_keys'`,
-        );
-        return Object.fromEntries(rows.map((r) => [r.relname, Number(r.seq_scan)]));
-      };
+      const seqScans = () => seqScansOf(client, ['idempotency_keys']);
       const audit = (scope: string, key: string) =>
         client.query('SELECT audit_write_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)', [
           [scope],
@@ -310,15 +315,7 @@ describe('batched statements against PostgreSQL', () => {
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     try {
-      const seqScans = async () => {
-        await client.query('SELECT pg_stat_force_next_flush()');
-        await client.query('SELECT pg_stat_clear_snapshot()');
-        const { rows } = await client.query<{ relname: string; seq_scan: string }>(
-          `SELECT relname, seq_scan FROM pg_stat_user_tables
-            WHERE relname IN ('ledger_accounts', 'ledger_transfers') ORDER BY relname`,
-        );
-        return Object.fromEntries(rows.map((r) => [r.relname, Number(r.seq_scan)]));
-      };
+      const seqScans = () => seqScansOf(client, ['ledger_accounts', 'ledger_transfers']);
       const read = (accountId: string) =>
         client.query('SELECT ledger_read_batch($1::text[], $2::text[], $3::text[], $4::text[], false)', [
           [accountId],
