@@ -217,6 +217,18 @@ describe('operators', () => {
     expect(codeOf(notOperator)).toEqual([404, 'operator_not_found']);
   });
 
+  it('apply a role change to bearer tokens at their next call, not when they expire', async () => {
+    const target = await harness.operator('admin');
+    const adminOnly = () => get(target, '/v1/operator/operators?limit=1');
+    expect((await adminOnly()).statusCode).toBe(200);
+    await post(admin, `/v1/operator/operators/${target.id}/role`, { role: 'viewer' });
+    // The same token, still unexpired, now acts as a viewer: refused the admin route, allowed the rest.
+    expect(codeOf(await adminOnly())).toEqual([403, 'forbidden']);
+    expect((await get(target, '/v1/operator/merchants?limit=1')).statusCode).toBe(200);
+    await post(admin, `/v1/operator/operators/${target.id}/role`, { role: 'admin' });
+    expect((await adminOnly()).statusCode).toBe(200);
+  });
+
   it('reset TOTP so the operator enrols again (not their own)', async () => {
     const target = await harness.operator('viewer');
     await api.database.pool.query(`UPDATE users SET totp_secret = 'JBSWY3DPEHPK3PXP' WHERE id = $1`, [

@@ -31,7 +31,14 @@ export function registerAuth(app: FastifyInstance, services: ApiServices): void 
       return;
     }
     if (token?.startsWith('sk_')) throw new ChatPayError('forbidden'); // API keys don't act as people
-    const principal = session ?? (await userPrincipal(services, token as string));
+    let principal = session ?? (await userPrincipal(services, token as string));
+    if (!session && access === 'operator') {
+      // A token carries the role it was issued with; operator routes go by the role the operator has
+      // now, so a demotion applies at the next call rather than when the token expires.
+      const current = await services.users.get(principal.userId);
+      if (!current) throw new ChatPayError('unauthenticated');
+      principal = { ...principal, role: current.role };
+    }
     request.principal = principal;
     if (access === 'operator' && !(config.roles ?? operatorRoles).includes(principal.role)) {
       throw new ChatPayError('forbidden');

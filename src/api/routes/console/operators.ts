@@ -34,8 +34,8 @@ const auditView = (o: OperatorView) => ({ role: o.role, totp_enrolled: o.totp_en
 
 /**
  * Operator accounts (admins only). A role change or a TOTP reset ends the operator's console
- * sessions, so it applies at their next sign-in; a bearer token keeps its role until it expires
- * (minutes).
+ * sessions, so it applies at their next sign-in; operator routes called with a bearer token read the
+ * operator's current role (src/api/plugins/auth.ts), so there it applies at the next call.
  */
 export const consoleOperatorRoutes = (services: ApiServices): FastifyPluginAsyncTypebox =>
   async function routes(app) {
