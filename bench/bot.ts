@@ -3,9 +3,11 @@
  * sandbox POSTs each update to `/v1/channels/telegram/webhook`; the API queues it; the job worker's
  * bot runs the flow (PostgreSQL session, services, ledger) and answers through the sandbox. BENCH_USERS
  * (default 40) simulated people each run conversations closed-loop for BENCH_SECONDS (10): half
- * `/balance`, half a four-update `/send` to another person. Then, in the same run and on the same
- * sandbox, a bare grammY bot (webhookCallback, answering every message with a fixed text) is driven
- * the same way. Prints one JSON line per bot and one with the ratio. Target: ≥ 50 % of the bare rate.
+ * `/balance`, half a four-update `/send` to another person. In the same run and on the same sandbox, a
+ * bare grammY bot (webhookCallback, answering every message with a fixed text) is driven the same way.
+ * The two take turns, BENCH_ROUNDS (3) times each, so that a drift of the machine's speed during the
+ * run weighs on both alike (run one after the other, the halves differed by up to a third). Prints one
+ * JSON line per bot (all its rounds together) and one with the ratio. Target: ≥ 50 % of the bare rate.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -30,6 +32,7 @@ import { benchDatabase, benchLogger, percentile, round } from './lib/database.ts
 
 const durationMs = 1000 * setting('BENCH_SECONDS', 10);
 const usersCount = setting('BENCH_USERS', 40);
+const rounds = Math.round(setting('BENCH_ROUNDS', 3));
 const replyWaitMs = 30_000;
 const secret = `bench_${newId('s').slice(2)}`;
 
@@ -100,11 +103,25 @@ async function main(): Promise<void> {
     }),
   });
   try {
-    await bot.bot.api.setWebhook(`${baseUrl}/v1/channels/telegram/webhook`, { secret_token: secret });
+    const webhookUrl = `${baseUrl}/v1/channels/telegram/webhook`;
+    await bot.bot.api.setWebhook(webhookUrl, { secret_token: secret });
     const users = await preparePeople(telegram, services, ledger);
-    const ours = await drive('chatpay_bot', users, conversation);
-    const bare = await bareBot(telegram, users);
-    printLine({ scenario: 'ratio', chatpay_vs_bare: round(ours / bare, 3), target: 0.5 });
+    const bare = await bareBot(telegram);
+    const ours: Round[] = [];
+    const theirs: Round[] = [];
+    try {
+      for (let r = 0; r < rounds; r++) {
+        await bot.bot.api.setWebhook(webhookUrl, { secret_token: secret });
+        ours.push(await drive(users, conversation));
+        await bare.api.setWebhook(bare.url, { secret_token: secret });
+        theirs.push(await drive(users, pingPong));
+      }
+    } finally {
+      await bare.close();
+    }
+    const oursRate = report('chatpay_bot', users.length, ours);
+    const bareRate = report('bare_grammy', users.length, theirs);
+    printLine({ scenario: 'ratio', chatpay_vs_bare: round(oursRate / bareRate, 3), target: 0.5 });
   } finally {
     await worker.stop();
     await app.close();
@@ -178,26 +195,35 @@ async function conversation(
   ];
 }
 
-/** Every person runs conversations back to back for the duration; returns updates handled per second. */
+interface Round {
+  readonly latenciesMs: number[];
+  readonly elapsedS: number;
+}
+
+/** Every person runs conversations back to back for one round's share of the duration. */
 async function drive(
-  scenario: string,
   users: readonly SandboxUser[],
   run: (user: SandboxUser, index: number, users: readonly SandboxUser[]) => Promise<number[]>,
-): Promise<number> {
+): Promise<Round> {
   const latenciesMs: number[] = [];
-  const deadline = performance.now() + durationMs;
+  const deadline = performance.now() + durationMs / rounds;
   const started = performance.now();
   await Promise.all(
     users.map(async (user) => {
       for (let i = 0; performance.now() < deadline; i++) latenciesMs.push(...(await run(user, i, users)));
     }),
   );
-  const elapsedS = (performance.now() - started) / 1000;
-  latenciesMs.sort((a, b) => a - b);
-  const rate = latenciesMs.length / elapsedS;
+  return { latenciesMs, elapsedS: (performance.now() - started) / 1000 };
+}
+
+/** Prints one bot's line over all its rounds; returns its updates handled per second. */
+function report(scenario: string, users: number, played: readonly Round[]): number {
+  const latenciesMs = played.flatMap((r) => r.latenciesMs).sort((a, b) => a - b);
+  const rate = latenciesMs.length / played.reduce((sum, r) => sum + r.elapsedS, 0);
   printLine({
     scenario,
-    users: users.length,
+    users,
+    rounds: played.length,
     updates: latenciesMs.length,
     updates_per_s: round(rate, 1),
     p50_ms: round(percentile(latenciesMs, 50)),
@@ -206,29 +232,28 @@ async function drive(
   return rate;
 }
 
-/** A grammY bot that answers every message with a fixed text, through the same sandbox's webhook. */
+/** A grammY bot that answers every message with a fixed text, on its own webhook server. */
 async function bareBot(
   telegram: Awaited<ReturnType<typeof startTelegramSandbox>>,
-  users: readonly SandboxUser[],
-): Promise<number> {
+): Promise<{ api: Bot['api']; url: string; close: () => Promise<void> }> {
   const bare = new Bot(telegram.token, { client: { apiRoot: telegram.url }, botInfo: telegram.botInfo });
   bare.on('message', (ctx) => ctx.reply('pong'));
   const handle = webhookCallback(bare, 'http', { secretToken: secret });
   const server = createServer((req, res) => void handle(req, res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  try {
-    await bare.api.setWebhook(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`, {
-      secret_token: secret,
-    });
-    return await drive('bare_grammy', users, async (user) => {
-      const started = performance.now();
-      user.send('ping');
-      await user.waitForMessage((m) => m.text === 'pong', replyWaitMs);
-      return [performance.now() - started];
-    });
-  } finally {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
+  return {
+    api: bare.api,
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** The bare bot's conversation: one message, one fixed answer. */
+async function pingPong(user: SandboxUser): Promise<number[]> {
+  const started = performance.now();
+  user.send('ping');
+  await user.waitForMessage((m) => m.text === 'pong', replyWaitMs);
+  return [performance.now() - started];
 }
 
 function printLine(line: Record<string, unknown>): void {
