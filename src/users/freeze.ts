@@ -48,6 +48,16 @@ function frozenChecks(pool: Pool): Batcher<string, boolean> {
       new Batcher<string, boolean>({
         inFlightMax: 2,
         run: async (userIds) => {
+          // A lone check (a quiet server, a chat's send) takes the scalar statement: with one array
+          // element PostgreSQL keeps making a custom plan for the batch form, every call.
+          if (userIds.length === 1) {
+            const { rows } = await pool.query<{ frozen: boolean }>({
+              name: 'users_frozen',
+              text: 'SELECT frozen_at IS NOT NULL AS frozen FROM users WHERE id = $1',
+              values: [userIds[0]],
+            });
+            return [rows[0]?.frozen === true];
+          }
           const { rows } = await pool.query<{ id: string }>({
             name: 'users_frozen_batch',
             text: 'SELECT id FROM users WHERE id = ANY($1::text[]) AND frozen_at IS NOT NULL',

@@ -298,6 +298,31 @@ describe('batched statements against PostgreSQL', () => {
     }
   });
 
+  it('checks a lone sender with a statement planned once per connection', async () => {
+    const users = new Users(pool);
+    const people = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        users.register({ email: `lone-check-${i}@example.com`, password: 'correct horse battery' }),
+      ),
+    );
+    await freezeUser(pool, people[9]?.id as string, 'test');
+    const single = new pg.Pool({ connectionString: url, max: 1 });
+    try {
+      for (const person of people.slice(0, 9)) await assertNotFrozen(single, person.id);
+      await expect(assertNotFrozen(single, people[9]?.id as string)).rejects.toMatchObject({
+        code: 'user_frozen',
+      });
+      const { rows } = await single.query<{ name: string; generic_plans: string; custom_plans: string }>(
+        `SELECT name, generic_plans, custom_plans FROM pg_prepared_statements WHERE name LIKE 'users_frozen%'`,
+      );
+      expect(rows.map((r) => r.name)).toEqual(['users_frozen']);
+      expect(Number(rows[0]?.custom_plans)).toBeLessThanOrEqual(5);
+      expect(Number(rows[0]?.generic_plans)).toBeGreaterThanOrEqual(5);
+    } finally {
+      await single.end();
+    }
+  });
+
   it('keeps the ledger and audit batch functions on one generic plan of index lookups (migration 0013)', async () => {
     const { rows: config } = await pool.query<{ proname: string; proconfig: string[] }>(
       `SELECT proname, proconfig FROM pg_proc
