@@ -74,12 +74,23 @@ export class Wallets {
   }
 
   async #listMany(userIds: readonly string[]): Promise<WalletView[][]> {
-    const { rows } = await this.#pool.query<AccountRow>({
-      name: 'wallets_list_batch',
-      text: `SELECT ${accountColumns} FROM ledger_accounts
-              WHERE owner_id = ANY($1::text[]) AND kind = 'wallet' ORDER BY currency`,
-      values: [userIds],
-    });
+    // A lone list (a quiet server) takes the scalar statement, planned once per connection; with a
+    // one-element array PostgreSQL would make a fresh custom plan for the batch form on every call.
+    const { rows } = await this.#pool.query<AccountRow>(
+      userIds.length === 1
+        ? {
+            name: 'wallets_list',
+            text: `SELECT ${accountColumns} FROM ledger_accounts
+                    WHERE owner_id = $1 AND kind = 'wallet' ORDER BY currency`,
+            values: [userIds[0]],
+          }
+        : {
+            name: 'wallets_list_batch',
+            text: `SELECT ${accountColumns} FROM ledger_accounts
+                    WHERE owner_id = ANY($1::text[]) AND kind = 'wallet' ORDER BY currency`,
+            values: [userIds],
+          },
+    );
     const byOwner = new Map<string, WalletView[]>(userIds.map((id) => [id, []]));
     for (const row of rows)
       byOwner.get(row.owner_id as string)?.push(walletView(row.id, row.currency, toAccount(row)));

@@ -12,7 +12,8 @@ import { InboxWriter } from '../../src/payments/inbox-writer.ts';
 import { ChatPayError } from '../../src/shared/errors.ts';
 import { assertNotFrozen, freezeUser } from '../../src/users/freeze.ts';
 import { Users } from '../../src/users/users.ts';
-import { freshDatabase } from '../helpers/database.ts';
+import { Wallets } from '../../src/wallets/wallets.ts';
+import { freshDatabase, testLedger } from '../helpers/database.ts';
 
 const { pool, url } = await freshDatabase();
 
@@ -318,6 +319,28 @@ describe('batched statements against PostgreSQL', () => {
       expect(rows.map((r) => r.name)).toEqual(['users_frozen']);
       expect(Number(rows[0]?.custom_plans)).toBeLessThanOrEqual(5);
       expect(Number(rows[0]?.generic_plans)).toBeGreaterThanOrEqual(5);
+    } finally {
+      await single.end();
+    }
+  });
+
+  it("lists a lone caller's wallets with a statement planned once per connection", async () => {
+    const single = new pg.Pool({ connectionString: url, max: 1 });
+    try {
+      const wallets = new Wallets(single, testLedger(pool));
+      const owner = (
+        await new Users(pool).register({ email: 'lone-list@example.com', password: 'correct horse battery' })
+      ).id;
+      await wallets.ensure(owner, 'KES');
+      await wallets.ensure(owner, 'ETB');
+      for (let i = 0; i < 8; i++) {
+        expect((await wallets.list(owner)).map((w) => w.currency)).toEqual(['ETB', 'KES']);
+      }
+      const { rows } = await single.query<{ name: string; generic_plans: string; custom_plans: string }>(
+        `SELECT name, generic_plans, custom_plans FROM pg_prepared_statements WHERE name LIKE 'wallets_list%'`,
+      );
+      expect(rows.map((r) => r.name)).toEqual(['wallets_list']);
+      expect(Number(rows[0]?.custom_plans)).toBeLessThanOrEqual(5);
     } finally {
       await single.end();
     }
