@@ -16,7 +16,7 @@ import { type Kysely, sql } from 'kysely';
  * statement and was re-planned on every call too (0.05 ms a plan, 0.015 ms to run). Over a partial
  * index of the frozen users, a handful of rows, a generic plan costs no more than a custom one for
  * batches of a few ids, so PostgreSQL settles on it after its five trial plans (a test shows it does
- * not without the index). A lone check, on a quiet server, may still be planned each time.
+ * not without the index). A lone check uses a scalar statement instead (src/users/freeze.ts).
  */
 const functions = [
   'ledger_read_batch(text[], text[], text[], text[], boolean)',
