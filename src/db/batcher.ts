@@ -15,6 +15,12 @@ import type { Pool } from './pool.ts';
 export interface BatcherOptions<I, O> {
   /** Runs one batch; returns one result per item, in the items' order. A throw fails the whole batch. */
   readonly run: (items: readonly I[]) => Promise<readonly O[]>;
+  /**
+   * Runs a batch of one, when given: a scalar statement. PostgreSQL plans a statement over a
+   * one-element array afresh on every call (its custom plan always looks cheaper than the cached
+   * generic one), so on a quiet server, where every batch is one item, the scalar form saves the plan.
+   */
+  readonly one?: (item: I) => Promise<O>;
   /** Most items in one statement. */
   readonly batchMax?: number;
   /** Statements running at once (each on its own connection). */
@@ -39,6 +45,7 @@ const defaults = { batchMax: 500, inFlightMax: 2, queueMax: 50_000 };
 
 export class Batcher<I, O> {
   readonly #run: BatcherOptions<I, O>['run'];
+  readonly #one: BatcherOptions<I, O>['one'];
   readonly #batchMax: number;
   readonly #inFlightMax: number;
   readonly #queueMax: number;
@@ -50,6 +57,7 @@ export class Batcher<I, O> {
 
   constructor(options: BatcherOptions<I, O>) {
     this.#run = options.run;
+    this.#one = options.one;
     this.#batchMax = options.batchMax ?? defaults.batchMax;
     this.#inFlightMax = options.inFlightMax ?? defaults.inFlightMax;
     this.#queueMax = options.queueMax ?? defaults.queueMax;
@@ -104,6 +112,11 @@ export class Batcher<I, O> {
   }
 
   async #settle(batch: Waiting<I, O>[]): Promise<void> {
+    const [only] = batch;
+    if (only && batch.length === 1 && this.#one) {
+      only.resolve(await this.#one(only.item));
+      return;
+    }
     const results = await this.#run(batch.map((w) => w.item));
     if (results.length !== batch.length) {
       throw new Error(`a batch of ${batch.length} gave ${results.length} results`);

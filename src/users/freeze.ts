@@ -27,17 +27,20 @@ export async function assertNotFrozen(
   userId: string,
   options: { readonly lock?: boolean } = {},
 ): Promise<void> {
-  if (!options.lock && db instanceof pg.Pool) {
-    // On the hot path of every send: one statement for all the checks waiting at that moment.
-    if (await frozenChecks(db).submit(userId)) throw new ChatPayError('user_frozen');
-    return;
-  }
+  const lock = options.lock === true;
+  // On the hot path of every send: one statement for all the checks waiting at that moment.
+  const frozen =
+    !lock && db instanceof pg.Pool ? await frozenChecks(db).submit(userId) : await isFrozen(db, userId, lock);
+  if (frozen) throw new ChatPayError('user_frozen');
+}
+
+async function isFrozen(db: Pool | PoolClient, userId: string, lock: boolean): Promise<boolean> {
   const { rows } = await db.query<{ frozen: boolean }>({
-    name: options.lock ? 'users_frozen_locked' : 'users_frozen',
-    text: `SELECT frozen_at IS NOT NULL AS frozen FROM users WHERE id = $1${options.lock ? ' FOR SHARE' : ''}`,
+    name: lock ? 'users_frozen_locked' : 'users_frozen',
+    text: `SELECT frozen_at IS NOT NULL AS frozen FROM users WHERE id = $1${lock ? ' FOR SHARE' : ''}`,
     values: [userId],
   });
-  if (rows[0]?.frozen) throw new ChatPayError('user_frozen');
+  return rows[0]?.frozen === true;
 }
 
 function frozenChecks(pool: Pool): Batcher<string, boolean> {
@@ -47,17 +50,8 @@ function frozenChecks(pool: Pool): Batcher<string, boolean> {
     () =>
       new Batcher<string, boolean>({
         inFlightMax: 2,
+        one: (userId) => isFrozen(pool, userId, false),
         run: async (userIds) => {
-          // A lone check (a quiet server, a chat's send) takes the scalar statement: with one array
-          // element PostgreSQL keeps making a custom plan for the batch form, every call.
-          if (userIds.length === 1) {
-            const { rows } = await pool.query<{ frozen: boolean }>({
-              name: 'users_frozen',
-              text: 'SELECT frozen_at IS NOT NULL AS frozen FROM users WHERE id = $1',
-              values: [userIds[0]],
-            });
-            return [rows[0]?.frozen === true];
-          }
           const { rows } = await pool.query<{ id: string }>({
             name: 'users_frozen_batch',
             text: 'SELECT id FROM users WHERE id = ANY($1::text[]) AND frozen_at IS NOT NULL',

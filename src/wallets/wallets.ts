@@ -55,7 +55,11 @@ export class Wallets {
     this.#pool = pool;
     this.#ledger = ledger;
     // The most frequent read of the API: the lists asked for at one moment come from one statement.
-    this.#lists = new Batcher({ inFlightMax: 2, run: (userIds) => this.#listMany(userIds) });
+    this.#lists = new Batcher({
+      inFlightMax: 2,
+      one: (userId) => this.#listOne(userId),
+      run: (userIds) => this.#listMany(userIds),
+    });
   }
 
   /** Creates the user's wallet in `currency` if it does not exist yet (idempotent). */
@@ -73,24 +77,22 @@ export class Wallets {
     return this.#lists.submit(userId);
   }
 
+  async #listOne(userId: string): Promise<WalletView[]> {
+    const { rows } = await this.#pool.query<AccountRow>({
+      name: 'wallets_list',
+      text: `SELECT ${accountColumns} FROM ledger_accounts WHERE owner_id = $1 AND kind = 'wallet' ORDER BY currency`,
+      values: [userId],
+    });
+    return rows.map((row) => walletView(row.id, row.currency, toAccount(row)));
+  }
+
   async #listMany(userIds: readonly string[]): Promise<WalletView[][]> {
-    // A lone list (a quiet server) takes the scalar statement, planned once per connection; with a
-    // one-element array PostgreSQL would make a fresh custom plan for the batch form on every call.
-    const { rows } = await this.#pool.query<AccountRow>(
-      userIds.length === 1
-        ? {
-            name: 'wallets_list',
-            text: `SELECT ${accountColumns} FROM ledger_accounts
-                    WHERE owner_id = $1 AND kind = 'wallet' ORDER BY currency`,
-            values: [userIds[0]],
-          }
-        : {
-            name: 'wallets_list_batch',
-            text: `SELECT ${accountColumns} FROM ledger_accounts
-                    WHERE owner_id = ANY($1::text[]) AND kind = 'wallet' ORDER BY currency`,
-            values: [userIds],
-          },
-    );
+    const { rows } = await this.#pool.query<AccountRow>({
+      name: 'wallets_list_batch',
+      text: `SELECT ${accountColumns} FROM ledger_accounts
+              WHERE owner_id = ANY($1::text[]) AND kind = 'wallet' ORDER BY currency`,
+      values: [userIds],
+    });
     const byOwner = new Map<string, WalletView[]>(userIds.map((id) => [id, []]));
     for (const row of rows)
       byOwner.get(row.owner_id as string)?.push(walletView(row.id, row.currency, toAccount(row)));

@@ -135,6 +135,32 @@ describe('Batcher', () => {
     expect(await queued).toBe(2);
   });
 
+  it('runs a batch of one through `one` when given, and isolated re-runs too', async () => {
+    const calls: string[] = [];
+    const batcher = new Batcher<number, number>({
+      inFlightMax: 1,
+      isolateFailures: true,
+      one: async (i) => {
+        calls.push(`one ${i}`);
+        if (i < 0) throw new Error('bad item');
+        return i * 100;
+      },
+      run: async (items) => {
+        calls.push(`run ${items.join(',')}`);
+        if (items.some((i) => i < 0)) throw new Error('bad item in this batch');
+        return items.map((i) => i * 10);
+      },
+    });
+    expect(await batcher.submit(1)).toBe(100);
+    const outcomes = await Promise.allSettled([2, -1, 3].map((i) => batcher.submit(i)));
+    expect(outcomes.map((o) => (o.status === 'fulfilled' ? o.value : 'failed'))).toEqual([
+      200,
+      'failed',
+      300,
+    ]);
+    expect(calls).toEqual(['one 1', 'run 2,-1,3', 'one 2', 'one -1', 'one 3']);
+  });
+
   it('refuses a batch whose statement answered for a different number of items', async () => {
     const batcher = new Batcher<number, number>({ inFlightMax: 1, run: async (items) => items.slice(1) });
     await expect(Promise.all([batcher.submit(1), batcher.submit(2)])).rejects.toThrow(/gave 1 results/);
