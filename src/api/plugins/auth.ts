@@ -79,7 +79,8 @@ async function consoleSession(
   };
 }
 
-function bearerToken(header: string | undefined, query: unknown): string | undefined {
+/** The token of `Authorization: Bearer …`, or of `?access_token=` where a route allows it (`query`). */
+export function bearerToken(header: string | undefined, query?: unknown): string | undefined {
   if (header?.startsWith('Bearer ')) return header.slice(7).trim() || undefined;
   const fromQuery = (query as { access_token?: unknown } | undefined)?.access_token;
   return typeof fromQuery === 'string' && fromQuery.length > 0 ? fromQuery : undefined;

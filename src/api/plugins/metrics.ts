@@ -5,6 +5,7 @@ import type { Ledger } from '../../ledger/index.ts';
 import { ChatPayError } from '../../shared/errors.ts';
 import { sameSecret } from '../../shared/hash.ts';
 import type { Secret } from '../../shared/secret.ts';
+import { bearerToken } from './auth.ts';
 
 /** `open`: anyone who reaches the port (development); a token: its bearer only; `closed`: no one. */
 export type MetricsAccess = 'open' | 'closed' | Secret;
@@ -82,8 +83,7 @@ export function registerMetrics(
 
 function assertMayScrape(request: FastifyRequest, access: MetricsAccess): void {
   if (access === 'open') return;
-  const header = request.headers.authorization;
-  const given = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7) : undefined;
+  const given = bearerToken(request.headers.authorization);
   if (access === 'closed' || given === undefined || !sameSecret(given, access.reveal())) {
     throw new ChatPayError('unauthenticated');
   }
