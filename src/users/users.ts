@@ -1,4 +1,4 @@
-import type { Pool } from '../db/pool.ts';
+import type { Pool, PoolClient } from '../db/pool.ts';
 import { ChatPayError } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
 import { looksLikePhone, normalizeEmail, normalizePhone } from './contacts.ts';
@@ -148,7 +148,7 @@ export class Users {
     externalId: string,
     profile: { username?: string | undefined; language?: string | undefined },
   ): Promise<{ user: User; language: string; created: boolean }> {
-    const found = await this.#byIdentity(provider, externalId);
+    const found = await byIdentity(this.#pool, provider, externalId);
     if (found) return { user: toUser(found), language: found.language, created: false };
     const language = ['en', 'am', 'sw'].includes(profile.language ?? '')
       ? (profile.language as string)
@@ -159,13 +159,10 @@ export class Users {
       await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
         `identity:${provider}:${externalId}`,
       ]);
-      const again = await client.query<UserRow>(
-        `SELECT u.* FROM user_identities i JOIN users u ON u.id = i.user_id WHERE i.provider = $1 AND i.external_id = $2`,
-        [provider, externalId],
-      );
-      if (again.rows[0]) {
+      const again = await byIdentity(client, provider, externalId);
+      if (again) {
         await client.query('COMMIT');
-        return { user: toUser(again.rows[0]), language: again.rows[0].language, created: false };
+        return { user: toUser(again), language: again.language, created: false };
       }
       const { rows } = await client.query<UserRow>(
         `INSERT INTO users (id, language) VALUES ($1, $2) RETURNING *`,
@@ -187,15 +184,6 @@ export class Users {
     } finally {
       client.release();
     }
-  }
-
-  async #byIdentity(provider: string, externalId: string): Promise<UserRow | undefined> {
-    const { rows } = await this.#pool.query<UserRow>({
-      name: 'users_by_identity',
-      text: `SELECT u.* FROM user_identities i JOIN users u ON u.id = i.user_id WHERE i.provider = $1 AND i.external_id = $2`,
-      values: [provider, externalId],
-    });
-    return rows[0];
   }
 
   async setLanguage(userId: string, language: string): Promise<void> {
@@ -240,4 +228,18 @@ export class Users {
       [provider, externalId, userId, username ?? null],
     );
   }
+}
+
+/** The user behind a chat identity, on the pool or inside the caller's transaction. */
+async function byIdentity(
+  db: Pool | PoolClient,
+  provider: string,
+  externalId: string,
+): Promise<UserRow | undefined> {
+  const { rows } = await db.query<UserRow>({
+    name: 'users_by_identity',
+    text: `SELECT u.* FROM user_identities i JOIN users u ON u.id = i.user_id WHERE i.provider = $1 AND i.external_id = $2`,
+    values: [provider, externalId],
+  });
+  return rows[0];
 }
