@@ -96,6 +96,16 @@ describe('configuration', () => {
     expect(found.join('\n')).not.toContain('short-canary');
   });
 
+  it('echoes a bad number or word back, and never free text, which may be a secret', () => {
+    expect(problems({ PORT: '-1' }).join('\n')).toContain('(got -1)');
+    expect(problems({ LOG_LEVEL: 'loud' }).join('\n')).toContain('(got "loud")');
+    // Free text is never echoed, whatever the variable, secret or not.
+    const found = problems({ PUBLIC_URL: 'canary-not-a-url', DATABASE_URL: 'canary-db' }).join('\n');
+    expect(found).toMatch(/PUBLIC_URL/);
+    expect(found).toMatch(/DATABASE_URL/);
+    expect(found).not.toContain('canary');
+  });
+
   it('reads a .env file under the environment', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'chatpay-env-'));
     const file = join(dir, '.env');

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
+import type { TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parseFeeSchedule } from '../payments/fees.ts';
 import { parseKycLimits, parseLimits } from '../payments/limits.ts';
@@ -56,24 +57,22 @@ function readEnvFile(path: string | undefined): Record<string, string> {
   }
 }
 
-const providerPrefixes = providerDefinitions.map((d) => `${d.id.toUpperCase()}_`);
-
-// A value is echoed back only when it can't be a secret: never a provider's, never a URL or key.
+/**
+ * A bad value is echoed back only when its variable can't hold a secret: a number, a flag or one of a
+ * fixed set of words. Free text (URLs, tokens, keys, every provider's credentials, and any variable
+ * added later) never is, so a new secret can't leak into a config error by being left off a list.
+ */
 function describeValue(name: string, value: unknown): string {
-  if (
-    [
-      'DATABASE_URL',
-      'JWT_SECRET',
-      'REDIS_URL',
-      'TELEGRAM_BOT_TOKEN',
-      'TELEGRAM_WEBHOOK_SECRET',
-      'METRICS_TOKEN',
-    ].includes(name)
-  )
-    return '';
-  if (providerPrefixes.some((prefix) => name.startsWith(prefix))) return '';
-  if (name.startsWith('KYC_S3_ACCESS_KEY') || name.startsWith('KYC_S3_SECRET')) return '';
-  return typeof value === 'string' || typeof value === 'number' ? ` (got ${JSON.stringify(value)})` : '';
+  const schema = (envSchema.properties as Record<string, TSchema | undefined>)[name];
+  return schema && cannotBeSecret(schema) && (typeof value === 'string' || typeof value === 'number')
+    ? ` (got ${JSON.stringify(value)})`
+    : '';
+}
+
+function cannotBeSecret(schema: TSchema): boolean {
+  if (['integer', 'number', 'boolean'].includes(schema.type as string)) return true;
+  const options = schema.anyOf as TSchema[] | undefined;
+  return options?.every((o) => o.const !== undefined) === true;
 }
 
 function crossFieldProblems(env: Env): string[] {
