@@ -90,6 +90,40 @@ describe('Idempotency-Key', () => {
     expect([replay.statusCode, replay.json().id]).toEqual([201, created[0]?.json().id]);
   });
 
+  it('stores answers in place: under concurrent load, answer updates leave the indexes alone (HOT)', async () => {
+    const { alice, bob } = await pair();
+    const pool = api.database.pool;
+    // A backend reports its table statistics when idle, up to 10 s later unless told to flush: tell
+    // every connection of the app's pool (held at once, so each is a different backend).
+    const updates = async () => {
+      const clients = await Promise.all(Array.from({ length: pool.totalCount }, () => pool.connect()));
+      await Promise.all(clients.map((c) => c.query('SELECT pg_stat_force_next_flush()')));
+      for (const c of clients) c.release();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const { rows } = await pool.query<{ upd: string; hot: string }>(
+        `SELECT n_tup_upd AS upd, n_tup_hot_upd AS hot FROM pg_stat_user_tables WHERE relname = 'idempotency_keys'`,
+      );
+      return { all: Number(rows[0]?.upd), hot: Number(rows[0]?.hot) };
+    };
+    const before = await updates();
+    const count = 60;
+    // All claimed before any is answered: the claims fill pages first, as under load.
+    const responses = await Promise.all(
+      Array.from({ length: count }, (_, i) =>
+        api.app.inject({
+          method: 'POST',
+          url: '/v1/transfers',
+          headers: { ...alice.auth, 'idempotency-key': `hot-${i}` },
+          payload: { to: bob.id, amount: '0.01', currency: 'ETB' },
+        }),
+      ),
+    );
+    expect(responses.every((r) => r.statusCode === 201)).toBe(true);
+    const after = await updates();
+    expect(after.all - before.all).toBe(count);
+    expect(after.hot - before.hot).toBeGreaterThanOrEqual(count * 0.9);
+  });
+
   it('replays a refusal too, but forgets a validation failure', async () => {
     const { alice, bob } = await pair('5.00');
     const headers = { ...alice.auth, 'idempotency-key': 'too-much' };
