@@ -81,7 +81,7 @@ async function main(): Promise<void> {
   });
   // As `chatpay start` does: the process that receives the webhook also runs the bot.
   if (services.telegramInline)
-    services.telegramInline.handler = (update) => bot.handleUpdate(update as never);
+    services.telegramInline.handler = (update, reply) => bot.handleUpdate(update as never, reply);
   const queuePool = createPool({
     url: db.url,
     max: 10,

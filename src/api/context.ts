@@ -1,3 +1,4 @@
+import type { WebhookReplySlot } from '../channels/telegram/webhook-reply.ts';
 import type { Pool } from '../db/pool.ts';
 import type { Ledger } from '../ledger/index.ts';
 import type { KeyMode, Merchants, MerchantWebhooks } from '../merchants/index.ts';
@@ -40,10 +41,13 @@ export interface ApiServices {
   /** Telegram webhook mode: the secret token Telegram sends back. Unset: the webhook route is off. */
   readonly telegramWebhookSecret?: import('../shared/secret.ts').Secret | undefined;
   /**
-   * When this process also runs the bot, it handles each webhook update at once, after queueing it:
-   * the queued job then finds it handled (the flow engine records every update) and does nothing.
+   * When this process also runs the bot, it handles each webhook update before answering (within a
+   * deadline; past it, or on failure, the update is queued, and the flow engine drops it there if it
+   * was handled after all). `reply` is the webhook's answer, which may carry one Bot API call.
    */
-  readonly telegramInline?: { handler?: ((update: unknown) => Promise<void>) | undefined } | undefined;
+  readonly telegramInline?:
+    | { handler?: ((update: unknown, reply: WebhookReplySlot) => Promise<void>) | undefined }
+    | undefined;
 }
 
 /**

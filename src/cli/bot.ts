@@ -70,7 +70,7 @@ export async function startBot(
   const webhookSecret = config.telegram.webhookSecret?.reveal();
   // This process's API receives the webhooks too: handle them here at once (the job stays as backup).
   if (services.telegramInline)
-    services.telegramInline.handler = (update) => bot.handleUpdate(update as never);
+    services.telegramInline.handler = (update, reply) => bot.handleUpdate(update as never, reply);
   if (options.role === 'jobs-only') {
     await bot.bot.init();
   } else if (webhookSecret && !sandbox) {

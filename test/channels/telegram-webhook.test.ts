@@ -3,6 +3,7 @@
  * route checks it, queues the update as a job and answers at once; a worker's bot answers the person.
  */
 import { describe, expect, it } from 'vitest';
+import type { WebhookReplySlot } from '../../src/channels/telegram/webhook-reply.ts';
 import { telegramHarness } from './telegram-harness.ts';
 
 const secret = 'webhook-secret-token_0123456789';
@@ -59,6 +60,97 @@ describe('the Telegram webhook', () => {
       person.send('/start');
       await person.waitForMessage((m) => /እንኳን ወደ ChatPay/.test(m.text ?? ''), 10_000);
       expect(await jobs()).toBe(before);
+    } finally {
+      Object.assign(api.services, { telegramInline: undefined });
+    }
+  });
+
+  it('answers questions and balances in the webhook reply, and makes receipts and PIN steps requests of their own', async () => {
+    await bot.bot.api.setWebhook(`${harness.baseUrl}/v1/channels/telegram/webhook`, { secret_token: secret });
+    Object.assign(api.services, {
+      telegramInline: {
+        handler: (update: unknown, reply: WebhookReplySlot) => bot.handleUpdate(update as never, reply),
+      },
+    });
+    try {
+      const alice = telegram.user({ username: 'wh_alice', firstName: 'Alice', languageCode: 'en' });
+      const bob = telegram.user({ username: 'wh_bob', firstName: 'Bob', languageCode: 'en' });
+      for (const person of [alice, bob]) {
+        person.send('/start');
+        await person.waitForMessage((m) => /Welcome/.test(m.text ?? ''), 10_000);
+      }
+      const { user } = await api.services.users.fromChat('telegram', String(alice.id), {});
+      await api.fund(user.id, 'KES', '100');
+      // How each call that answered `act` reached the sandbox, by method, in order. A webhook reply
+      // runs once the webhook is answered, after the requests made while handling: waited for too.
+      const via = async (
+        act: () => void,
+        expected: RegExp,
+        settled = (calls: string[]) => calls.length > 0,
+      ) => {
+        const since = telegram.calls.length;
+        act();
+        await alice.waitForMessage((m) => expected.test(m.text ?? ''), 10_000);
+        const calls = () =>
+          telegram.calls
+            .slice(since)
+            .filter((c) => c.params.chat_id === alice.chatId || c.method === 'answerCallbackQuery')
+            .map((c) => `${c.method} ${c.via}`);
+        for (let i = 0; i < 50 && !settled(calls()); i++)
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        return calls();
+      };
+      expect(await via(() => alice.send('/balance'), /KES: 100.00/)).toEqual(['sendMessage webhook_reply']);
+      expect(await via(() => alice.send('/send'), /Who should get/)).toEqual(['sendMessage webhook_reply']);
+      expect(await via(() => alice.send('@wh_bob'), /How much/)).toEqual(['sendMessage webhook_reply']);
+      expect(await via(() => alice.send('5'), /Send 5.00 KES/)).toEqual(['sendMessage webhook_reply']);
+      // The receipt must arrive, so it is a request (with its answer checked); the spinner is not.
+      const confirmed = await via(
+        () => alice.pressButton('Confirm'),
+        /Sent 5.00 KES/,
+        (calls) => calls.some((c) => c.startsWith('answerCallbackQuery')),
+      );
+      expect(confirmed).toContain('answerCallbackQuery webhook_reply');
+      const receipt = confirmed.filter((c) => !c.startsWith('answerCallbackQuery'));
+      expect(receipt.length).toBeGreaterThan(0);
+      expect(receipt.every((c) => c.endsWith(' request'))).toBe(true);
+      // A message holding a PIN is deleted by a request, and what answers it is one too.
+      await via(() => alice.send('/pin'), /Choose a PIN/);
+      let pinMessageId = 0;
+      const pin = await via(
+        () => {
+          pinMessageId = alice.send('4826').message_id;
+        },
+        /Your PIN is set/,
+        (calls) => calls.length >= 2,
+      );
+      expect(pin).toEqual(['deleteMessage request', 'sendMessage request']);
+      expect(alice.deletedMessageIds).toContain(pinMessageId);
+    } finally {
+      Object.assign(api.services, { telegramInline: undefined });
+    }
+  });
+
+  it('refuses a webhook reply offered after the webhook was answered: the bot then makes the request itself', async () => {
+    let late: boolean | undefined;
+    Object.assign(api.services, {
+      telegramInline: {
+        handler: async (_update: unknown, reply: WebhookReplySlot) => {
+          await new Promise((resolve) => setTimeout(resolve, 2_100)); // past the route's 2 s deadline
+          late = reply.offer('sendMessage', { chat_id: 1, text: 'late' });
+        },
+      },
+    });
+    try {
+      const answered = await api.app.inject({
+        method: 'POST',
+        url: '/v1/channels/telegram/webhook',
+        headers: { 'x-telegram-bot-api-secret-token': secret },
+        payload: { update_id: 1_950_000_000 },
+      });
+      expect(answered.json()).toEqual({ ok: true });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(late).toBe(false);
     } finally {
       Object.assign(api.services, { telegramInline: undefined });
     }

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import { WebhookReplySlot } from '../../channels/telegram/webhook-reply.ts';
 import { enqueue } from '../../db/jobs.ts';
 import { ChatPayError } from '../../shared/errors.ts';
 import { sameSecret } from '../../shared/hash.ts';
@@ -52,7 +53,22 @@ export const telegramRoutes = (services: ApiServices): FastifyPluginAsyncTypebox
             'x-telegram-bot-api-secret-token': Type.Optional(Type.String({ maxLength: 256 })),
           }),
           body: Type.Object({ update_id: Type.Integer({ minimum: 0 }) }, { additionalProperties: true }),
-          response: { 200: Type.Object({ ok: Type.Boolean() }), ...errors(400, 401, 404) },
+          response: {
+            200: Type.Union(
+              [
+                Type.Object({ ok: Type.Boolean() }),
+                Type.Object(
+                  { method: Type.String() },
+                  {
+                    additionalProperties: true,
+                    description: 'A Bot API call for Telegram to make (a webhook reply).',
+                  },
+                ),
+              ],
+              { description: 'Received; or received, with one Bot API call for Telegram to make.' },
+            ),
+            ...errors(400, 401, 404),
+          },
         },
       },
       async (request) => {
@@ -65,11 +81,15 @@ export const telegramRoutes = (services: ApiServices): FastifyPluginAsyncTypebox
         }
         const update = request.body as { update_id: number };
         const inline = services.telegramInline?.handler;
+        const reply = new WebhookReplySlot();
         // With the bot in this process, the update is handled before answering, within a deadline:
         // if this process dies first, Telegram sends it again. Slow or failed, it goes to the job
         // queue (the flow engine drops it there if it was handled after all). Without a bot here, a
         // worker takes it from the queue.
-        if (!inline || !(await settledWithin(inline(update), inlineDeadlineMs, request.log))) {
+        const handled = inline && (await settledWithin(inline(update, reply), inlineDeadlineMs, request.log));
+        // A call the bot offered goes back in this answer; once answered, the bot makes its own calls.
+        const call = reply.close();
+        if (!handled) {
           await enqueue(
             services.pool,
             'telegram_update',
@@ -77,7 +97,7 @@ export const telegramRoutes = (services: ApiServices): FastifyPluginAsyncTypebox
             { jobKey: `tg:${update.update_id}`, maxAttempts: 5 },
           );
         }
-        return { ok: true };
+        return call ?? { ok: true };
       },
     );
   };

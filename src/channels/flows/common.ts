@@ -30,10 +30,12 @@ export function menu(ctx: FlowContext, text = ctx.t('menu')): OutMessage {
 }
 
 export const done = (...replies: OutMessage[]): Step => ({ replies });
+/** A question: the flow waits for the answer. Nothing has moved yet, so it is informational. */
 export const ask = (next: string, data: Record<string, unknown>, ...replies: OutMessage[]): Step => ({
   replies,
   next,
   data,
+  informational: true,
 });
 
 export const confirmButtons = (ctx: FlowContext) => [

@@ -78,6 +78,8 @@ export interface EngineResult {
   readonly replies: readonly OutMessage[];
   /** Delete the person's message (it held a PIN). */
   readonly deleteIncoming: boolean;
+  /** The replies only ask or inform (`Step.informational`), and bring no money news. */
+  readonly informational: boolean;
 }
 
 export interface FlowEngineOptions {
@@ -131,6 +133,7 @@ export class FlowEngine {
           language: 'en',
           replies: [],
           deleteIncoming: false,
+          informational: false,
         };
       }
       const wallets = session.user_id ? (opened.at(-1)?.rows as AccountRow[]) : undefined;
@@ -200,6 +203,8 @@ export class FlowEngine {
         language: step.language ?? lang,
         replies: [...step.replies, ...arrived],
         deleteIncoming: step.deleteIncoming ?? false,
+        // Money that waited for this person arrived: that news must be confirmed sent.
+        informational: step.informational === true && arrived.length === 0 && !step.deleteIncoming,
       },
       statements,
     };

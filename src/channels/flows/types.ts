@@ -87,6 +87,12 @@ export interface Step {
   readonly deleteIncoming?: boolean;
   /** The person's language changed. */
   readonly language?: Language;
+  /**
+   * The step only asks or informs: no money moved and nothing was started whose outcome the person
+   * must hear, so a lost reply costs only a repeat. A channel may then send the replies without a
+   * delivery report (Telegram: in the webhook's answer). Absent: every reply must be confirmed sent.
+   */
+  readonly informational?: boolean;
 }
 
 export interface Flow {

@@ -22,6 +22,7 @@ import {
 } from '../flows/index.ts';
 import { errorForQueue, telegramErrorForLog } from './errors.ts';
 import { Notifier } from './notifier.ts';
+import type { WebhookReplySlot } from './webhook-reply.ts';
 
 /** Auto-retry: a 429's `retry_after` up to a minute (longer: the caller decides), 5xx three times. */
 const retry = { maxRetryAttempts: 3, maxDelaySeconds: 60 } as const;
@@ -50,6 +51,8 @@ export class TelegramBot {
   readonly #o: TelegramBotOptions;
   readonly #recent = new Map<number, number[]>();
   readonly #notifier: Notifier | undefined;
+  /** The webhook-reply slot of each update being handled in a webhook request, by update object. */
+  readonly #slots = new WeakMap<object, WebhookReplySlot>();
 
   constructor(options: TelegramBotOptions) {
     this.#o = options;
@@ -114,20 +117,30 @@ export class TelegramBot {
 
   /**
    * Handles one update as received through the webhook (after the job queue hands it over, or
-   * inline). grammY throws a `BotError` holding the context, and so the token: not to the queue.
+   * inline). Inline, `reply` is the webhook request's answer, which can carry one call (see
+   * webhook-reply.ts). grammY throws a `BotError` holding the context, and so the token: not to the queue.
    */
-  async handleUpdate(update: Update): Promise<void> {
+  async handleUpdate(update: Update, reply?: WebhookReplySlot): Promise<void> {
     if (!this.bot.isInited()) await this.bot.init();
-    await this.bot.handleUpdate(update).catch((error: unknown) => {
+    if (reply) this.#slots.set(update, reply);
+    try {
+      await this.bot.handleUpdate(update);
+    } catch (error) {
       throw errorForQueue(error);
-    });
+    } finally {
+      this.#slots.delete(update);
+    }
   }
 
   async #handle(ctx: Context): Promise<void> {
     const incoming = toIncoming(ctx);
     if (!incoming) return;
-    // The button's spinner stops as soon as Telegram hears back; the answer need not wait for it.
-    if (ctx.callbackQuery) void ctx.answerCallbackQuery().catch(() => undefined);
+    const slot = this.#slots.get(ctx.update);
+    // Stops the button's spinner. Its failure changes nothing, so it may go in the webhook's answer;
+    // otherwise it goes at once, and the rest need not wait for it.
+    const query = ctx.callbackQuery;
+    if (query && !slot?.offer('answerCallbackQuery', { callback_query_id: query.id }))
+      void ctx.answerCallbackQuery().catch(() => undefined);
     const allowance = this.#allow(Number(incoming.from.externalId));
     if (allowance !== 'ok') {
       // Told once per burst; the rest of the burst is dropped without a word.
@@ -142,7 +155,25 @@ export class TelegramBot {
     if (result.deleteIncoming && ctx.message) {
       await ctx.deleteMessage().catch(() => undefined);
     }
-    for (const reply of result.replies) await this.#send(ctx, reply, result.language);
+    const last = result.replies.length - 1;
+    for (const [i, reply] of result.replies.entries()) {
+      // Only the last reply: Telegram runs the webhook's call after the answer, so after every request
+      // made while handling, and the person still reads the replies in order.
+      if (i === last && result.informational && slot && this.#offer(slot, ctx, reply, result.language)) break;
+      await this.#send(ctx, reply, result.language);
+    }
+  }
+
+  /** Offers a reply that is a new message (not an edit) to the webhook's answer. */
+  #offer(slot: WebhookReplySlot, ctx: Context, reply: OutMessage, language: Language): boolean {
+    const chatId = ctx.chat?.id;
+    if (chatId === undefined || (reply.replace && ctx.callbackQuery?.message)) return false;
+    const markup = replyMarkup(reply, language);
+    return slot.offer('sendMessage', {
+      chat_id: chatId,
+      text: reply.text,
+      ...(markup ? { reply_markup: markup } : {}),
+    });
   }
 
   async #send(ctx: Context, reply: OutMessage, language: Language): Promise<void> {

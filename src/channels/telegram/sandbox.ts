@@ -67,6 +67,8 @@ export type SandboxCall = {
   readonly method: string;
   readonly params: Readonly<Record<string, unknown>>;
   readonly time: Date;
+  /** `webhook_reply`: the bot named it in its answer to a webhook request, not in a request of its own. */
+  readonly via: 'request' | 'webhook_reply';
   /** Set when the call was answered with an error. */
   errorCode?: number;
 };
@@ -281,8 +283,8 @@ class TelegramSandboxServer implements TelegramSandbox {
     }
   }
 
-  #record(method: string, params: Params): SandboxCall {
-    const call: SandboxCall = { method, params: structuredClone(params), time: new Date() };
+  #record(method: string, params: Params, via: SandboxCall['via'] = 'request'): SandboxCall {
+    const call: SandboxCall = { method, params: structuredClone(params), time: new Date(), via };
     this.#calls.push(call);
     if (this.#calls.length > callsMax) this.#calls.shift();
     return call;
@@ -292,7 +294,7 @@ class TelegramSandboxServer implements TelegramSandbox {
   async #webhookReply(method: string, params: Params): Promise<void> {
     const handler = methods[method.toLowerCase()];
     if (!handler) return;
-    const call = this.#record(method, params);
+    const call = this.#record(method, params, 'webhook_reply');
     try {
       await handler(this.#state, params, new AbortController().signal);
     } catch (error) {

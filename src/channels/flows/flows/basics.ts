@@ -47,7 +47,7 @@ export async function balanceText(ctx: FlowContext): Promise<string> {
 export const balanceFlow: Flow = {
   name: 'balance',
   async start(ctx) {
-    return done(menu(ctx, await balanceText(ctx)));
+    return { ...done(menu(ctx, await balanceText(ctx))), informational: true };
   },
   async step(ctx) {
     return done(menu(ctx));
