@@ -3,13 +3,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { pino } from 'pino';
 import { startEmbeddedPostgres } from '../../src/db/embedded.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
 import { createPool, type Pool } from '../../src/db/pool.ts';
 import { createLogger } from '../../src/shared/logger.ts';
 import { Secret } from '../../src/shared/secret.ts';
 
-export const benchLogger = createLogger('warn');
+// stderr: a benchmark's stdout carries only its JSON result lines.
+export const benchLogger = createLogger('warn', {}, pino.destination(2));
 
 export interface BenchDatabase {
   readonly url: Secret;

@@ -1,4 +1,4 @@
-import { type Logger, type LoggerOptions, pino } from 'pino';
+import { type DestinationStream, type Logger, type LoggerOptions, pino } from 'pino';
 
 export type { Logger };
 
@@ -25,11 +25,17 @@ export const redactPaths: readonly string[] = [
   'res.headers["set-cookie"]',
 ];
 
-export function createLogger(level: string, options: LoggerOptions = {}): Logger {
-  return pino({
+export function createLogger(
+  level: string,
+  options: LoggerOptions = {},
+  /** Default: pino's own (fast, synchronous) writer to stdout. */
+  destination?: DestinationStream,
+): Logger {
+  const settings: LoggerOptions = {
     level,
     base: { service: 'chatpay' },
     redact: { paths: [...redactPaths], censor: '[redacted]' },
     ...options,
-  });
+  };
+  return destination ? pino(settings, destination) : pino(settings);
 }
