@@ -5,9 +5,13 @@
  * (default 40) simulated people each run conversations closed-loop for BENCH_SECONDS (10): half
  * `/balance`, half a four-update `/send` to another person. In the same run and on the same sandbox, a
  * bare grammY bot (webhookCallback, answering every message with a fixed text) is driven the same way.
- * The two take turns, BENCH_ROUNDS (3) times each, so that a drift of the machine's speed during the
- * run weighs on both alike (run one after the other, the halves differed by up to a third). Prints one
+ * The bots take turns, BENCH_ROUNDS (3) times each, so that a drift of the machine's speed during the
+ * run weighs on all alike (run one after the other, the halves differed by up to a third). Prints one
  * JSON line per bot (all its rounds together) and one with the ratio. Target: ≥ 50 % of the bare rate.
+ *
+ * ChatPay answers questions and balances in the webhook's reply (src/channels/telegram/webhook-reply.ts);
+ * grammY's default, which the bare bot keeps, is a request per reply. For reference, a third bot is
+ * the bare one answering in the webhook reply too, with its own ratio line (not the target's).
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -106,22 +110,32 @@ async function main(): Promise<void> {
     const webhookUrl = `${baseUrl}/v1/channels/telegram/webhook`;
     await bot.bot.api.setWebhook(webhookUrl, { secret_token: secret });
     const users = await preparePeople(telegram, services, ledger);
-    const bare = await bareBot(telegram);
+    const bare = await bareBot(telegram, false);
+    const bareReplying = await bareBot(telegram, true);
     const ours: Round[] = [];
     const theirs: Round[] = [];
+    const theirsReplying: Round[] = [];
     try {
       for (let r = 0; r < rounds; r++) {
         await bot.bot.api.setWebhook(webhookUrl, { secret_token: secret });
         ours.push(await drive(users, conversation));
         await bare.api.setWebhook(bare.url, { secret_token: secret });
         theirs.push(await drive(users, pingPong));
+        await bareReplying.api.setWebhook(bareReplying.url, { secret_token: secret });
+        theirsReplying.push(await drive(users, pingPong));
       }
     } finally {
       await bare.close();
+      await bareReplying.close();
     }
     const oursRate = report('chatpay_bot', users.length, ours);
     const bareRate = report('bare_grammy', users.length, theirs);
+    const replyingRate = report('bare_grammy_webhook_reply', users.length, theirsReplying);
     printLine({ scenario: 'ratio', chatpay_vs_bare: round(oursRate / bareRate, 3), target: 0.5 });
+    printLine({
+      scenario: 'ratio_reference',
+      chatpay_vs_bare_webhook_reply: round(oursRate / replyingRate, 3),
+    });
   } finally {
     await worker.stop();
     await app.close();
@@ -232,11 +246,18 @@ function report(scenario: string, users: number, played: readonly Round[]): numb
   return rate;
 }
 
-/** A grammY bot that answers every message with a fixed text, on its own webhook server. */
+/**
+ * A grammY bot that answers every message with a fixed text, on its own webhook server; with
+ * `webhookReply`, the answer goes in the webhook's reply (grammY's `canUseWebhookReply`).
+ */
 async function bareBot(
   telegram: Awaited<ReturnType<typeof startTelegramSandbox>>,
+  webhookReply: boolean,
 ): Promise<{ api: Bot['api']; url: string; close: () => Promise<void> }> {
-  const bare = new Bot(telegram.token, { client: { apiRoot: telegram.url }, botInfo: telegram.botInfo });
+  const bare = new Bot(telegram.token, {
+    client: { apiRoot: telegram.url, canUseWebhookReply: () => webhookReply },
+    botInfo: telegram.botInfo,
+  });
   bare.on('message', (ctx) => ctx.reply('pong'));
   const handle = webhookCallback(bare, 'http', { secretToken: secret });
   const server = createServer((req, res) => void handle(req, res));
