@@ -1,8 +1,15 @@
 import type { Pool, PoolClient } from '../db/pool.ts';
 import { ChatPayError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
-import { type AccountState, applyBatch, type BatchCall, type BatchOutcome } from './apply.ts';
-import { batchKeys, readBatch, readTotals, writeBatch } from './store.ts';
+import {
+  type AccountState,
+  applyBatch,
+  type BatchCall,
+  type BatchOutcome,
+  type BatchState,
+} from './apply.ts';
+import { KnownAccounts } from './known-accounts.ts';
+import { type BatchKeys, batchKeys, readBatch, readTotals, writeBatch } from './store.ts';
 import type { TransferResult } from './types.ts';
 
 export interface LedgerEngineOptions {
@@ -23,9 +30,17 @@ export interface BatchStats {
   readonly transfers: number;
   readonly created: number;
   readonly durationMs: number;
-  /** 1, or more when the batch lost a race with another writer and was retried under locks. */
+  /**
+   * 1, or more when the batch was retried: from a fresh read after its known totals were stale, or
+   * under locks after it lost a race with another writer.
+   */
   readonly attempts: number;
+  /** The batch committed without reading: its accounts' totals were known (see known-accounts.ts). */
+  readonly readSkipped: boolean;
 }
+
+/** How an attempt gets the accounts' totals: known to this process, read, or read under locks. */
+type Mode = 'known' | 'read' | 'lock';
 
 interface QueuedCall {
   readonly call: BatchCall;
@@ -62,6 +77,10 @@ export class LedgerEngine {
   #closed = false;
   #idle: (() => void)[] = [];
   #lockFirstUntilMs = 0;
+  readonly #known = new KnownAccounts();
+  // The database's clock less ours, as of the last read: the time a batch that skips the read uses.
+  #clockOffsetMs = 0;
+  #lastNowMs = 0;
 
   constructor(options: LedgerEngineOptions) {
     this.#options = options;
@@ -201,11 +220,14 @@ export class LedgerEngine {
 
   async #run(batch: QueuedCall[], size: number): Promise<void> {
     const calls = batch.map((queued) => queued.call);
+    const keys = batchKeys(calls);
     const attemptsMax = 1 + (this.#options.conflictRetriesMax ?? 5);
     const startedMs = performance.now();
+    // After a race, batches lock from the start for a while: where writers contend, that is cheaper.
+    let mode: Mode = performance.now() < this.#lockFirstUntilMs ? 'lock' : 'known';
     for (let attempt = 1; ; attempt++) {
       try {
-        const outcome = await this.#commit(calls, attempt);
+        const { outcome, readSkipped } = await this.#commit(calls, keys, mode);
         batch.forEach((queued, i) => {
           queued.resolve(outcome.results[i] as TransferResult[]);
         });
@@ -215,13 +237,21 @@ export class LedgerEngine {
           created: outcome.created.length,
           durationMs: performance.now() - startedMs,
           attempts: attempt,
+          readSkipped,
         };
         for (const listener of this.#listeners) listener(stats);
         return;
       } catch (error) {
+        this.#known.forget(keys.accountIds);
         const code = (error as { code?: string }).code;
         if (code !== undefined && conflictCodes.has(code) && attempt < attemptsMax) {
+          if (mode === 'known') {
+            // Known totals gone stale (another process wrote), or an id committed before: read afresh.
+            mode = 'read';
+            continue;
+          }
           this.#lockFirstUntilMs = performance.now() + lockFirstAfterConflictMs;
+          mode = 'lock';
           continue;
         }
         this.#options.logger.error({ err: error, transfers: size, attempt }, 'ledger batch failed');
@@ -235,19 +265,33 @@ export class LedgerEngine {
   }
 
   /**
-   * One attempt at a batch. The first attempt is optimistic: read without locks, then one
-   * compare-and-set write that commits on its own (two round trips, no row locks). If another writer
-   * raced it, the write fails whole and later attempts run in a transaction that locks the accounts
-   * first, so a hot account shared by several processes still makes progress. After a race, batches
-   * lock from the first attempt for a while: where writers contend, locking is the cheaper way.
+   * One attempt at a batch. `known`: when this process knows every account's totals and the batch
+   * qualifies (see known-accounts.ts), one compare-and-set write (one round trip); otherwise as `read`.
+   * `read`, optimistic: read without locks, then the compare-and-set write, which commits on its own
+   * (two round trips, no row locks); if another writer raced it, the write fails whole. `lock`: in a
+   * transaction that locks the accounts first, so a hot account shared by several processes still
+   * makes progress.
    */
-  async #commit(calls: BatchCall[], attempt: number): Promise<BatchOutcome> {
-    const locking = attempt > 1 || performance.now() < this.#lockFirstUntilMs;
+  async #commit(
+    calls: BatchCall[],
+    keys: BatchKeys,
+    mode: Mode,
+  ): Promise<{ outcome: BatchOutcome; readSkipped: boolean }> {
+    const locking = mode === 'lock';
     const client = await this.#options.pool.connect();
     let broken = false;
     try {
+      const known = mode === 'known' ? this.#fromKnown(calls, keys) : undefined;
+      if (known) {
+        // Every account of the batch is touched (each transfer applied ok), so the write checks all.
+        await writeBatch(client, known.outcome.created, [...known.state.accounts.values()], known.before);
+        this.#known.remember(known.state.accounts.values(), Date.now());
+        return { outcome: known.outcome, readSkipped: true };
+      }
       if (locking) await client.query('BEGIN');
-      const state = await readBatch(client, batchKeys(calls), locking);
+      const state = await readBatch(client, keys, locking);
+      this.#clockOffsetMs = state.now.getTime() - Date.now();
+      this.#lastNowMs = Math.max(this.#lastNowMs, state.now.getTime());
       const before = readTotals(state.accounts);
       const outcome = applyBatch(calls, state);
       if (outcome.created.length > 0) {
@@ -255,13 +299,46 @@ export class LedgerEngine {
         await writeBatch(client, outcome.created, touched, before);
       }
       if (locking) await client.query('COMMIT');
-      return outcome;
+      this.#known.remember(state.accounts.values(), Date.now());
+      return { outcome, readSkipped: false };
     } catch (error) {
       if (locking) broken = await rollback(client);
       throw error;
     } finally {
       client.release(broken);
     }
+  }
+
+  /**
+   * The batch applied to the totals this process knows, when it may skip the read: plain transfers
+   * only (no resolution, reversal or timeout: those need the read's transfers or clock), every account
+   * known and recent, and every transfer applying `ok` (a refusal may come from stale totals).
+   */
+  #fromKnown(
+    calls: readonly BatchCall[],
+    keys: BatchKeys,
+  ): { state: BatchState; outcome: BatchOutcome; before: ReturnType<typeof readTotals> } | undefined {
+    if (keys.pendingIds.length > 0 || keys.reversesIds.length > 0) return undefined;
+    for (const call of calls) {
+      if (call.expiring) return undefined;
+      for (const t of call.transfers) if (t.timeoutSeconds !== undefined) return undefined;
+    }
+    const nowMs = Date.now();
+    const accounts = this.#known.get(keys.accountIds, nowMs);
+    if (!accounts) return undefined;
+    // The database's clock as of the last read, never going back within this process.
+    this.#lastNowMs = Math.max(this.#lastNowMs, nowMs + this.#clockOffsetMs);
+    const state: BatchState = {
+      now: new Date(this.#lastNowMs),
+      accounts,
+      transfers: new Map(),
+      resolutions: new Map(),
+      reversed: new Set(),
+    };
+    const before = readTotals(accounts);
+    const outcome = applyBatch(calls, state);
+    if (!outcome.results.every((results) => results.every((r) => r.result === 'ok'))) return undefined;
+    return { state, outcome, before };
   }
 }
 

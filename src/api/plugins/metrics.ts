@@ -46,7 +46,12 @@ export function registerMetrics(
   });
   const retried = new Counter({
     name: 'chatpay_ledger_batches_retried_total',
-    help: 'Batches that lost a race with another writer and were retried under locks.',
+    help: 'Batches retried: after stale known totals, or under locks after losing a race with another writer.',
+    registers: [registry],
+  });
+  const readSkipped = new Counter({
+    name: 'chatpay_ledger_batches_read_skipped_total',
+    help: 'Batches committed without reading, on account totals this process knew.',
     registers: [registry],
   });
   new Gauge({
@@ -64,6 +69,7 @@ export function registerMetrics(
     batchSize.observe(stats.transfers);
     batchSeconds.observe(stats.durationMs / 1000);
     if (stats.attempts > 1) retried.inc();
+    if (stats.readSkipped) readSkipped.inc();
   });
   app.addHook('onClose', async () => unsubscribe());
   app.addHook('onResponse', async (request, reply) => {

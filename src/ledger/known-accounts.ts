@@ -1,0 +1,83 @@
+/**
+ * What this process last saw committed of each account, so that a batch of plain transfers between
+ * accounts it knows can skip the read and go straight to the compare-and-set write: one round trip
+ * instead of two (src/ledger/engine.ts).
+ *
+ * Why that is safe: the write sets each account's totals only where they still equal what the batch
+ * started from, and fails whole otherwise (`ledger_write_batch`), exactly as for a batch that read
+ * them a moment before; a transfer id already committed fails the insert. So a batch applied to
+ * known totals commits only if those totals were the real ones at the write, and then its outcome is
+ * the one a fresh read would have given. The engine takes this path only when every transfer of the
+ * batch applies `ok` (a refusal may come from stale totals, so it is re-decided from a fresh read),
+ * names no pending transfer or reversal (those need committed transfers the read brings) and sets no
+ * timeout (its expiry needs the database's clock); a failed write is retried from a fresh read.
+ *
+ * Entries older than `maxAgeMs` are not used: where other processes write the same accounts, an old
+ * entry is likely stale, and a stale entry costs a failed write.
+ */
+import type { AccountState } from './apply.ts';
+
+type Totals = readonly [bigint, bigint, bigint, bigint];
+
+interface Entry {
+  readonly currency: string;
+  readonly debitsMustNotExceedCredits: boolean;
+  readonly creditsMustNotExceedDebits: boolean;
+  readonly totals: Totals;
+  readonly atMs: number;
+}
+
+export class KnownAccounts {
+  readonly #entries = new Map<string, Entry>();
+  readonly #maxEntries: number;
+  readonly #maxAgeMs: number;
+
+  constructor(options: { readonly maxEntries?: number; readonly maxAgeMs?: number } = {}) {
+    this.#maxEntries = Math.max(1, options.maxEntries ?? 100_000);
+    this.#maxAgeMs = options.maxAgeMs ?? 10_000;
+  }
+
+  /** Fresh, mutable states of all `ids`, or undefined unless every one is known and recent. */
+  get(ids: Iterable<string>, nowMs: number): Map<string, AccountState> | undefined {
+    const states = new Map<string, AccountState>();
+    for (const id of ids) {
+      const entry = this.#entries.get(id);
+      if (!entry || nowMs - entry.atMs > this.#maxAgeMs) return undefined;
+      const [debitsPosted, creditsPosted, debitsPending, creditsPending] = entry.totals;
+      states.set(id, {
+        id,
+        currency: entry.currency,
+        debitsMustNotExceedCredits: entry.debitsMustNotExceedCredits,
+        creditsMustNotExceedDebits: entry.creditsMustNotExceedDebits,
+        debitsPosted,
+        creditsPosted,
+        debitsPending,
+        creditsPending,
+      });
+    }
+    return states;
+  }
+
+  /** Records accounts as committed (or just read); the oldest entries go past `maxEntries`. */
+  remember(accounts: Iterable<AccountState>, nowMs: number): void {
+    for (const a of accounts) {
+      this.#entries.delete(a.id); // re-inserted last: the Map's order is then oldest first
+      this.#entries.set(a.id, {
+        currency: a.currency,
+        debitsMustNotExceedCredits: a.debitsMustNotExceedCredits,
+        creditsMustNotExceedDebits: a.creditsMustNotExceedDebits,
+        totals: [a.debitsPosted, a.creditsPosted, a.debitsPending, a.creditsPending],
+        atMs: nowMs,
+      });
+    }
+    for (const id of this.#entries.keys()) {
+      if (this.#entries.size <= this.#maxEntries) break;
+      this.#entries.delete(id);
+    }
+  }
+
+  /** Forgets accounts whose committed totals are unknown (a batch on them failed). */
+  forget(ids: Iterable<string>): void {
+    for (const id of ids) this.#entries.delete(id);
+  }
+}
