@@ -55,10 +55,15 @@ const scanSkipsMax = 10_000;
 
 // How long batches take row locks from the start after one lost a race with another writer.
 const lockFirstAfterConflictMs = 1_000;
+// How long batches read first after known totals turned out stale: another process writes the same
+// accounts, so more would be stale too, and each costs a failed write.
+const readFirstAfterStaleMs = 1_000;
 
 // Errors after which the same batch, re-read under fresh locks, will succeed: another process
 // committed a transfer with one of our ids or resolved one of our pendings first.
 const conflictCodes = new Set(['23505', '40P01', '40001']);
+// `ledger_write_batch`'s compare-and-set failing: an account's totals changed since they were known.
+const staleCode = '40001';
 
 /**
  * Group commit for the ledger. Callers `submit` calls; while a batch is committing, new calls queue,
@@ -77,6 +82,7 @@ export class LedgerEngine {
   #closed = false;
   #idle: (() => void)[] = [];
   #lockFirstUntilMs = 0;
+  #readFirstUntilMs = 0;
   readonly #known = new KnownAccounts();
   // The database's clock less ours, as of the last read: the time a batch that skips the read uses.
   #clockOffsetMs = 0;
@@ -224,7 +230,9 @@ export class LedgerEngine {
     const attemptsMax = 1 + (this.#options.conflictRetriesMax ?? 5);
     const startedMs = performance.now();
     // After a race, batches lock from the start for a while: where writers contend, that is cheaper.
-    let mode: Mode = performance.now() < this.#lockFirstUntilMs ? 'lock' : 'known';
+    const nowMs = performance.now();
+    let mode: Mode =
+      nowMs < this.#lockFirstUntilMs ? 'lock' : nowMs < this.#readFirstUntilMs ? 'read' : 'known';
     for (let attempt = 1; ; attempt++) {
       try {
         const { outcome, readSkipped } = await this.#commit(calls, keys, mode);
@@ -247,6 +255,7 @@ export class LedgerEngine {
         if (code !== undefined && conflictCodes.has(code) && attempt < attemptsMax) {
           if (mode === 'known') {
             // Known totals gone stale (another process wrote), or an id committed before: read afresh.
+            if (code === staleCode) this.#readFirstUntilMs = performance.now() + readFirstAfterStaleMs;
             mode = 'read';
             continue;
           }

@@ -88,6 +88,11 @@ describe('batches that skip the read', () => {
     expect(stale.result).toBe('exceeds_credits');
     expect([stale.batch?.readSkipped, stale.batch?.attempts]).toEqual([false, 2]);
     expect([await balance(wallet), await balance(other)]).toEqual([10n, 90n]);
+    // Another process writes these accounts: for a second, batches read first rather than fail.
+    expect((await send(a, wallet, other, 1n)).batch?.readSkipped).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect((await send(a, wallet, other, 1n)).batch?.readSkipped).toBe(true);
+    expect([await balance(wallet), await balance(other)]).toEqual([8n, 92n]);
   });
 
   it('re-read before refusing: a refusal is never made on totals that may be stale', async () => {
