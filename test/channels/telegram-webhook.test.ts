@@ -156,6 +156,34 @@ describe('the Telegram webhook', () => {
     }
   });
 
+  it('gives up on a reply after a few quick tries when Telegram is out of reach, instead of retrying without end', async () => {
+    // Nothing listens on port 1: every call is a network error.
+    const unreachable = makeBot({ apiRoot: 'http://127.0.0.1:1' });
+    const person = telegram.user({ firstName: 'Otieno', languageCode: 'en' });
+    const update = {
+      update_id: 1_970_000_000,
+      message: {
+        message_id: 1,
+        date: Math.floor(Date.now() / 1000),
+        chat: { id: person.chatId, type: 'private' as const, first_name: 'Otieno' },
+        from: { id: person.id, is_bot: false, first_name: 'Otieno' },
+        text: '/help',
+        entities: [{ type: 'bot_command' as const, offset: 0, length: 5 }],
+      },
+    };
+    const startedMs = performance.now();
+    const outcome = await Promise.race([
+      unreachable.handleUpdate(update as never).then(
+        () => 'answered',
+        (error: unknown) => error as Error,
+      ),
+      new Promise<string>((resolve) => setTimeout(() => resolve('still retrying'), 8_000)),
+    ]);
+    expect(outcome).toBeInstanceOf(Error);
+    expect(performance.now() - startedMs).toBeLessThan(5_000);
+    expect(String((outcome as Error).message) + (outcome as Error).stack).not.toContain(telegram.token);
+  });
+
   it('hands the queue no error that holds the token when a reply fails', async () => {
     const person = telegram.user({ firstName: 'Kamau', languageCode: 'en' });
     const update = {

@@ -2,10 +2,11 @@
  * The Telegram adapter, on grammY: turns updates into flow events, hands them to the flow engine,
  * and renders its replies as messages with inline keyboards. `TELEGRAM_API_ROOT` points grammY at
  * another Bot API server (a self-hosted one, or our sandbox). Calls that meet a 429 are retried after
- * Telegram's `retry_after` (auto-retry); each person is also held to a rate of updates.
+ * Telegram's `retry_after` (auto-retry), a network error a few times within a second; each person is
+ * also held to a rate of updates.
  */
 import { autoRetry } from '@grammyjs/auto-retry';
-import { Api, Bot, type Context, GrammyError } from 'grammy';
+import { Api, Bot, type Context, GrammyError, HttpError, type Transformer } from 'grammy';
 import type { Update, UserFromGetMe } from 'grammy/types';
 import type { Pool } from '../../db/pool.ts';
 import type { EventBus } from '../../realtime/index.ts';
@@ -26,6 +27,27 @@ import type { WebhookReplySlot } from './webhook-reply.ts';
 
 /** Auto-retry: a 429's `retry_after` up to a minute (longer: the caller decides), 5xx three times. */
 const retry = { maxRetryAttempts: 3, maxDelaySeconds: 60 } as const;
+/**
+ * Replies meet a network error (Telegram out of reach) this many times, the first retry after this
+ * delay and doubling. Someone is waiting for the answer; auto-retry alone retries network errors
+ * without end (3 s, 6 s, … up to an hour apart), holding the update's work all that time.
+ */
+const replyNetworkAttempts = 3;
+const replyNetworkDelayMs = 250;
+
+/** A transformer that retries a call failing with a network error (`HttpError`) `attempts` times in all. */
+export function retryNetworkErrors(attempts: number, firstDelayMs: number): Transformer {
+  return async (prev, method, payload, signal) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await prev(method, payload, signal);
+      } catch (error) {
+        if (!(error instanceof HttpError) || attempt >= attempts || signal?.aborted) throw error;
+        await new Promise((resolve) => setTimeout(resolve, firstDelayMs * 2 ** (attempt - 1)));
+      }
+    }
+  };
+}
 
 export interface TelegramBotOptions {
   readonly token: string;
@@ -60,15 +82,18 @@ export class TelegramBot {
       client: { apiRoot: options.apiRoot },
       ...(options.botInfo ? { botInfo: options.botInfo } : {}),
     });
-    this.bot.api.config.use(autoRetry(retry));
+    // The polling loop retries getUpdates itself; every other call gives up after a few tries.
+    this.bot.api.config.use(
+      autoRetry({ ...retry, rethrowHttpErrors: true }),
+      retryNetworkErrors(replyNetworkAttempts, replyNetworkDelayMs),
+    );
     this.bot.on(['message:text', 'message:contact', 'callback_query:data'], (ctx) => this.#handle(ctx));
     this.bot.catch((error) =>
       this.#o.logger.error({ telegramError: telegramErrorForLog(error.error) }, 'telegram update failed'),
     );
     if (options.users && options.pool) {
-      // Notices have the job queue to retry them, so a network error goes back to it at once: the
-      // replies' auto-retry would retry it in-process without end (it bounds only 429s and 5xx),
-      // holding the job for as long as Telegram is out of reach.
+      // Notices have the job queue to retry them, so a network error goes back to it at once rather
+      // than holding the job while Telegram is out of reach.
       const api = new Api(options.token, { apiRoot: options.apiRoot });
       api.config.use(autoRetry({ ...retry, rethrowHttpErrors: true }));
       this.#notifier = new Notifier({
