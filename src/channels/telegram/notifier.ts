@@ -37,11 +37,46 @@ type Identity = Awaited<ReturnType<Users['identities']>>[number];
 
 /**
  * Slots for messages in this process: one per chat every `perChatIntervalMs`, one overall every
- * `globalIntervalMs`. (Several workers each keep their own: the overall rate is per worker.)
+ * `globalIntervalMs`. (Several workers each keep their own: the overall rate is per worker.) On top
+ * of the slots, a chat's messages go one at a time (`turn`), each `perChatIntervalMs` after the one
+ * before was answered: slots alone let a late first request and a prompt second one reach Telegram
+ * less than a second apart, and on a busy machine that drew 429s.
  */
 export class Pacer {
   readonly #nextByChat = new Map<string, number>();
   #nextGlobal = 0;
+  /** A chat's message on its way: settles once Telegram has answered it. */
+  readonly #sending = new Map<string, Promise<void>>();
+  readonly #answeredAt = new Map<string, number>();
+
+  /**
+   * Waits until no message to `chatId` is on its way and `perChatIntervalMs` has passed since the
+   * last was answered; returns the function to call once this one is answered (or has failed).
+   */
+  async turn(chatId: string): Promise<() => void> {
+    for (;;) {
+      const previous = this.#sending.get(chatId);
+      if (previous) {
+        await previous;
+        continue;
+      }
+      const waitMs = (this.#answeredAt.get(chatId) ?? 0) + perChatIntervalMs - Date.now();
+      if (waitMs <= 0) break;
+      await sleep(waitMs);
+    }
+    let answered: () => void = () => undefined;
+    this.#sending.set(chatId, new Promise<void>((resolve) => (answered = resolve)));
+    return () => {
+      const nowMs = Date.now();
+      if (this.#answeredAt.size >= pacedChatsMax) {
+        for (const [chat, at] of this.#answeredAt)
+          if (at <= nowMs - perChatIntervalMs) this.#answeredAt.delete(chat);
+      }
+      this.#answeredAt.set(chatId, nowMs);
+      this.#sending.delete(chatId);
+      answered();
+    };
+  }
 
   /** How long until `chatId` may get a message. */
   waitMs(chatId: string, nowMs = Date.now()): number {
@@ -132,8 +167,9 @@ export class Notifier {
     }
     await sleep(this.#pacer.take(chatId));
     const text = t(isLanguage(chat.language) ? chat.language : 'en', notice.key, values);
+    const answered = await this.#pacer.turn(chatId);
     try {
-      await this.#o.api.sendMessage(chatId, text);
+      await this.#o.api.sendMessage(chatId, text).finally(answered);
     } catch (error) {
       // Blocked, deleted, never started: trying again can't help.
       if (error instanceof GrammyError && (error.error_code === 400 || error.error_code === 403)) {
