@@ -6,7 +6,11 @@
 import { afterAll } from 'vitest';
 import { FlowEngine } from '../../src/channels/flows/index.ts';
 import { TelegramBot, type TelegramBotOptions } from '../../src/channels/telegram/bot.ts';
-import { startTelegramSandbox, type TelegramSandbox } from '../../src/channels/telegram/sandbox.ts';
+import {
+  type SandboxUser,
+  startTelegramSandbox,
+  type TelegramSandbox,
+} from '../../src/channels/telegram/sandbox.ts';
 import { createPool } from '../../src/db/pool.ts';
 import { Secret } from '../../src/shared/secret.ts';
 import type { TestApi } from '../helpers/api.ts';
@@ -61,6 +65,22 @@ export async function telegramHarness(options: HarnessOptions = {}): Promise<Tel
       // Registered after the pool's: runs before it (vitest runs after-hooks last first).
       afterAll(() => bot.stop());
       return bot;
+    },
+  };
+}
+
+/** A command as Telegram would deliver it from `person`, for handing to a bot directly or injecting. */
+export function commandUpdate(person: SandboxUser, updateId: number, command: string, messageId = 1) {
+  const name = { first_name: person.firstName, ...(person.username ? { username: person.username } : {}) };
+  return {
+    update_id: updateId,
+    message: {
+      message_id: messageId,
+      date: Math.floor(Date.now() / 1000),
+      chat: { id: person.chatId, type: 'private' as const, ...name },
+      from: { id: person.id, is_bot: false, ...name },
+      text: command,
+      entities: [{ type: 'bot_command' as const, offset: 0, length: command.length }],
     },
   };
 }

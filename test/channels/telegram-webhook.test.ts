@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { WebhookReplySlot } from '../../src/channels/telegram/webhook-reply.ts';
-import { telegramHarness } from './telegram-harness.ts';
+import { commandUpdate, telegramHarness } from './telegram-harness.ts';
 
 const secret = 'webhook-secret-token_0123456789';
 const { harness, api, telegram, makeBot } = await telegramHarness({
@@ -160,17 +160,7 @@ describe('the Telegram webhook', () => {
     // Nothing listens on port 1: every call is a network error.
     const unreachable = makeBot({ apiRoot: 'http://127.0.0.1:1' });
     const person = telegram.user({ firstName: 'Otieno', languageCode: 'en' });
-    const update = {
-      update_id: 1_970_000_000,
-      message: {
-        message_id: 1,
-        date: Math.floor(Date.now() / 1000),
-        chat: { id: person.chatId, type: 'private' as const, first_name: 'Otieno' },
-        from: { id: person.id, is_bot: false, first_name: 'Otieno' },
-        text: '/help',
-        entities: [{ type: 'bot_command' as const, offset: 0, length: 5 }],
-      },
-    };
+    const update = commandUpdate(person, 1_970_000_000, '/help');
     const startedMs = performance.now();
     const outcome = await Promise.race([
       unreachable.handleUpdate(update as never).then(
@@ -186,17 +176,7 @@ describe('the Telegram webhook', () => {
 
   it('hands the queue no error that holds the token when a reply fails', async () => {
     const person = telegram.user({ firstName: 'Kamau', languageCode: 'en' });
-    const update = {
-      update_id: 1_960_000_000,
-      message: {
-        message_id: 1,
-        date: Math.floor(Date.now() / 1000),
-        chat: { id: person.chatId, type: 'private' as const, first_name: 'Kamau' },
-        from: { id: person.id, is_bot: false, first_name: 'Kamau' },
-        text: '/help',
-        entities: [{ type: 'bot_command' as const, offset: 0, length: 5 }],
-      },
-    };
+    const update = commandUpdate(person, 1_960_000_000, '/help');
     // The failure is for this update's reply: the earlier tests' last replies go out first.
     for (let calls = -1; calls !== telegram.calls.length; ) {
       calls = telegram.calls.length;

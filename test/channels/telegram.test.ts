@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { TelegramBot } from '../../src/channels/telegram/bot.ts';
 import type { SandboxUser } from '../../src/channels/telegram/sandbox.ts';
 import { chatWorker } from './chat-worker.ts';
-import { telegramHarness } from './telegram-harness.ts';
+import { commandUpdate, telegramHarness } from './telegram-harness.ts';
 
 const {
   api,
@@ -155,17 +155,7 @@ describe('the Telegram bot', () => {
   });
 
   it('gives an update delivered twice one effect', async () => {
-    const update = {
-      update_id: 1_900_000_000,
-      message: {
-        message_id: 66_001,
-        date: Math.floor(Date.now() / 1000),
-        chat: { id: bob.chatId, type: 'private' as const, first_name: 'Bob' },
-        from: { id: bob.id, is_bot: false, first_name: 'Bob', username: 'bob_tg' },
-        text: '/balance',
-        entities: [{ type: 'bot_command' as const, offset: 0, length: 8 }],
-      },
-    };
+    const update = commandUpdate(bob, 1_900_000_000, '/balance', 66_001);
     const before = bob.messages().length;
     telegram.inject(update as never);
     telegram.inject(update as never);
