@@ -17,13 +17,8 @@
  */
 import type { AccountState } from './apply.ts';
 
-type Totals = readonly [bigint, bigint, bigint, bigint];
-
 interface Entry {
-  readonly currency: string;
-  readonly debitsMustNotExceedCredits: boolean;
-  readonly creditsMustNotExceedDebits: boolean;
-  readonly totals: Totals;
+  readonly state: Readonly<AccountState>;
   readonly atMs: number;
 }
 
@@ -43,17 +38,7 @@ export class KnownAccounts {
     for (const id of ids) {
       const entry = this.#entries.get(id);
       if (!entry || nowMs - entry.atMs > this.#maxAgeMs) return undefined;
-      const [debitsPosted, creditsPosted, debitsPending, creditsPending] = entry.totals;
-      states.set(id, {
-        id,
-        currency: entry.currency,
-        debitsMustNotExceedCredits: entry.debitsMustNotExceedCredits,
-        creditsMustNotExceedDebits: entry.creditsMustNotExceedDebits,
-        debitsPosted,
-        creditsPosted,
-        debitsPending,
-        creditsPending,
-      });
+      states.set(id, { ...entry.state });
     }
     return states;
   }
@@ -62,13 +47,7 @@ export class KnownAccounts {
   remember(accounts: Iterable<AccountState>, nowMs: number): void {
     for (const a of accounts) {
       this.#entries.delete(a.id); // re-inserted last: the Map's order is then oldest first
-      this.#entries.set(a.id, {
-        currency: a.currency,
-        debitsMustNotExceedCredits: a.debitsMustNotExceedCredits,
-        creditsMustNotExceedDebits: a.creditsMustNotExceedDebits,
-        totals: [a.debitsPosted, a.creditsPosted, a.debitsPending, a.creditsPending],
-        atMs: nowMs,
-      });
+      this.#entries.set(a.id, { state: { ...a }, atMs: nowMs });
     }
     for (const id of this.#entries.keys()) {
       if (this.#entries.size <= this.#maxEntries) break;

@@ -5,6 +5,7 @@
  * Telegram's `retry_after` (auto-retry), a network error a few times within a second; each person is
  * also held to a rate of updates.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { autoRetry } from '@grammyjs/auto-retry';
 import { Api, Bot, type Context, GrammyError, HttpError, type Transformer } from 'grammy';
 import type { Update, UserFromGetMe } from 'grammy/types';
@@ -36,14 +37,14 @@ const replyNetworkAttempts = 3;
 const replyNetworkDelayMs = 250;
 
 /** A transformer that retries a call failing with a network error (`HttpError`) `attempts` times in all. */
-export function retryNetworkErrors(attempts: number, firstDelayMs: number): Transformer {
+function retryNetworkErrors(attempts: number, firstDelayMs: number): Transformer {
   return async (prev, method, payload, signal) => {
     for (let attempt = 1; ; attempt++) {
       try {
         return await prev(method, payload, signal);
       } catch (error) {
         if (!(error instanceof HttpError) || attempt >= attempts || signal?.aborted) throw error;
-        await new Promise((resolve) => setTimeout(resolve, firstDelayMs * 2 ** (attempt - 1)));
+        await sleep(firstDelayMs * 2 ** (attempt - 1));
       }
     }
   };
