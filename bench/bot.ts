@@ -1,7 +1,8 @@
 /**
  * `npm run bench:bot`: the Telegram bot through the webhook path, against our Bot API sandbox. The
- * sandbox POSTs each update to `/v1/channels/telegram/webhook`; the API queues it; the job worker's
- * bot runs the flow (PostgreSQL session, services, ledger) and answers through the sandbox. BENCH_USERS
+ * sandbox POSTs each update to `/v1/channels/telegram/webhook`; as in `chatpay start`, the process that
+ * receives it runs the flow (PostgreSQL session, services, ledger) before answering, and the bot answers
+ * through the sandbox (the job queue takes only what misses the route's deadline). BENCH_USERS
  * (default 40) simulated people each run conversations closed-loop for BENCH_SECONDS (10): half
  * `/balance`, half a four-update `/send` to another person. In the same run and on the same sandbox, a
  * bare grammY bot (webhookCallback, answering every message with a fixed text) is driven the same way.
@@ -112,25 +113,31 @@ async function main(): Promise<void> {
     const users = await preparePeople(telegram, services, ledger);
     const bare = await bareBot(telegram, false);
     const bareReplying = await bareBot(telegram, true);
-    const ours: Round[] = [];
-    const theirs: Round[] = [];
-    const theirsReplying: Round[] = [];
+    const bots = [
+      {
+        scenario: 'chatpay_bot',
+        api: bot.bot.api,
+        url: webhookUrl,
+        run: conversation,
+        played: [] as Round[],
+      },
+      { scenario: 'bare_grammy', ...bare, run: pingPong, played: [] as Round[] },
+      { scenario: 'bare_grammy_webhook_reply', ...bareReplying, run: pingPong, played: [] as Round[] },
+    ];
     try {
       for (let r = 0; r < rounds; r++) {
-        await bot.bot.api.setWebhook(webhookUrl, { secret_token: secret });
-        ours.push(await drive(users, conversation));
-        await bare.api.setWebhook(bare.url, { secret_token: secret });
-        theirs.push(await drive(users, pingPong));
-        await bareReplying.api.setWebhook(bareReplying.url, { secret_token: secret });
-        theirsReplying.push(await drive(users, pingPong));
+        for (const b of bots) {
+          await b.api.setWebhook(b.url, { secret_token: secret });
+          b.played.push(await drive(users, b.run));
+        }
       }
     } finally {
       await bare.close();
       await bareReplying.close();
     }
-    const oursRate = report('chatpay_bot', users.length, ours);
-    const bareRate = report('bare_grammy', users.length, theirs);
-    const replyingRate = report('bare_grammy_webhook_reply', users.length, theirsReplying);
+    const [oursRate, bareRate, replyingRate] = bots.map((b) =>
+      report(b.scenario, users.length, b.played),
+    ) as [number, number, number];
     printLine({ scenario: 'ratio', chatpay_vs_bare: round(oursRate / bareRate, 3), target: 0.5 });
     printLine({
       scenario: 'ratio_reference',
