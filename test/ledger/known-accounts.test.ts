@@ -126,6 +126,15 @@ describe('batches that skip the read', () => {
     expect([await balance(wallet), await balance(other)]).toEqual([50n, 50n]);
   });
 
+  it('answer a malformed transfer between known accounts with its own code, changing nothing', async () => {
+    const { wallet, other } = await accounts(100n);
+    await send(a, wallet, other, 10n);
+    expect((await send(a, wallet, other, 10n)).batch?.readSkipped).toBe(true);
+    expect((await send(a, wallet, other, 0n)).result).toBe('amount_must_be_positive');
+    expect((await send(a, wallet, wallet, 5n)).result).toBe('accounts_must_differ');
+    expect([await balance(wallet), await balance(other)]).toEqual([80n, 20n]);
+  });
+
   it('leave the ledger verified clean', async () => {
     expect(await a.verify()).toEqual([]);
   });
