@@ -5,7 +5,7 @@ export type Counters = ReadonlyMap<string, number>;
 
 const scrapeTimeoutMs = 5_000;
 const series =
-  /^(chatpay_(?:http_request_duration_seconds|ledger_batch_transfers|ledger_batch_duration_seconds)_(?:sum|count))(\{[^}]*\})?\s+(\S+)$/;
+  /^(chatpay_(?:(?:http_request_duration_seconds|ledger_batch_transfers|ledger_batch_duration_seconds)_(?:sum|count)|process_cpu_seconds_total))(\{[^}]*\})?\s+(\S+)$/;
 
 /** The server's cumulative counters now; empty if it has no /metrics (the summary is then skipped). */
 export async function scrapeCounters(baseUrl: string): Promise<Counters> {
@@ -46,8 +46,12 @@ export function describeServer(endpoint: Endpoint, before: Counters, after: Coun
   const batches = delta('chatpay_ledger_batch_transfers_count', []);
   const transfers = delta('chatpay_ledger_batch_transfers_sum', []);
   const batchSeconds = delta('chatpay_ledger_batch_duration_seconds_sum', []);
+  // The API process's CPU (user + system, every thread) per request: the figure that says whether a
+  // change made the server cheaper, where latencies on a shared machine vary from run to run.
+  const cpuSeconds = delta('chatpay_process_cpu_seconds_total', []);
   const parts = [
     `server-side mean ${fixed((1000 * requestSeconds) / requests)} ms over ${requests} requests`,
+    `API process CPU ${fixed((1e6 * cpuSeconds) / requests)} µs per request`,
   ];
   if (batches > 0) {
     parts.push(

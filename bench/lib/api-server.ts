@@ -31,7 +31,7 @@ export async function startApiServer(
 ): Promise<ApiServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'chatpay-bench-api-'));
   const child = track(
-    spawn(process.execPath, [...profileArgs(), 'src/cli/main.ts', command], {
+    spawn(process.execPath, [...profileArgs(), ...serverArgs(), 'src/cli/main.ts', command], {
       cwd: repoRoot,
       env: {
         ...process.env,
@@ -93,6 +93,11 @@ function servedUrl(child: ReturnType<typeof spawn>): Promise<string> {
  * BENCH_PROFILE_DIR: the server and the load driver each write a V8 CPU profile there when they stop
  * (open them in Chrome DevTools).
  */
+/** BENCH_SERVER_NODE_ARGS: extra node flags for the server only (e.g. `--trace-deopt`), space-separated. */
+function serverArgs(): string[] {
+  return (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
+}
+
 export function profileArgs(): string[] {
   const dir = process.env.BENCH_PROFILE_DIR;
   return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
