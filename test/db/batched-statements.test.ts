@@ -58,16 +58,26 @@ describe('Batcher', () => {
     expect(await Promise.all(rest)).toEqual([20, 30, 40, 50]);
   });
 
-  it('spreads what waits over the free connections', async () => {
+  it('sends everything waiting in one statement; a second connection takes what arrives while it runs', async () => {
     const { batcher, batches, releaseAll } = gatedBatcher({ inFlightMax: 2 });
-    const all = [1, 2, 3, 4, 5, 6].map((i) => batcher.submit(i));
+    const waiting = [1, 2, 3, 4, 5, 6].map((i) => batcher.submit(i));
+    await tick();
+    expect(batches).toEqual([[1, 2, 3, 4, 5, 6]]);
+    const later = [7, 8].map((i) => batcher.submit(i));
     await tick();
     expect(batches).toEqual([
-      [1, 2, 3],
-      [4, 5, 6],
+      [1, 2, 3, 4, 5, 6],
+      [7, 8],
     ]);
+    const third = batcher.submit(9); // both connections busy: it waits
+    await tick();
+    expect(batches).toHaveLength(2);
     releaseAll();
-    expect(await Promise.all(all)).toEqual([10, 20, 30, 40, 50, 60]);
+    expect(await Promise.all([...waiting, ...later])).toEqual([10, 20, 30, 40, 50, 60, 70, 80]);
+    await tick();
+    expect(batches[2]).toEqual([9]);
+    releaseAll();
+    expect(await third).toBe(90);
   });
 
   it('fails exactly the callers of a failed batch; the next batch runs normally', async () => {
