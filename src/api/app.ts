@@ -18,6 +18,7 @@ import { registerIdempotency } from './plugins/idempotency.ts';
 import { type MetricsAccess, registerMetrics } from './plugins/metrics.ts';
 import { type RateLimits, registerRateLimit } from './plugins/rate-limit.ts';
 import { genRequestId, registerRequestId } from './plugins/request-id.ts';
+import { lazyRequestLogger } from './plugins/request-logger.ts';
 import { authRoutes, TokenPair } from './routes/auth.ts';
 import { adjustmentRoutes } from './routes/console/adjustments.ts';
 import { consoleAuditRoutes } from './routes/console/audit.ts';
@@ -140,6 +141,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       ...(options.logStream ? { stream: options.logStream } : {}),
     },
     genReqId: genRequestId,
+    childLoggerFactory: lazyRequestLogger,
     frameworkErrors,
     bodyLimit: 64 * 1024,
     requestTimeout: 30_000,
@@ -180,7 +182,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   await registerWebSocket(app);
   registerRequestId(app);
-  await app.register(cookie);
+  // Only the console's operator routes read a cookie (auth.ts parses it there); parsing every
+  // request's Cookie header would cost each API call for nothing. Setting cookies still works.
+  await app.register(cookie, { hook: false });
   registerErrorHandling(app);
   registerAuth(app, services);
   await registerRateLimit(app, options.rateLimits ?? defaultRateLimits, services.redis);

@@ -2,7 +2,7 @@ import type { Pool } from '../db/pool.ts';
 import { findCurrency } from '../shared/currencies.ts';
 import { type AccountRow, accountColumns, toAccount } from './rows.ts';
 import { accountIdPattern, canonicalJson, isValidMetadata } from './rules.ts';
-import { type Account, type AccountInput, accountKinds } from './types.ts';
+import { type Account, type AccountBalances, type AccountInput, accountKinds } from './types.ts';
 
 export const accountResultCodes = [
   'ok',
@@ -125,6 +125,6 @@ export async function getAccounts(pool: Pool, ids: readonly string[]): Promise<M
 }
 
 /** What the account holder can spend now: posted credits less posted and pending debits. */
-export function availableBalance(account: Account): bigint {
+export function availableBalance(account: AccountBalances): bigint {
   return account.creditsPosted - account.debitsPosted - account.debitsPending;
 }

@@ -1,10 +1,30 @@
-import type { Account, AccountKind, Transfer, TransferKind } from './types.ts';
+import type { Account, AccountBalances, AccountKind, Transfer, TransferKind } from './types.ts';
 
 /** Column lists and row mappers shared by every ledger query (numeric arrives as a string). */
 
 export const accountColumns = `id, currency, kind, owner_id, debits_must_not_exceed_credits,
   credits_must_not_exceed_debits, debits_posted::text, credits_posted::text, debits_pending::text,
   credits_pending::text, metadata, created_at`;
+
+/** An account's four totals: what a balance needs, without the columns a wallet read never shows. */
+export const balanceColumns =
+  'debits_posted::text, credits_posted::text, debits_pending::text, credits_pending::text';
+
+export interface BalanceRow {
+  debits_posted: string;
+  credits_posted: string;
+  debits_pending: string;
+  credits_pending: string;
+}
+
+export function toBalances(row: BalanceRow): AccountBalances {
+  return {
+    debitsPosted: BigInt(row.debits_posted),
+    creditsPosted: BigInt(row.credits_posted),
+    debitsPending: BigInt(row.debits_pending),
+    creditsPending: BigInt(row.credits_pending),
+  };
+}
 
 export const transferColumns = `id, debit_account_id, credit_account_id, amount::text, currency, code, kind, linked,
   pending_id, reverses_id, timeout_seconds, expires_at, metadata, created_at`;

@@ -18,16 +18,16 @@ function nextRandom10(): number {
   return at;
 }
 
-/** Appends 40 bits (5 bytes from `at`) as 8 base32 characters. */
-function encode40(bytes: Buffer, at: number, out: string[]): void {
+/** 40 bits (5 bytes from `at`) as 8 base32 characters. */
+function encode40(bytes: Buffer, at: number): string {
   let value = 0;
   for (let i = 0; i < 5; i++) value = value * 256 + (bytes[at + i] as number);
-  const chars: string[] = new Array(8);
-  for (let i = 7; i >= 0; i--) {
-    chars[i] = alphabet[value % 32] as string;
+  let chars = '';
+  for (let i = 0; i < 8; i++) {
+    chars = alphabet[value % 32] + chars;
     value = Math.floor(value / 32);
   }
-  out.push(...chars);
+  return chars;
 }
 
 /**
@@ -41,13 +41,11 @@ export function newId(prefix: string, nowMs: number = Date.now()): string {
 
 /** 26 characters: `nowMs` in the first 10, the 10 bytes of `random` from `at` in the last 16. */
 export function encodeId(nowMs: number, random: Buffer, at = 0): string {
-  const out: string[] = new Array(10);
   let time = nowMs;
-  for (let i = 9; i >= 0; i--) {
-    out[i] = alphabet[time % 32] as string;
+  let chars = '';
+  for (let i = 0; i < 10; i++) {
+    chars = alphabet[time % 32] + chars;
     time = Math.floor(time / 32);
   }
-  encode40(random, at, out);
-  encode40(random, at + 5, out);
-  return out.join('');
+  return chars + encode40(random, at) + encode40(random, at + 5);
 }

@@ -1,8 +1,8 @@
 import { Batcher } from '../db/batcher.ts';
 import type { Pool } from '../db/pool.ts';
-import type { Account, Ledger } from '../ledger/index.ts';
+import type { AccountBalances, Ledger } from '../ledger/index.ts';
 import { availableBalance } from '../ledger/index.ts';
-import { type AccountRow, accountColumns, toAccount } from '../ledger/rows.ts';
+import { type BalanceRow, balanceColumns, toBalances } from '../ledger/rows.ts';
 import { findCurrency } from '../shared/currencies.ts';
 import { formatAmount } from '../shared/money.ts';
 
@@ -22,7 +22,7 @@ export interface WalletView {
   readonly pending: { readonly incoming: string; readonly outgoing: string };
 }
 
-export function walletView(id: string, currency: string, account: Account | undefined): WalletView {
+export function walletView(id: string, currency: string, account: AccountBalances | undefined): WalletView {
   const zero = formatAmount(0n, currency);
   if (!account)
     return {
@@ -44,6 +44,15 @@ export function walletView(id: string, currency: string, account: Account | unde
       outgoing: formatAmount(account.debitsPending, currency),
     },
   };
+}
+
+// The most frequent read of the API: only what a wallet shows (metadata and dates are never parsed).
+const walletColumns = `id, currency, owner_id, ${balanceColumns}`;
+
+interface WalletRow extends BalanceRow {
+  id: string;
+  currency: string;
+  owner_id: string;
 }
 
 export class Wallets {
@@ -78,24 +87,24 @@ export class Wallets {
   }
 
   async #listOne(userId: string): Promise<WalletView[]> {
-    const { rows } = await this.#pool.query<AccountRow>({
+    const { rows } = await this.#pool.query<WalletRow>({
       name: 'wallets_list',
-      text: `SELECT ${accountColumns} FROM ledger_accounts WHERE owner_id = $1 AND kind = 'wallet' ORDER BY currency`,
+      text: `SELECT ${walletColumns} FROM ledger_accounts WHERE owner_id = $1 AND kind = 'wallet' ORDER BY currency`,
       values: [userId],
     });
-    return rows.map((row) => walletView(row.id, row.currency, toAccount(row)));
+    return rows.map((row) => walletView(row.id, row.currency, toBalances(row)));
   }
 
   async #listMany(userIds: readonly string[]): Promise<WalletView[][]> {
-    const { rows } = await this.#pool.query<AccountRow>({
+    const { rows } = await this.#pool.query<WalletRow>({
       name: 'wallets_list_batch',
-      text: `SELECT ${accountColumns} FROM ledger_accounts
+      text: `SELECT ${walletColumns} FROM ledger_accounts
               WHERE owner_id = ANY($1::text[]) AND kind = 'wallet' ORDER BY currency`,
       values: [userIds],
     });
     const byOwner = new Map<string, WalletView[]>(userIds.map((id) => [id, []]));
     for (const row of rows)
-      byOwner.get(row.owner_id as string)?.push(walletView(row.id, row.currency, toAccount(row)));
+      byOwner.get(row.owner_id)?.push(walletView(row.id, row.currency, toBalances(row)));
     return userIds.map((id) => byOwner.get(id) as WalletView[]);
   }
 

@@ -66,13 +66,7 @@ function principalOf(request: FastifyRequest): string {
 export function registerAudit(app: FastifyInstance, pool: Pool): void {
   app.decorateRequest('audit', null);
   const writer = auditWriter(pool);
-  // onSend, not onResponse: the row is written before the caller sees the answer, so an acknowledged
-  // change always has its audit entry.
-  app.addHook('onSend', async (request, reply, payload) => {
-    const read = ['GET', 'HEAD', 'OPTIONS'].includes(request.method);
-    if (read && !request.routeOptions.config.auditReads) return payload;
-    if (!(request.routeOptions.url ?? '').startsWith('/v1')) return payload;
-    if (request.routeOptions.config.inbox) return payload;
+  const record = async (request: FastifyRequest, statusCode: number, replayed: boolean, payload: unknown) => {
     const details = request.audit ?? {};
     const row = [
       principalOf(request),
@@ -80,14 +74,14 @@ export function registerAudit(app: FastifyInstance, pool: Pool): void {
       details.object ?? null,
       details.before === undefined ? null : JSON.stringify(details.before),
       details.after === undefined ? null : JSON.stringify(details.after),
-      reply.statusCode,
+      statusCode,
       request.ip,
       String(request.headers['user-agent'] ?? '').slice(0, userAgentMax),
       request.id,
     ];
     try {
       const claim = request.idempotency;
-      const storeAnswer = claim !== null && reply.statusCode < 500 && !reply.getHeader('idempotent-replayed');
+      const storeAnswer = claim !== null && statusCode < 500 && !replayed;
       const answer = storeAnswer
         ? {
             scope: claim.scope,
@@ -99,6 +93,18 @@ export function registerAudit(app: FastifyInstance, pool: Pool): void {
     } catch (error) {
       request.log.error({ err: error }, 'audit entry lost');
     }
-    return payload;
+  };
+  // onSend, not onResponse: the row is written before the caller sees the answer, so an acknowledged
+  // change always has its audit entry. A callback hook: most requests are reads, which pass straight
+  // through without a promise.
+  app.addHook('onSend', (request, reply, payload, done) => {
+    const config = request.routeOptions.config;
+    const read = request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS';
+    if ((read && !config.auditReads) || config.inbox || !(request.routeOptions.url ?? '').startsWith('/v1')) {
+      done(null, payload);
+      return;
+    }
+    const replayed = reply.getHeader('idempotent-replayed') !== undefined;
+    void record(request, reply.statusCode, replayed, payload).then(() => done(null, payload));
   });
 }

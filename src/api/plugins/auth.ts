@@ -60,7 +60,8 @@ async function consoleSession(
   request: FastifyRequest,
   services: ApiServices,
 ): Promise<(Principal & { kind: 'user' }) | undefined> {
-  const value = request.cookies?.[consoleCookie];
+  const header = request.headers.cookie;
+  const value = header ? request.server.parseCookie(header)[consoleCookie] : undefined;
   if (!value) return undefined;
   const session = await services.consoleSessions.authenticate(value);
   if (!session) return undefined;

@@ -70,14 +70,15 @@ export function registerIdempotency(app: FastifyInstance, pool: Pool): void {
   // The answer is stored by the audit hook, in the same statement as the request's audit row (one
   // write per request instead of two). Here only a failure is handled: a 5xx answer is not kept, so
   // the client may retry.
-  app.addHook('onSend', async (request, reply, payload) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     const claim = request.idempotency;
-    if (!claim || reply.statusCode < 500 || reply.getHeader('idempotent-replayed')) return payload;
-    await pool.query('DELETE FROM idempotency_keys WHERE principal = $1 AND key = $2', [
-      claim.scope,
-      claim.key,
-    ]);
-    return payload;
+    if (!claim || reply.statusCode < 500 || reply.getHeader('idempotent-replayed')) {
+      done(null, payload);
+      return;
+    }
+    pool
+      .query('DELETE FROM idempotency_keys WHERE principal = $1 AND key = $2', [claim.scope, claim.key])
+      .then(() => done(null, payload), done);
   });
 }
 

@@ -72,12 +72,13 @@ export function registerMetrics(
     if (stats.readSkipped) readSkipped.inc();
   });
   app.addHook('onClose', async () => unsubscribe());
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     requests.observe(
       { route, method: request.method, status: String(reply.statusCode) },
       reply.elapsedTime / 1000,
     );
+    done();
   });
   app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
     assertMayScrape(request, access);

@@ -10,7 +10,9 @@ export function genRequestId(request: { headers: Record<string, string | string[
 }
 
 export function registerRequestId(app: FastifyInstance): void {
-  app.addHook('onRequest', async (request, reply) => {
+  // A callback hook, not an async one: this runs on every request, and has nothing to wait for.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('Request-Id', request.id);
+    done();
   });
 }
