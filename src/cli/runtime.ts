@@ -189,7 +189,7 @@ export async function createServices(
       pinRequiredAbove: config.pinRequiredAbove,
     }),
     merchants,
-    merchantWebhooks: new MerchantWebhooks(pool),
+    merchantWebhooks: new MerchantWebhooks(pool, { privateUrls: config.merchantWebhookPrivateUrls }),
     payments,
     kyc: new Kyc({
       pool,

@@ -149,6 +149,8 @@ function freeze(env: Env): Config {
     },
     redisUrl: env.REDIS_URL === undefined ? undefined : new Secret(env.REDIS_URL),
     metricsToken: env.METRICS_TOKEN === undefined ? undefined : new Secret(env.METRICS_TOKEN),
+    merchantWebhookPrivateUrls:
+      env.MERCHANT_WEBHOOK_PRIVATE_URLS ?? (env.NODE_ENV === 'production' ? 'refuse' : 'allow'),
     rateLimit: { perMinute: env.RATE_LIMIT_PER_MINUTE, authPerMinute: env.AUTH_RATE_LIMIT_PER_MINUTE },
     idempotencyKeyRetentionHours: env.IDEMPOTENCY_KEY_RETENTION_HOURS,
     pinRequiredAbove: parsePinThresholds(env.TRANSFER_PIN_REQUIRED_ABOVE),

@@ -94,6 +94,12 @@ export const envSchema = Type.Object({
     maximum: 3_600_000,
     description: 'How often expired pending transfers are voided.',
   }),
+  MERCHANT_WEBHOOK_PRIVATE_URLS: Type.Optional(
+    Type.Union([Type.Literal('allow'), Type.Literal('refuse')], {
+      description:
+        'Merchant webhook endpoints on private, loopback or link-local addresses: refuse (a merchant must not reach into your network) or allow (receivers on your own network). Unset: refuse in production, allow otherwise.',
+    }),
+  ),
   METRICS_TOKEN: Type.Optional(
     Type.String({
       pattern: '^[A-Za-z0-9_-]{24,256}$',
@@ -309,6 +315,8 @@ export interface Config {
   readonly redisUrl: import('../shared/secret.ts').Secret | undefined;
   /** Who may scrape /metrics: the holder of this token; without one, anyone in development, no one in production. */
   readonly metricsToken: import('../shared/secret.ts').Secret | undefined;
+  /** Merchant webhook endpoints on non-public addresses (src/shared/public-address.ts). */
+  readonly merchantWebhookPrivateUrls: 'allow' | 'refuse';
   readonly rateLimit: { readonly perMinute: number; readonly authPerMinute: number };
   readonly idempotencyKeyRetentionHours: number;
   /** Currency → minor units above which a transfer needs the PIN. */

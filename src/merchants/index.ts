@@ -12,6 +12,7 @@ export {
   type EndpointView,
   enqueueMerchantEvent,
   type MerchantEventType,
+  type MerchantWebhookOptions,
   MerchantWebhooks,
   merchantEventTypes,
   signDelivery,

@@ -6,10 +6,21 @@
  * three days; the deliveries table is the log, and any delivery can be replayed.
  */
 import { createHmac, randomBytes } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { LookupFunction } from 'node:net';
 import { enqueue } from '../db/jobs.ts';
 import type { Pool, PoolClient } from '../db/pool.ts';
 import { ChatPayError } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
+import {
+  anyLookup,
+  NonPublicAddressError,
+  nonPublicHost,
+  publicOnlyLookup,
+  type Resolve,
+  systemResolve,
+} from '../shared/public-address.ts';
 import type { KeyMode } from './merchants.ts';
 
 export const merchantEventTypes = [
@@ -94,11 +105,28 @@ export async function enqueueMerchantEvent(
   return rows.length;
 }
 
+export interface MerchantWebhookOptions {
+  /**
+   * Endpoints on private, loopback or link-local addresses: `refuse` (production: a merchant must not
+   * reach into our network) or `allow` (development and tests, whose receivers run on this machine).
+   */
+  readonly privateUrls: 'allow' | 'refuse';
+  /** How endpoint names are resolved (default: the system's resolver). Tests give their own answers. */
+  readonly resolve?: Resolve;
+}
+
 export class MerchantWebhooks {
   readonly #pool: Pool;
+  readonly #publicOnly: boolean;
+  readonly #lookup: LookupFunction;
 
-  constructor(pool: Pool) {
+  constructor(pool: Pool, options: MerchantWebhookOptions) {
     this.#pool = pool;
+    this.#publicOnly = options.privateUrls === 'refuse';
+    const resolve = options.resolve ?? systemResolve;
+    this.#lookup = (this.#publicOnly
+      ? publicOnlyLookup(resolve)
+      : anyLookup(resolve)) as unknown as LookupFunction;
   }
 
   async createEndpoint(
@@ -107,6 +135,13 @@ export class MerchantWebhooks {
     input: { url: string; events?: readonly string[] | undefined },
   ): Promise<EndpointView> {
     const events = input.events ?? merchantEventTypes;
+    const refused = this.#publicOnly ? nonPublicHost(new URL(input.url)) : undefined;
+    if (refused) {
+      throw new ChatPayError('webhook_url_not_allowed', {
+        param: 'url',
+        message: `Webhook endpoints must be on the public internet: ${refused}.`,
+      });
+    }
     const secret = `whsec_${randomBytes(24).toString('base64url')}`;
     const { rows } = await this.#pool.query<EndpointRow>(
       `INSERT INTO webhook_endpoints (id, merchant_id, mode, url, secret, events) VALUES ($1, $2, $3, $4, $5, $6)
@@ -183,7 +218,10 @@ export class MerchantWebhooks {
     );
     const delivery = rows[0];
     if (!delivery) return;
-    const outcome = await post(delivery.url, delivery.secret, delivery.payload);
+    const outcome = await post(delivery.url, delivery.secret, delivery.payload, {
+      publicOnly: this.#publicOnly,
+      lookup: this.#lookup,
+    });
     const attempts = delivery.attempts + 1;
     const status = outcome.ok ? 'delivered' : attempts >= deliveryAttemptsMax ? 'failed' : 'pending';
     await this.#pool.query(
@@ -197,30 +235,72 @@ export class MerchantWebhooks {
   }
 }
 
-async function post(
+interface Outcome {
+  readonly ok: boolean;
+  readonly status: number | null;
+  readonly error: string | null;
+}
+
+/**
+ * One signed POST. With `publicOnly`, the endpoint must be on the public internet: checked on the
+ * address actually connected to (src/shared/public-address.ts), so no DNS answer can turn a
+ * merchant's endpoint into a request into our own network. Redirects are not followed.
+ */
+function post(
   url: string,
   secret: string,
   body: string,
-): Promise<{ ok: boolean; status: number | null; error: string | null }> {
-  try {
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'user-agent': 'ChatPay-Webhooks/1',
-        'chatpay-signature': signDelivery(secret, Math.floor(Date.now() / 1000), body),
+  connect: { readonly publicOnly: boolean; readonly lookup: LookupFunction },
+): Promise<Outcome> {
+  const target = new URL(url);
+  const refused = connect.publicOnly ? nonPublicHost(target) : undefined;
+  if (refused) return Promise.resolve({ ok: false, status: null, error: `refused: ${refused}` });
+  const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise<Outcome>((resolve) => {
+    let settled = false;
+    const settle = (outcome: Outcome) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(outcome);
+    };
+    const request = send(
+      target,
+      {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          'user-agent': 'ChatPay-Webhooks/1',
+          'chatpay-signature': signDelivery(secret, Math.floor(Date.now() / 1000), body),
+        },
+        lookup: connect.lookup,
       },
-      body,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(deliveryTimeoutMs),
+      (response) => {
+        const status = response.statusCode ?? 0;
+        const ok = status >= 200 && status < 300;
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => {
+          if (text.length < responseExcerptMax) text += chunk;
+        });
+        response.on('end', () =>
+          settle({ ok, status, error: ok ? null : `HTTP ${status}: ${text.slice(0, responseExcerptMax)}` }),
+        );
+        response.on('error', () => settle({ ok: false, status, error: 'connection lost' }));
+      },
+    );
+    const timer = setTimeout(() => {
+      settle({ ok: false, status: null, error: 'timed out' });
+      request.destroy();
+    }, deliveryTimeoutMs);
+    request.on('error', (error: NodeJS.ErrnoException) => {
+      const reason =
+        error instanceof NonPublicAddressError ? `refused: ${error.message}` : 'could not connect';
+      settle({ ok: false, status: null, error: reason });
     });
-    const text = (await response.text()).slice(0, responseExcerptMax);
-    const ok = response.status >= 200 && response.status < 300;
-    return { ok, status: response.status, error: ok ? null : `HTTP ${response.status}: ${text}` };
-  } catch (error) {
-    const reason = (error as Error).name === 'TimeoutError' ? 'timed out' : 'could not connect';
-    return { ok: false, status: null, error: reason };
-  }
+    request.end(body);
+  });
 }
 
 interface EndpointRow {

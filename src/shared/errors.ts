@@ -293,6 +293,11 @@ export const errorCatalogue = {
     status: 400,
     message: 'The webhook body is malformed.',
   },
+  webhook_url_not_allowed: {
+    type: 'invalid_request_error',
+    status: 422,
+    message: 'Webhook endpoints must be on the public internet.',
+  },
   webhook_endpoint_not_found: { type: 'not_found_error', status: 404, message: 'No such webhook endpoint.' },
   webhook_delivery_not_found: { type: 'not_found_error', status: 404, message: 'No such webhook delivery.' },
   job_not_found: { type: 'not_found_error', status: 404, message: 'No such dead job.' },

@@ -12,7 +12,7 @@ import type { MetricsAccess } from '../../src/api/plugins/metrics.ts';
 import type { RateLimits } from '../../src/api/plugins/rate-limit.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { availableBalance } from '../../src/ledger/index.ts';
-import { Merchants, MerchantWebhooks } from '../../src/merchants/index.ts';
+import { Merchants, type MerchantWebhookOptions, MerchantWebhooks } from '../../src/merchants/index.ts';
 import { buildPayments, ProviderGateway } from '../../src/payments/index.ts';
 import { type EventBus, MemoryEventBus } from '../../src/realtime/index.ts';
 import { newId } from '../../src/shared/ids.ts';
@@ -84,6 +84,8 @@ export interface TestApiOptions {
   readonly metricsAccess?: MetricsAccess;
   /** KYC documents' store (default: files in a temporary directory) and largest size. */
   readonly kyc?: { readonly storage?: KycStorage; readonly maxBytes?: number };
+  /** Merchant webhooks' targets (default: private addresses allowed, as test receivers are local). */
+  readonly merchantWebhooks?: MerchantWebhookOptions;
 }
 
 export interface TestPaymentsOptions {
@@ -168,7 +170,8 @@ export async function testApi(options: TestApiOptions = {}): Promise<TestApi> {
       pinRequiredAbove: config.pinRequiredAbove,
     }),
     merchants: new Merchants(db.pool),
-    merchantWebhooks: new MerchantWebhooks(db.pool),
+    // Test receivers listen on this machine; the refusal of private addresses has its own tests.
+    merchantWebhooks: new MerchantWebhooks(db.pool, options.merchantWebhooks ?? { privateUrls: 'allow' }),
     payments,
     kyc: new Kyc({
       pool: db.pool,
