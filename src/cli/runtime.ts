@@ -13,6 +13,7 @@ import { providerDefinitions } from '../payments/providers/registry.ts';
 import { type EventBus, MemoryEventBus, RedisEventBus } from '../realtime/index.ts';
 import type { Logger } from '../shared/logger.ts';
 import { connectRedis } from '../shared/redis.ts';
+import { SecretBox } from '../shared/sealed.ts';
 import { type Secret, Secret as SecretValue } from '../shared/secret.ts';
 import { ConsoleSessions, FileKycStorage, Kyc, S3KycStorage, Tokens, Users } from '../users/index.ts';
 import { Adjustments, HeldTransfers, TransferService, Wallets } from '../wallets/index.ts';
@@ -124,6 +125,17 @@ export async function createServices(
     accessTokenTtlSeconds: config.auth.accessTokenTtlSeconds,
     refreshTokenTtlSeconds: config.auth.refreshTokenTtlSeconds,
   });
+  const secrets = new SecretBox(
+    config.auth.secretsKey ?? (await developmentSecret(config.dataDir, 'secrets-key')),
+  );
+  const consoleSessions = new ConsoleSessions(pool, users, secrets);
+  const merchantWebhooks = new MerchantWebhooks(pool, {
+    privateUrls: config.merchantWebhookPrivateUrls,
+    secrets,
+  });
+  // Secrets written before they were sealed are sealed now (idempotent; none after the first start).
+  const sealed = (await consoleSessions.sealStoredSecrets()) + (await merchantWebhooks.sealStoredSecrets());
+  if (sealed > 0) logger.info({ sealed }, 'sealed secrets stored in the clear');
   const redis = config.redisUrl ? connectRedis(config.redisUrl, logger) : undefined;
   const events: EventBus = config.redisUrl
     ? new RedisEventBus({ url: config.redisUrl, logger: logger.child({ component: 'realtime' }) })
@@ -177,7 +189,7 @@ export async function createServices(
     ledger,
     users,
     tokens,
-    consoleSessions: new ConsoleSessions(pool, users),
+    consoleSessions,
     wallets,
     transfers,
     adjustments: new Adjustments({ pool: pool, ledger, wallets }),
@@ -189,7 +201,7 @@ export async function createServices(
       pinRequiredAbove: config.pinRequiredAbove,
     }),
     merchants,
-    merchantWebhooks: new MerchantWebhooks(pool, { privateUrls: config.merchantWebhookPrivateUrls }),
+    merchantWebhooks,
     payments,
     kyc: new Kyc({
       pool,

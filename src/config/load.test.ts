@@ -51,8 +51,9 @@ describe('configuration', () => {
       DATABASE_POOL_MAX: '0',
       NODE_ENV: 'production',
     });
-    expect(found).toHaveLength(5);
+    expect(found).toHaveLength(6);
     expect(found.join('\n')).toMatch(/JWT_SECRET: required in production/);
+    expect(found.join('\n')).toMatch(/SECRETS_KEY: required in production/);
     expect(found.join('\n')).toMatch(/PORT/);
     expect(found.join('\n')).toMatch(/LOG_LEVEL/);
     expect(found.join('\n')).toMatch(/DATABASE_POOL_MAX/);
@@ -63,11 +64,13 @@ describe('configuration', () => {
     expect(problems({ NODE_ENV: 'production' })).toEqual([
       'DATABASE_URL: required in production (the embedded PostgreSQL is for development only)',
       'JWT_SECRET: required in production (development generates one in the data dir)',
+      'SECRETS_KEY: required in production (development generates one in the data dir)',
     ]);
     const production = {
       NODE_ENV: 'production',
       DATABASE_URL: 'postgres://u:p@db/chatpay',
       JWT_SECRET: 'j'.repeat(32),
+      SECRETS_KEY: 's'.repeat(32),
     };
     expect(problems(production)).toEqual([]);
     expect(problems({ ...production, JWT_SECRET: 'short' }).join('\n')).toMatch(/JWT_SECRET/);

@@ -83,6 +83,9 @@ function crossFieldProblems(env: Env): string[] {
   if (env.NODE_ENV === 'production' && env.JWT_SECRET === undefined) {
     problems.push('JWT_SECRET: required in production (development generates one in the data dir)');
   }
+  if (env.NODE_ENV === 'production' && env.SECRETS_KEY === undefined) {
+    problems.push('SECRETS_KEY: required in production (development generates one in the data dir)');
+  }
   const parsers: [keyof Env, (text: string) => unknown][] = [
     ['TRANSFER_PIN_REQUIRED_ABOVE', parsePinThresholds],
     ['WITHDRAWAL_APPROVAL_ABOVE', parsePinThresholds],
@@ -144,6 +147,7 @@ function freeze(env: Env): Config {
     },
     auth: {
       jwtSecret: env.JWT_SECRET === undefined ? undefined : new Secret(env.JWT_SECRET),
+      secretsKey: env.SECRETS_KEY === undefined ? undefined : new Secret(env.SECRETS_KEY),
       accessTokenTtlSeconds: env.ACCESS_TOKEN_TTL_SECONDS,
       refreshTokenTtlSeconds: env.REFRESH_TOKEN_TTL_SECONDS,
     },

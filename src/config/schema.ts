@@ -139,6 +139,13 @@ export const envSchema = Type.Object({
         'Signs access tokens (HS256), at least 32 characters. Required in production; in development a random one is kept in the data dir.',
     }),
   ),
+  SECRETS_KEY: Type.Optional(
+    Type.String({
+      minLength: 32,
+      description:
+        'Seals secrets stored in the database that must be read back (operators’ TOTP seeds, merchant webhook signing secrets), at least 32 characters. Required in production; in development a random one is kept in the data dir. Losing it loses those secrets.',
+    }),
+  ),
   ACCESS_TOKEN_TTL_SECONDS: Type.Integer({
     default: 900,
     minimum: 60,
@@ -309,6 +316,8 @@ export interface Config {
   readonly auth: {
     /** Undefined in development until the runtime generates one in the data dir. */
     readonly jwtSecret: import('../shared/secret.ts').Secret | undefined;
+    /** Undefined in development until the runtime generates one in the data dir (src/shared/sealed.ts). */
+    readonly secretsKey: import('../shared/secret.ts').Secret | undefined;
     readonly accessTokenTtlSeconds: number;
     readonly refreshTokenTtlSeconds: number;
   };

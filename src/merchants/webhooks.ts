@@ -21,6 +21,7 @@ import {
   type Resolve,
   systemResolve,
 } from '../shared/public-address.ts';
+import type { SecretBox } from '../shared/sealed.ts';
 import type { KeyMode } from './merchants.ts';
 
 export const merchantEventTypes = [
@@ -113,20 +114,47 @@ export interface MerchantWebhookOptions {
   readonly privateUrls: 'allow' | 'refuse';
   /** How endpoint names are resolved (default: the system's resolver). Tests give their own answers. */
   readonly resolve?: Resolve;
+  /** Seals each endpoint's signing secret in the database (src/shared/sealed.ts). */
+  readonly secrets: SecretBox;
 }
+
+/** A signing secret's sealing context: it belongs to this endpoint and to no other row. */
+const secretContext = (endpointId: string) => `webhook:${endpointId}`;
 
 export class MerchantWebhooks {
   readonly #pool: Pool;
   readonly #publicOnly: boolean;
   readonly #lookup: LookupFunction;
+  readonly #secrets: SecretBox;
 
   constructor(pool: Pool, options: MerchantWebhookOptions) {
     this.#pool = pool;
+    this.#secrets = options.secrets;
     this.#publicOnly = options.privateUrls === 'refuse';
     const resolve = options.resolve ?? systemResolve;
     this.#lookup = (this.#publicOnly
       ? publicOnlyLookup(resolve)
       : anyLookup(resolve)) as unknown as LookupFunction;
+  }
+
+  /**
+   * Seals signing secrets stored in the clear (before sealing existed), in place; returns how many.
+   * A row changes only if it still holds the value read, so processes starting together don't seal
+   * one twice.
+   */
+  async sealStoredSecrets(): Promise<number> {
+    const { rows } = await this.#pool.query<{ id: string; secret: string }>(
+      "SELECT id, secret FROM webhook_endpoints WHERE secret NOT LIKE 'sealed:%'",
+    );
+    let sealed = 0;
+    for (const row of rows) {
+      const { rowCount } = await this.#pool.query(
+        'UPDATE webhook_endpoints SET secret = $3 WHERE id = $1 AND secret = $2',
+        [row.id, row.secret, this.#secrets.seal(row.secret, secretContext(row.id))],
+      );
+      sealed += rowCount ?? 0;
+    }
+    return sealed;
   }
 
   async createEndpoint(
@@ -143,10 +171,11 @@ export class MerchantWebhooks {
       });
     }
     const secret = `whsec_${randomBytes(24).toString('base64url')}`;
+    const id = newId('we');
     const { rows } = await this.#pool.query<EndpointRow>(
       `INSERT INTO webhook_endpoints (id, merchant_id, mode, url, secret, events) VALUES ($1, $2, $3, $4, $5, $6)
        RETURNING id, url, mode, events, created_at`,
-      [newId('we'), merchantId, mode, input.url, secret, events],
+      [id, merchantId, mode, input.url, this.#secrets.seal(secret, secretContext(id)), events],
     );
     return { ...endpointView(rows[0] as EndpointRow), secret };
   }
@@ -218,7 +247,8 @@ export class MerchantWebhooks {
     );
     const delivery = rows[0];
     if (!delivery) return;
-    const outcome = await post(delivery.url, delivery.secret, delivery.payload, {
+    const secret = this.#secrets.open(delivery.secret, secretContext(delivery.endpoint_id));
+    const outcome = await post(delivery.url, secret, delivery.payload, {
       publicOnly: this.#publicOnly,
       lookup: this.#lookup,
     });

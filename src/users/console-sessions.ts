@@ -1,13 +1,14 @@
 /**
  * Operators' console sessions: password, then a TOTP code (enrolled at the first sign-in), then an
  * opaque session token kept in an HttpOnly cookie. Only hashes of tokens and challenges are stored,
- * so a copy of the database signs nobody in. Failed attempts are counted per email and per IP, and
+ * and TOTP seeds only sealed (src/shared/sealed.ts), so a copy of the database signs nobody in. Failed attempts are counted per email and per IP, and
  * sign-in stops for a while after too many.
  */
 import { randomBytes } from 'node:crypto';
 import type { Pool } from '../db/pool.ts';
 import { ChatPayError, isChatPayError } from '../shared/errors.ts';
 import { sha256Hex } from '../shared/hash.ts';
+import type { SecretBox } from '../shared/sealed.ts';
 import { normalizeEmail } from './contacts.ts';
 import { newTotpSecret, totpEnrolment, totpStep } from './totp.ts';
 import { operatorRoles, type Role, type Users } from './users.ts';
@@ -47,9 +48,13 @@ const lastSeenWriteEverySeconds = 60;
 
 const token = () => randomBytes(32).toString('base64url');
 
+/** A TOTP seed's sealing context: it belongs to this user and to no other row. */
+const totpContext = (userId: string) => `totp:${userId}`;
+
 export class ConsoleSessions {
   readonly #pool: Pool;
   readonly #users: Users;
+  readonly #secrets: SecretBox;
   readonly idleSeconds: number;
   readonly absoluteSeconds: number;
   readonly #challengeSeconds: number;
@@ -57,15 +62,36 @@ export class ConsoleSessions {
   readonly #perIpMax: number;
   readonly #windowSeconds: number;
 
-  constructor(pool: Pool, users: Users, options: ConsoleSessionOptions = {}) {
+  constructor(pool: Pool, users: Users, secrets: SecretBox, options: ConsoleSessionOptions = {}) {
     this.#pool = pool;
     this.#users = users;
+    this.#secrets = secrets;
     this.idleSeconds = options.idleSeconds ?? 30 * 60;
     this.absoluteSeconds = options.absoluteSeconds ?? 12 * 3600;
     this.#challengeSeconds = options.challengeSeconds ?? 5 * 60;
     this.#perEmailMax = options.failuresPerEmailMax ?? 5;
     this.#perIpMax = options.failuresPerIpMax ?? 20;
     this.#windowSeconds = options.failuresWindowSeconds ?? 15 * 60;
+  }
+
+  /**
+   * Seals TOTP seeds stored in the clear (before sealing existed), in place; returns how many. Each
+   * row changes only if it still holds the value read, so processes starting together don't seal
+   * one twice.
+   */
+  async sealStoredSecrets(): Promise<number> {
+    const { rows } = await this.#pool.query<{ id: string; totp_secret: string }>(
+      "SELECT id, totp_secret FROM users WHERE totp_secret IS NOT NULL AND totp_secret NOT LIKE 'sealed:%'",
+    );
+    let sealed = 0;
+    for (const row of rows) {
+      const { rowCount } = await this.#pool.query(
+        'UPDATE users SET totp_secret = $3 WHERE id = $1 AND totp_secret = $2',
+        [row.id, row.totp_secret, this.#secrets.seal(row.totp_secret, totpContext(row.id))],
+      );
+      sealed += rowCount ?? 0;
+    }
+    return sealed;
   }
 
   /** Step one: the password. Answers with the TOTP step, or enrolment at the first sign-in. */
@@ -90,7 +116,12 @@ export class ConsoleSessions {
     await this.#pool.query(
       `INSERT INTO console_challenges (token_hash, user_id, enrolling_secret, expires_at)
        VALUES ($1, $2, $3, now() + make_interval(secs => $4))`,
-      [sha256Hex(challenge), user.id, enrolling, this.#challengeSeconds],
+      [
+        sha256Hex(challenge),
+        user.id,
+        enrolling === null ? null : this.#secrets.seal(enrolling, totpContext(user.id)),
+        this.#challengeSeconds,
+      ],
     );
     if (!enrolling) return { step: 'totp', challenge };
     const { otpauthUrl, qrSvg } = await totpEnrolment(enrolling, email);
@@ -120,7 +151,8 @@ export class ConsoleSessions {
     const row = found.rows[0];
     if (!row) throw new ChatPayError('sign_in_expired');
     await this.#refuseIfThrottled(row.email, client.ip);
-    const secret = row.enrolling_secret ?? row.totp_secret;
+    const sealed = row.enrolling_secret ?? row.totp_secret;
+    const secret = sealed ? this.#secrets.open(sealed, totpContext(row.user_id)) : undefined;
     const step = secret ? totpStep(secret, code) : undefined;
     if (step === undefined) {
       await this.#recordFailure(row.email, client.ip);

@@ -81,6 +81,34 @@ describe('console sign-in', () => {
     const { rows } = await api.database.pool.query('SELECT token_hash, csrf_token FROM console_sessions');
     expect(rows.some((r) => r.token_hash === s.cookie)).toBe(false);
     expect(rows.some((r) => r.token_hash.length === 64)).toBe(true);
+    // The TOTP seed is sealed (SECRETS_KEY), in the user's row and in the enrolment's challenge.
+    const seeds = await api.database.pool.query(
+      `SELECT u.totp_secret, c.enrolling_secret FROM users u JOIN console_challenges c ON c.user_id = u.id
+        WHERE u.id = $1`,
+      [s.id],
+    );
+    expect(seeds.rows).toHaveLength(1);
+    for (const stored of Object.values(seeds.rows[0] as Record<string, string>)) {
+      expect(stored).toMatch(/^sealed:v1:[0-9a-f]{8}:/);
+      expect(stored).not.toContain(s.secret);
+    }
+  });
+
+  it('signs in with a seed stored before sealing, and seals it in place at start-up', async () => {
+    const s = await session();
+    await api.database.pool.query('UPDATE users SET totp_secret = $2 WHERE id = $1', [s.id, s.secret]);
+    const again = (await signIn(s.email, s.password)).json();
+    expect((await totp(again.challenge, totpCode(s.secret, Date.now() + 30_000))).statusCode).toBe(200);
+
+    expect(await api.services.consoleSessions.sealStoredSecrets()).toBe(1);
+    expect(await api.services.consoleSessions.sealStoredSecrets()).toBe(0); // nothing left in the clear
+    const { rows } = await api.database.pool.query('SELECT totp_secret FROM users WHERE id = $1', [s.id]);
+    expect(rows[0].totp_secret).toMatch(/^sealed:v1:/);
+    // Sealed, the same seed still signs in. Codes work once per step: forget the steps used, as if a
+    // minute had passed.
+    await api.database.pool.query('UPDATE users SET totp_last_step = NULL WHERE id = $1', [s.id]);
+    const third = (await signIn(s.email, s.password)).json();
+    expect((await totp(third.challenge, totpCode(s.secret))).statusCode).toBe(200);
   });
 
   it('accepts each code once, one step of drift, and no more', async () => {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,7 @@ import { buildPayments, ProviderGateway } from '../../src/payments/index.ts';
 import { type EventBus, MemoryEventBus } from '../../src/realtime/index.ts';
 import { newId } from '../../src/shared/ids.ts';
 import { parseAmount } from '../../src/shared/money.ts';
+import { SecretBox } from '../../src/shared/sealed.ts';
 import { Secret } from '../../src/shared/secret.ts';
 import {
   ConsoleSessions,
@@ -50,6 +52,9 @@ export interface TestApi {
   /** What the user can spend in `currency` (posted less outgoing holds); 0 without a wallet. */
   available(userId: string, currency: string): Promise<bigint>;
 }
+
+/** Seals stored secrets in tests: one key per test process, as SECRETS_KEY is one per deployment. */
+export const testSecrets = new SecretBox(new Secret(randomBytes(32).toString('base64url')));
 
 /** The transaction PIN `registerWithPin` sets. */
 export const testPin = '4826';
@@ -85,7 +90,7 @@ export interface TestApiOptions {
   /** KYC documents' store (default: files in a temporary directory) and largest size. */
   readonly kyc?: { readonly storage?: KycStorage; readonly maxBytes?: number };
   /** Merchant webhooks' targets (default: private addresses allowed, as test receivers are local). */
-  readonly merchantWebhooks?: MerchantWebhookOptions;
+  readonly merchantWebhooks?: Omit<MerchantWebhookOptions, 'secrets'>;
 }
 
 export interface TestPaymentsOptions {
@@ -158,7 +163,7 @@ export async function testApi(options: TestApiOptions = {}): Promise<TestApi> {
     ledger,
     users,
     tokens,
-    consoleSessions: new ConsoleSessions(db.pool, users),
+    consoleSessions: new ConsoleSessions(db.pool, users, testSecrets),
     wallets,
     transfers,
     adjustments: new Adjustments({ pool: db.pool, ledger, wallets }),
@@ -171,7 +176,11 @@ export async function testApi(options: TestApiOptions = {}): Promise<TestApi> {
     }),
     merchants: new Merchants(db.pool),
     // Test receivers listen on this machine; the refusal of private addresses has its own tests.
-    merchantWebhooks: new MerchantWebhooks(db.pool, options.merchantWebhooks ?? { privateUrls: 'allow' }),
+    merchantWebhooks: new MerchantWebhooks(db.pool, {
+      privateUrls: 'allow',
+      ...options.merchantWebhooks,
+      secrets: testSecrets,
+    }),
     payments,
     kyc: new Kyc({
       pool: db.pool,

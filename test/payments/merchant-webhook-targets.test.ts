@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { MerchantWebhooks } from '../../src/merchants/index.ts';
 import { enqueueMerchantEvent } from '../../src/merchants/webhooks.ts';
 import type { Resolve } from '../../src/shared/public-address.ts';
-import { testApi } from '../helpers/api.ts';
+import { testApi, testSecrets } from '../helpers/api.ts';
 
 // Our own DNS: `shop.example` is a public-looking name that answers with this machine's address, as a
 // merchant's name could after it was registered.
@@ -158,7 +158,7 @@ describe('merchant webhook targets', () => {
 
     // The same resolver with private addresses allowed reaches the receiver: the refusal above came
     // from the check, not from a name that could not be reached.
-    const allowing = new MerchantWebhooks(pool, { privateUrls: 'allow', resolve });
+    const allowing = new MerchantWebhooks(pool, { privateUrls: 'allow', resolve, secrets: testSecrets });
     await allowing.deliver(deliveryId);
     expect(target.received).toHaveLength(1);
     const delivered = await pool.query('SELECT status, last_status FROM webhook_deliveries WHERE id = $1', [

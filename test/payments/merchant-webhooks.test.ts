@@ -181,6 +181,35 @@ describe('webhooks to merchants', () => {
     expect(foreignLog.json().data).toEqual([]);
   });
 
+  it('stores the signing secret sealed; one stored in the clear before sealing is sealed and still signs', async () => {
+    const shop = await merchant();
+    const target = await merchantServer();
+    const created = await api.app.inject({
+      method: 'POST',
+      url: '/v1/webhook_endpoints',
+      headers: shop,
+      payload: { url: target.url, events: ['payment.succeeded'] },
+    });
+    const { id, secret } = created.json();
+    const stored = async () =>
+      (await api.database.pool.query('SELECT secret FROM webhook_endpoints WHERE id = $1', [id])).rows[0]
+        .secret as string;
+    expect(await stored()).toMatch(/^sealed:v1:[0-9a-f]{8}:/);
+    expect(await stored()).not.toContain(secret.slice(6));
+
+    // As an endpoint made before sealing: its secret in the clear, sealed in place at start-up.
+    const legacy = 'whsec_legacy_secret_stored_in_the_clear';
+    await api.database.pool.query('UPDATE webhook_endpoints SET secret = $2 WHERE id = $1', [id, legacy]);
+    expect(await api.services.merchantWebhooks.sealStoredSecrets()).toBeGreaterThanOrEqual(1);
+    expect(await stored()).toMatch(/^sealed:v1:/);
+    expect(await api.services.merchantWebhooks.sealStoredSecrets()).toBe(0);
+    await pay(shop, '4242424242424242');
+    await harness.eventually(async () => (target.received.length >= 1 ? true : undefined));
+    const delivery = target.received[0];
+    if (!delivery) throw new Error('nothing delivered');
+    expect(verify(legacy, String(delivery.headers['chatpay-signature']), delivery.body)).toBe(true);
+  });
+
   it('refuses an endpoint URL that is not http(s), and an unknown event type', async () => {
     const shop = await merchant();
     for (const payload of [

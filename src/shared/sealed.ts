@@ -1,0 +1,64 @@
+/**
+ * Secrets we must be able to read back (an operator's TOTP seed, a merchant webhook's signing secret)
+ * are stored sealed: AES-256-GCM under a key from SECRETS_KEY, never in the clear. A copy of the
+ * database (a backup, a replica, a leaked dump) then yields neither a second factor nor the means to
+ * forge webhooks to merchants.
+ *
+ * A sealed value reads `sealed:v1:<key id>:<base64url(iv | ciphertext | tag)>`. Each is bound to its
+ * row by a context (`totp:<user id>`, `webhook:<endpoint id>`) given as additional authenticated
+ * data: someone who can write the table can't move one row's secret to another. The key id (from
+ * the key itself) makes a wrong SECRETS_KEY fail with a clear error rather than a corrupt secret.
+ *
+ * Values written before sealing existed are plain text; `open` passes them through and
+ * `sealStoredSecrets` (at start-up) seals them in place.
+ */
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
+import type { Secret } from './secret.ts';
+
+const prefix = 'sealed:v1:';
+const ivBytes = 12;
+const tagBytes = 16;
+
+export class SecretBox {
+  readonly #key: Buffer;
+  readonly #keyId: string;
+
+  /** `secret`: SECRETS_KEY, at least 32 characters; the AES key is derived from it (HKDF-SHA256). */
+  constructor(secret: Secret) {
+    this.#key = Buffer.from(hkdfSync('sha256', secret.reveal(), 'chatpay', 'secrets at rest v1', 32));
+    this.#keyId = createHash('sha256').update(this.#key).digest('hex').slice(0, 8);
+  }
+
+  seal(plaintext: string, context: string): string {
+    const iv = randomBytes(ivBytes);
+    const cipher = createCipheriv('aes-256-gcm', this.#key, iv);
+    cipher.setAAD(Buffer.from(context, 'utf8'));
+    const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+    return `${prefix}${this.#keyId}:${Buffer.concat([iv, body, cipher.getAuthTag()]).toString('base64url')}`;
+  }
+
+  /** The plain value of `stored`; a value that was never sealed (written before sealing) as it is. */
+  open(stored: string, context: string): string {
+    if (!isSealed(stored)) return stored;
+    const [keyId, payload] = stored.slice(prefix.length).split(':');
+    if (keyId !== this.#keyId) {
+      throw new Error(`a stored secret was sealed under another SECRETS_KEY (key id ${keyId})`);
+    }
+    const bytes = Buffer.from(payload ?? '', 'base64url');
+    if (bytes.length < ivBytes + tagBytes) throw new Error('a sealed secret is malformed');
+    const decipher = createDecipheriv('aes-256-gcm', this.#key, bytes.subarray(0, ivBytes));
+    decipher.setAAD(Buffer.from(context, 'utf8'));
+    decipher.setAuthTag(bytes.subarray(bytes.length - tagBytes));
+    try {
+      const body = bytes.subarray(ivBytes, bytes.length - tagBytes);
+      return Buffer.concat([decipher.update(body), decipher.final()]).toString('utf8');
+    } catch {
+      // Never the value itself: only that it does not belong where it was found.
+      throw new Error(`a sealed secret failed authentication for ${context}`);
+    }
+  }
+}
+
+export function isSealed(stored: string): boolean {
+  return stored.startsWith(prefix);
+}
