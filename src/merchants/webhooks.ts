@@ -11,6 +11,7 @@ import { request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { enqueue } from '../db/jobs.ts';
 import type { Pool, PoolClient } from '../db/pool.ts';
+import { sealStored } from '../db/seal-stored.ts';
 import { ChatPayError } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
 import {
@@ -137,24 +138,14 @@ export class MerchantWebhooks {
       : anyLookup(resolve)) as unknown as LookupFunction;
   }
 
-  /**
-   * Seals signing secrets stored in the clear (before sealing existed), in place; returns how many.
-   * A row changes only if it still holds the value read, so processes starting together don't seal
-   * one twice.
-   */
-  async sealStoredSecrets(): Promise<number> {
-    const { rows } = await this.#pool.query<{ id: string; secret: string }>(
-      "SELECT id, secret FROM webhook_endpoints WHERE secret NOT LIKE 'sealed:%'",
+  /** Seals signing secrets stored in the clear by older versions (at start-up); returns how many. */
+  sealStoredSecrets(): Promise<number> {
+    return sealStored(
+      this.#pool,
+      this.#secrets,
+      { table: 'webhook_endpoints', key: 'id', column: 'secret' },
+      secretContext,
     );
-    let sealed = 0;
-    for (const row of rows) {
-      const { rowCount } = await this.#pool.query(
-        'UPDATE webhook_endpoints SET secret = $3 WHERE id = $1 AND secret = $2',
-        [row.id, row.secret, this.#secrets.seal(row.secret, secretContext(row.id))],
-      );
-      sealed += rowCount ?? 0;
-    }
-    return sealed;
   }
 
   async createEndpoint(

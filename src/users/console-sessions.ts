@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Pool } from '../db/pool.ts';
+import { sealStored } from '../db/seal-stored.ts';
 import { ChatPayError, isChatPayError } from '../shared/errors.ts';
 import { sha256Hex } from '../shared/hash.ts';
 import type { SecretBox } from '../shared/sealed.ts';
@@ -74,24 +75,14 @@ export class ConsoleSessions {
     this.#windowSeconds = options.failuresWindowSeconds ?? 15 * 60;
   }
 
-  /**
-   * Seals TOTP seeds stored in the clear (before sealing existed), in place; returns how many. Each
-   * row changes only if it still holds the value read, so processes starting together don't seal
-   * one twice.
-   */
-  async sealStoredSecrets(): Promise<number> {
-    const { rows } = await this.#pool.query<{ id: string; totp_secret: string }>(
-      "SELECT id, totp_secret FROM users WHERE totp_secret IS NOT NULL AND totp_secret NOT LIKE 'sealed:%'",
+  /** Seals TOTP seeds stored in the clear by older versions (at start-up); returns how many. */
+  sealStoredSecrets(): Promise<number> {
+    return sealStored(
+      this.#pool,
+      this.#secrets,
+      { table: 'users', key: 'id', column: 'totp_secret' },
+      totpContext,
     );
-    let sealed = 0;
-    for (const row of rows) {
-      const { rowCount } = await this.#pool.query(
-        'UPDATE users SET totp_secret = $3 WHERE id = $1 AND totp_secret = $2',
-        [row.id, row.totp_secret, this.#secrets.seal(row.totp_secret, totpContext(row.id))],
-      );
-      sealed += rowCount ?? 0;
-    }
-    return sealed;
   }
 
   /** Step one: the password. Answers with the TOTP step, or enrolment at the first sign-in. */

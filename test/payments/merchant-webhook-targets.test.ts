@@ -4,13 +4,12 @@
  * address is refused when the endpoint is registered, and on every delivery by the address actually
  * connected to, so a name that resolves somewhere private later (DNS rebinding) is refused too.
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MerchantWebhooks } from '../../src/merchants/index.ts';
 import { enqueueMerchantEvent } from '../../src/merchants/webhooks.ts';
 import type { Resolve } from '../../src/shared/public-address.ts';
 import { testApi, testSecrets } from '../helpers/api.ts';
+import { webhookReceiver } from '../helpers/webhook-receiver.ts';
 
 // Our own DNS: `shop.example` is a public-looking name that answers with this machine's address, as a
 // merchant's name could after it was registered.
@@ -21,25 +20,6 @@ const resolve: Resolve = (hostname, callback) => {
 const api = await testApi({ merchantWebhooks: { privateUrls: 'refuse', resolve } });
 const { pool } = api.database;
 const creator = await api.register(); // merchants record who created them
-
-/** A receiver on this machine, counting what reaches it. */
-async function receiver() {
-  const received: string[] = [];
-  const server = createServer((req, res) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => {
-      body += chunk;
-    });
-    req.on('end', () => {
-      received.push(body);
-      res.writeHead(200).end('ok');
-    });
-  });
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  afterAll(() => new Promise<void>((done) => server.close(() => done())));
-  return { port: (server.address() as AddressInfo).port, received };
-}
 
 async function merchantKey() {
   const merchant = await api.services.merchants.create({ name: 'Shop', createdBy: creator.id });
@@ -131,7 +111,7 @@ describe('merchant webhook targets', () => {
   });
 
   it('refuses a delivery to a name that now resolves to a private address; allowed, the same name delivers', async () => {
-    const target = await receiver();
+    const target = await webhookReceiver();
     const { merchantId, headers } = await merchantKey();
     const created = await api.app.inject({
       method: 'POST',
@@ -168,7 +148,7 @@ describe('merchant webhook targets', () => {
   });
 
   it('refuses a delivery to an endpoint stored with a private address (registered before the rule)', async () => {
-    const target = await receiver();
+    const target = await webhookReceiver();
     const { merchantId } = await merchantKey();
     await pool.query(
       `INSERT INTO webhook_endpoints (id, merchant_id, mode, url, secret, events)

@@ -3,35 +3,14 @@
  * endpoint, replay, and isolation between merchants.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../src/payments/providers/provider.ts';
 import { paymentsHarness } from '../helpers/payments.ts';
+import { webhookReceiver } from '../helpers/webhook-receiver.ts';
 
 const harness = await paymentsHarness({ providers: ['stripe', 'mpesa'], approvalAbove: 'KES=1000,USD=1000' });
 const { api } = harness;
 const stripe = harness.sandboxes.get('stripe') as Sandbox;
-
-/** A merchant's server: records what arrives, answers with `status` (changeable). */
-async function merchantServer() {
-  const received: { headers: Record<string, string | string[] | undefined>; body: string }[] = [];
-  const state = { status: 200 };
-  const server = createServer((req, res) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => {
-      body += chunk;
-    });
-    req.on('end', () => {
-      received.push({ headers: req.headers, body });
-      res.writeHead(state.status).end(state.status === 200 ? 'ok' : 'not today');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`, received, state };
-}
 
 async function merchant(): Promise<Record<string, string>> {
   const admin = await harness.operator('admin');
@@ -77,7 +56,7 @@ function verify(secret: string, header: string, body: string): boolean {
 describe('webhooks to merchants', () => {
   it('delivers signed payment.succeeded and payment.failed events, and logs each delivery', async () => {
     const shop = await merchant();
-    const target = await merchantServer();
+    const target = await webhookReceiver();
     const endpoint = await api.app.inject({
       method: 'POST',
       url: '/v1/webhook_endpoints',
@@ -121,7 +100,7 @@ describe('webhooks to merchants', () => {
 
   it('retries a failing endpoint with backoff, and a replay delivers the same event', async () => {
     const shop = await merchant();
-    const target = await merchantServer();
+    const target = await webhookReceiver();
     target.state.status = 500;
     const { id: endpointId } = (
       await api.app.inject({
@@ -183,7 +162,7 @@ describe('webhooks to merchants', () => {
 
   it('stores the signing secret sealed; one stored in the clear before sealing is sealed and still signs', async () => {
     const shop = await merchant();
-    const target = await merchantServer();
+    const target = await webhookReceiver();
     const created = await api.app.inject({
       method: 'POST',
       url: '/v1/webhook_endpoints',
@@ -228,7 +207,7 @@ describe('webhooks to merchants', () => {
 
   it('pays out from the merchant balance and reports payout.succeeded; another merchant can’t see it', async () => {
     const shop = await merchant();
-    const target = await merchantServer();
+    const target = await webhookReceiver();
     await api.app.inject({
       method: 'POST',
       url: '/v1/webhook_endpoints',
@@ -289,7 +268,7 @@ describe('webhooks to merchants', () => {
 
   it('reports payout.failed when an operator rejects a large payout, and releases the hold', async () => {
     const shop = await merchant();
-    const target = await merchantServer();
+    const target = await webhookReceiver();
     await api.app.inject({
       method: 'POST',
       url: '/v1/webhook_endpoints',
