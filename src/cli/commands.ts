@@ -49,7 +49,7 @@ async function runServer(
 ): Promise<'running'> {
   const database = await openDatabase(config, logger, mode.name);
   try {
-    if (mode.migrate) await migrate(database, logger);
+    if (mode.migrate) await migrate(database, logger, config);
   } catch (error) {
     await database.close();
     throw error;
@@ -265,7 +265,7 @@ once (change it after signing in). Roles: admin (everything), finance (payouts, 
     }
     const database = await openDatabase(config, logger, 'chatpay-admin');
     try {
-      await migrate(database, logger);
+      await migrate(database, logger, config);
       const password = randomBytes(18).toString('base64url');
       const user = await new Users(database.pool).register({ email: values.email, password, role });
       process.stdout.write(
@@ -285,7 +285,7 @@ const migrateCommand: Command = {
   async run(config, logger) {
     const database = await openDatabase(config, logger, 'chatpay-migrate');
     try {
-      await migrate(database, logger);
+      await migrate(database, logger, config);
       process.stdout.write('migrations are up to date\n');
       return 0;
     } finally {
@@ -304,7 +304,7 @@ Exits 0 when all hold, 1 (listing each violation and the account or transfer) wh
   async run(config, logger) {
     const database = await openDatabase(config, logger, 'chatpay-verify');
     try {
-      await migrate(database, logger);
+      await migrate(database, logger, config);
       const { ledger, close } = createLedger(config, database, logger);
       const violations = await ledger.verify();
       await close();

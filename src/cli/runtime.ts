@@ -6,6 +6,7 @@ import type { Config } from '../config/schema.ts';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from '../db/embedded.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { createPool, type Pool } from '../db/pool.ts';
+import { sealStoredSecrets } from '../db/seal-stored.ts';
 import { Ledger } from '../ledger/index.ts';
 import { Merchants, MerchantWebhooks } from '../merchants/index.ts';
 import { buildPayments, ProviderGateway, type ProviderSetup, setUpProviders } from '../payments/index.ts';
@@ -57,10 +58,18 @@ export async function openDatabase(
   };
 }
 
-export async function migrate(database: Database, logger: Logger): Promise<void> {
+/** Schema migrations, then the data migration of secrets stored in the clear by older versions. */
+export async function migrate(database: Database, logger: Logger, config: Config): Promise<void> {
   const results = await migrateToLatest(database.pool);
   for (const result of results)
     logger.info({ migration: result.migrationName, status: result.status }, 'migration');
+  const sealed = await sealStoredSecrets(database.pool, await secretBox(config));
+  if (sealed > 0) logger.info({ sealed }, 'sealed secrets stored in the clear');
+}
+
+/** The box sealing stored secrets: SECRETS_KEY, or in development the one kept in the data dir. */
+async function secretBox(config: Config): Promise<SecretBox> {
+  return new SecretBox(config.auth.secretsKey ?? (await developmentSecret(config.dataDir, 'secrets-key')));
 }
 
 export interface LedgerHandle {
@@ -125,17 +134,7 @@ export async function createServices(
     accessTokenTtlSeconds: config.auth.accessTokenTtlSeconds,
     refreshTokenTtlSeconds: config.auth.refreshTokenTtlSeconds,
   });
-  const secrets = new SecretBox(
-    config.auth.secretsKey ?? (await developmentSecret(config.dataDir, 'secrets-key')),
-  );
-  const consoleSessions = new ConsoleSessions(pool, users, secrets);
-  const merchantWebhooks = new MerchantWebhooks(pool, {
-    privateUrls: config.merchantWebhookPrivateUrls,
-    secrets,
-  });
-  // Secrets written before they were sealed are sealed now (idempotent; none after the first start).
-  const sealed = (await consoleSessions.sealStoredSecrets()) + (await merchantWebhooks.sealStoredSecrets());
-  if (sealed > 0) logger.info({ sealed }, 'sealed secrets stored in the clear');
+  const secrets = await secretBox(config);
   const redis = config.redisUrl ? connectRedis(config.redisUrl, logger) : undefined;
   const events: EventBus = config.redisUrl
     ? new RedisEventBus({ url: config.redisUrl, logger: logger.child({ component: 'realtime' }) })
@@ -189,7 +188,7 @@ export async function createServices(
     ledger,
     users,
     tokens,
-    consoleSessions,
+    consoleSessions: new ConsoleSessions(pool, users, secrets),
     wallets,
     transfers,
     adjustments: new Adjustments({ pool: pool, ledger, wallets }),
@@ -201,7 +200,7 @@ export async function createServices(
       pinRequiredAbove: config.pinRequiredAbove,
     }),
     merchants,
-    merchantWebhooks,
+    merchantWebhooks: new MerchantWebhooks(pool, { privateUrls: config.merchantWebhookPrivateUrls, secrets }),
     payments,
     kyc: new Kyc({
       pool,

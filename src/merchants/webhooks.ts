@@ -11,7 +11,6 @@ import { request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { enqueue } from '../db/jobs.ts';
 import type { Pool, PoolClient } from '../db/pool.ts';
-import { sealStored } from '../db/seal-stored.ts';
 import { ChatPayError } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
 import {
@@ -22,7 +21,7 @@ import {
   type Resolve,
   systemResolve,
 } from '../shared/public-address.ts';
-import type { SecretBox } from '../shared/sealed.ts';
+import { type SecretBox, sealingContext } from '../shared/sealed.ts';
 import type { KeyMode } from './merchants.ts';
 
 export const merchantEventTypes = [
@@ -119,9 +118,6 @@ export interface MerchantWebhookOptions {
   readonly secrets: SecretBox;
 }
 
-/** A signing secret's sealing context: it belongs to this endpoint and to no other row. */
-const secretContext = (endpointId: string) => `webhook:${endpointId}`;
-
 export class MerchantWebhooks {
   readonly #pool: Pool;
   readonly #publicOnly: boolean;
@@ -136,16 +132,6 @@ export class MerchantWebhooks {
     this.#lookup = (this.#publicOnly
       ? publicOnlyLookup(resolve)
       : anyLookup(resolve)) as unknown as LookupFunction;
-  }
-
-  /** Seals signing secrets stored in the clear by older versions (at start-up); returns how many. */
-  sealStoredSecrets(): Promise<number> {
-    return sealStored(
-      this.#pool,
-      this.#secrets,
-      { table: 'webhook_endpoints', key: 'id', column: 'secret' },
-      secretContext,
-    );
   }
 
   async createEndpoint(
@@ -166,7 +152,7 @@ export class MerchantWebhooks {
     const { rows } = await this.#pool.query<EndpointRow>(
       `INSERT INTO webhook_endpoints (id, merchant_id, mode, url, secret, events) VALUES ($1, $2, $3, $4, $5, $6)
        RETURNING id, url, mode, events, created_at`,
-      [id, merchantId, mode, input.url, this.#secrets.seal(secret, secretContext(id)), events],
+      [id, merchantId, mode, input.url, this.#secrets.seal(secret, sealingContext.webhook(id)), events],
     );
     return { ...endpointView(rows[0] as EndpointRow), secret };
   }
@@ -238,7 +224,7 @@ export class MerchantWebhooks {
     );
     const delivery = rows[0];
     if (!delivery) return;
-    const secret = this.#secrets.open(delivery.secret, secretContext(delivery.endpoint_id));
+    const secret = this.#secrets.open(delivery.secret, sealingContext.webhook(delivery.endpoint_id));
     const outcome = await post(delivery.url, secret, delivery.payload, {
       publicOnly: this.#publicOnly,
       lookup: this.#lookup,

@@ -10,7 +10,7 @@
  * the key itself) makes a wrong SECRETS_KEY fail with a clear error rather than a corrupt secret.
  *
  * Values written before sealing existed are plain text; `open` passes them through and
- * `sealStoredSecrets` (at start-up) seals them in place.
+ * `sealStoredSecrets` (src/db/seal-stored.ts, run by `chatpay migrate`) seals them in place.
  */
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 import type { Secret } from './secret.ts';
@@ -58,6 +58,14 @@ export class SecretBox {
     }
   }
 }
+
+/** What each sealed value is bound to: its row, so it opens there and nowhere else. */
+export const sealingContext = {
+  /** An operator's TOTP seed (users.totp_secret, console_challenges.enrolling_secret). */
+  totp: (userId: string) => `totp:${userId}`,
+  /** A merchant webhook endpoint's signing secret (webhook_endpoints.secret). */
+  webhook: (endpointId: string) => `webhook:${endpointId}`,
+} as const;
 
 export function isSealed(stored: string): boolean {
   return stored.startsWith(prefix);

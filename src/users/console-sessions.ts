@@ -6,10 +6,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Pool } from '../db/pool.ts';
-import { sealStored } from '../db/seal-stored.ts';
 import { ChatPayError, isChatPayError } from '../shared/errors.ts';
 import { sha256Hex } from '../shared/hash.ts';
-import type { SecretBox } from '../shared/sealed.ts';
+import { type SecretBox, sealingContext } from '../shared/sealed.ts';
 import { normalizeEmail } from './contacts.ts';
 import { newTotpSecret, totpEnrolment, totpStep } from './totp.ts';
 import { operatorRoles, type Role, type Users } from './users.ts';
@@ -49,9 +48,6 @@ const lastSeenWriteEverySeconds = 60;
 
 const token = () => randomBytes(32).toString('base64url');
 
-/** A TOTP seed's sealing context: it belongs to this user and to no other row. */
-const totpContext = (userId: string) => `totp:${userId}`;
-
 export class ConsoleSessions {
   readonly #pool: Pool;
   readonly #users: Users;
@@ -73,16 +69,6 @@ export class ConsoleSessions {
     this.#perEmailMax = options.failuresPerEmailMax ?? 5;
     this.#perIpMax = options.failuresPerIpMax ?? 20;
     this.#windowSeconds = options.failuresWindowSeconds ?? 15 * 60;
-  }
-
-  /** Seals TOTP seeds stored in the clear by older versions (at start-up); returns how many. */
-  sealStoredSecrets(): Promise<number> {
-    return sealStored(
-      this.#pool,
-      this.#secrets,
-      { table: 'users', key: 'id', column: 'totp_secret' },
-      totpContext,
-    );
   }
 
   /** Step one: the password. Answers with the TOTP step, or enrolment at the first sign-in. */
@@ -110,7 +96,7 @@ export class ConsoleSessions {
       [
         sha256Hex(challenge),
         user.id,
-        enrolling === null ? null : this.#secrets.seal(enrolling, totpContext(user.id)),
+        enrolling === null ? null : this.#secrets.seal(enrolling, sealingContext.totp(user.id)),
         this.#challengeSeconds,
       ],
     );
@@ -143,7 +129,7 @@ export class ConsoleSessions {
     if (!row) throw new ChatPayError('sign_in_expired');
     await this.#refuseIfThrottled(row.email, client.ip);
     const sealed = row.enrolling_secret ?? row.totp_secret;
-    const secret = sealed ? this.#secrets.open(sealed, totpContext(row.user_id)) : undefined;
+    const secret = sealed ? this.#secrets.open(sealed, sealingContext.totp(row.user_id)) : undefined;
     const step = secret ? totpStep(secret, code) : undefined;
     if (step === undefined) {
       await this.#recordFailure(row.email, client.ip);

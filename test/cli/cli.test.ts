@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SecretBox, sealingContext } from '../../src/shared/sealed.ts';
+import { Secret } from '../../src/shared/secret.ts';
 import { freshDatabase, type TestDatabase } from '../helpers/database.ts';
 
 const main = join(import.meta.dirname, '../../src/cli/main.ts');
@@ -108,6 +110,20 @@ describe('chatpay CLI', () => {
     expect(r.stderr).toContain('PORT');
     expect(r.stderr).toContain('LEDGER_BATCH_TRANSFERS_MAX');
     expect(r.stderr).toContain('DATABASE_URL: required in production');
+  });
+
+  it('seals, when migrating, a TOTP seed an older version stored in the clear', async () => {
+    expect((await run(['migrate'], { DATABASE_URL: db.url })).code).toBe(0);
+    await db.pool.query(
+      `INSERT INTO users (id, email, password_hash, role, totp_secret)
+       VALUES ('usr_cli_legacy', 'legacy@example.com', 'x', 'admin', 'JBSWY3DPEHPK3PXP')`,
+    );
+    const key = 'a-secrets-key-for-the-cli-test-0123456789';
+    expect((await run(['migrate'], { DATABASE_URL: db.url, SECRETS_KEY: key })).code).toBe(0);
+    const { rows } = await db.pool.query(`SELECT totp_secret FROM users WHERE id = 'usr_cli_legacy'`);
+    expect(rows[0].totp_secret).toMatch(/^sealed:v1:/);
+    const box = new SecretBox(new Secret(key));
+    expect(box.open(rows[0].totp_secret, sealingContext.totp('usr_cli_legacy'))).toBe('JBSWY3DPEHPK3PXP');
   });
 
   it('migrates, verifies a sound ledger, and names the account of a broken one', async () => {

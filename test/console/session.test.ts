@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { sealStoredSecrets } from '../../src/db/seal-stored.ts';
 import { totpCode } from '../../src/users/index.ts';
-import { type TestApi, testApi } from '../helpers/api.ts';
+import { type TestApi, testApi, testSecrets } from '../helpers/api.ts';
 
 let api: TestApi;
 
@@ -94,14 +95,14 @@ describe('console sign-in', () => {
     }
   });
 
-  it('signs in with a seed stored before sealing, and seals it in place at start-up', async () => {
+  it('signs in with a seed stored before sealing, and `chatpay migrate` seals it in place', async () => {
     const s = await session();
     await api.database.pool.query('UPDATE users SET totp_secret = $2 WHERE id = $1', [s.id, s.secret]);
     const again = (await signIn(s.email, s.password)).json();
     expect((await totp(again.challenge, totpCode(s.secret, Date.now() + 30_000))).statusCode).toBe(200);
 
-    expect(await api.services.consoleSessions.sealStoredSecrets()).toBe(1);
-    expect(await api.services.consoleSessions.sealStoredSecrets()).toBe(0); // nothing left in the clear
+    expect(await sealStoredSecrets(api.database.pool, testSecrets)).toBe(1);
+    expect(await sealStoredSecrets(api.database.pool, testSecrets)).toBe(0); // nothing left in the clear
     const { rows } = await api.database.pool.query('SELECT totp_secret FROM users WHERE id = $1', [s.id]);
     expect(rows[0].totp_secret).toMatch(/^sealed:v1:/);
     // Sealed, the same seed still signs in. Codes work once per step: forget the steps used, as if a

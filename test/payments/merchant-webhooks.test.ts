@@ -4,7 +4,9 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { sealStoredSecrets } from '../../src/db/seal-stored.ts';
 import type { Sandbox } from '../../src/payments/providers/provider.ts';
+import { testSecrets } from '../helpers/api.ts';
 import { paymentsHarness } from '../helpers/payments.ts';
 import { webhookReceiver } from '../helpers/webhook-receiver.ts';
 
@@ -176,12 +178,12 @@ describe('webhooks to merchants', () => {
     expect(await stored()).toMatch(/^sealed:v1:[0-9a-f]{8}:/);
     expect(await stored()).not.toContain(secret.slice(6));
 
-    // As an endpoint made before sealing: its secret in the clear, sealed in place at start-up.
+    // As an endpoint made before sealing: its secret in the clear, sealed in place by `chatpay migrate`.
     const legacy = 'whsec_legacy_secret_stored_in_the_clear';
     await api.database.pool.query('UPDATE webhook_endpoints SET secret = $2 WHERE id = $1', [id, legacy]);
-    expect(await api.services.merchantWebhooks.sealStoredSecrets()).toBeGreaterThanOrEqual(1);
+    expect(await sealStoredSecrets(api.database.pool, testSecrets)).toBeGreaterThanOrEqual(1);
     expect(await stored()).toMatch(/^sealed:v1:/);
-    expect(await api.services.merchantWebhooks.sealStoredSecrets()).toBe(0);
+    expect(await sealStoredSecrets(api.database.pool, testSecrets)).toBe(0);
     await pay(shop, '4242424242424242');
     await harness.eventually(async () => (target.received.length >= 1 ? true : undefined));
     const delivery = target.received[0];
