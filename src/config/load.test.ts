@@ -75,6 +75,8 @@ describe('configuration', () => {
     expect(problems(production)).toEqual([]);
     expect(problems({ ...production, JWT_SECRET: 'short' }).join('\n')).toMatch(/JWT_SECRET/);
     expect(problems({ ...production, JWT_SECRET: 'short' }).join('\n')).not.toContain('short');
+    expect(problems({ ...production, SECRETS_KEY: 'too-short' }).join('\n')).toMatch(/SECRETS_KEY/);
+    expect(problems({ ...production, SECRETS_KEY: 'too-short' }).join('\n')).not.toContain('too-short');
   });
 
   it('never echoes the database URL, and keeps it out of logs', () => {

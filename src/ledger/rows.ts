@@ -2,13 +2,12 @@ import type { Account, AccountBalances, AccountKind, Transfer, TransferKind } fr
 
 /** Column lists and row mappers shared by every ledger query (numeric arrives as a string). */
 
-export const accountColumns = `id, currency, kind, owner_id, debits_must_not_exceed_credits,
-  credits_must_not_exceed_debits, debits_posted::text, credits_posted::text, debits_pending::text,
-  credits_pending::text, metadata, created_at`;
-
 /** An account's four totals: what a balance needs, without the columns a wallet read never shows. */
 export const balanceColumns =
   'debits_posted::text, credits_posted::text, debits_pending::text, credits_pending::text';
+
+export const accountColumns = `id, currency, kind, owner_id, debits_must_not_exceed_credits,
+  credits_must_not_exceed_debits, ${balanceColumns}, metadata, created_at`;
 
 export interface BalanceRow {
   debits_posted: string;
@@ -29,17 +28,13 @@ export function toBalances(row: BalanceRow): AccountBalances {
 export const transferColumns = `id, debit_account_id, credit_account_id, amount::text, currency, code, kind, linked,
   pending_id, reverses_id, timeout_seconds, expires_at, metadata, created_at`;
 
-export interface AccountRow {
+export interface AccountRow extends BalanceRow {
   id: string;
   currency: string;
   kind: string;
   owner_id: string | null;
   debits_must_not_exceed_credits: boolean;
   credits_must_not_exceed_debits: boolean;
-  debits_posted: string;
-  credits_posted: string;
-  debits_pending: string;
-  credits_pending: string;
   metadata: Record<string, unknown> | null;
   created_at: Date;
 }
@@ -71,10 +66,7 @@ export function toAccount(row: AccountRow): Account {
       debitsMustNotExceedCredits: row.debits_must_not_exceed_credits,
       creditsMustNotExceedDebits: row.credits_must_not_exceed_debits,
     },
-    debitsPosted: BigInt(row.debits_posted),
-    creditsPosted: BigInt(row.credits_posted),
-    debitsPending: BigInt(row.debits_pending),
-    creditsPending: BigInt(row.credits_pending),
+    ...toBalances(row),
     metadata: row.metadata,
     createdAt: row.created_at,
   };

@@ -72,7 +72,7 @@ export function isPublicAddress(address: string): boolean {
 }
 
 /** The host of a URL as it would be connected to: IPv6 literals without their brackets. */
-export function urlHost(url: URL): string {
+function urlHost(url: URL): string {
   return url.hostname.replace(/^\[(.*)\]$/, '$1');
 }
 
@@ -87,9 +87,8 @@ export function nonPublicHost(url: URL): string | undefined {
   return undefined;
 }
 
-export class NonPublicAddressError extends Error {
-  readonly code = 'ENONPUBLIC';
-}
+/** A name that resolves to a non-public address: the delivery says so instead of "could not connect". */
+export class NonPublicAddressError extends Error {}
 
 type LookupCallback = (
   error: NodeJS.ErrnoException | null,
