@@ -124,6 +124,44 @@ describe('Idempotency-Key', () => {
     expect(after.hot - before.hot).toBeGreaterThanOrEqual(count * 0.9);
   });
 
+  it('claims commit without a disk flush, but leave every pooled connection synchronous', async () => {
+    const { alice, bob } = await pair();
+    const pool = api.database.pool;
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        api.app.inject({
+          method: 'POST',
+          url: '/v1/transfers',
+          headers: { ...alice.auth, 'idempotency-key': `flush-${i}` },
+          payload: { to: bob.id, amount: '0.01', currency: 'ETB' },
+        }),
+      ),
+    );
+    expect(responses.every((r) => r.statusCode === 201)).toBe(true);
+    // The claims ran on these connections: had the setting outlived its transaction, the ledger's
+    // and every other write on them would no longer wait for the disk.
+    const clients = await Promise.all(Array.from({ length: pool.totalCount }, () => pool.connect()));
+    try {
+      const settings = await Promise.all(
+        clients.map(
+          async (c) => (await c.query<{ synchronous_commit: string }>('SHOW synchronous_commit')).rows[0],
+        ),
+      );
+      expect(settings.map((row) => row?.synchronous_commit)).toEqual(clients.map(() => 'on'));
+    } finally {
+      for (const c of clients) c.release();
+    }
+    // Each claim was stored (and answered): the retry replays instead of paying again.
+    const again = await api.app.inject({
+      method: 'POST',
+      url: '/v1/transfers',
+      headers: { ...alice.auth, 'idempotency-key': 'flush-7' },
+      payload: { to: bob.id, amount: '0.01', currency: 'ETB' },
+    });
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(await balance(alice)).toBe('99.80');
+  });
+
   it('replays a refusal too, but forgets a validation failure', async () => {
     const { alice, bob } = await pair('5.00');
     const headers = { ...alice.auth, 'idempotency-key': 'too-much' };
