@@ -67,9 +67,14 @@ export async function migrate(database: Database, logger: Logger, config: Config
   if (sealed > 0) logger.info({ sealed }, 'sealed secrets stored in the clear');
 }
 
-/** The box sealing stored secrets: SECRETS_KEY, or in development the one kept in the data dir. */
+/**
+ * The box sealing stored secrets: SECRETS_KEY, or in development the one kept in the data dir; with
+ * SECRETS_KEY_PREVIOUS during a rotation.
+ */
 async function secretBox(config: Config): Promise<SecretBox> {
-  return new SecretBox(config.auth.secretsKey ?? (await developmentSecret(config.dataDir, 'secrets-key')));
+  const current = config.auth.secretsKey ?? (await developmentSecret(config.dataDir, 'secrets-key'));
+  const previous = config.auth.secretsKeyPrevious;
+  return new SecretBox(current, previous ? [previous] : []);
 }
 
 export interface LedgerHandle {

@@ -77,6 +77,9 @@ describe('configuration', () => {
     expect(problems({ ...production, JWT_SECRET: 'short' }).join('\n')).not.toContain('short');
     expect(problems({ ...production, SECRETS_KEY: 'too-short' }).join('\n')).toMatch(/SECRETS_KEY/);
     expect(problems({ ...production, SECRETS_KEY: 'too-short' }).join('\n')).not.toContain('too-short');
+    const previous = problems({ ...production, SECRETS_KEY_PREVIOUS: 'old-and-short' }).join('\n');
+    expect(previous).toMatch(/SECRETS_KEY_PREVIOUS/);
+    expect(previous).not.toContain('old-and-short');
   });
 
   it('never echoes the database URL, and keeps it out of logs', () => {

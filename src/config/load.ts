@@ -148,6 +148,8 @@ function freeze(env: Env): Config {
     auth: {
       jwtSecret: env.JWT_SECRET === undefined ? undefined : new Secret(env.JWT_SECRET),
       secretsKey: env.SECRETS_KEY === undefined ? undefined : new Secret(env.SECRETS_KEY),
+      secretsKeyPrevious:
+        env.SECRETS_KEY_PREVIOUS === undefined ? undefined : new Secret(env.SECRETS_KEY_PREVIOUS),
       accessTokenTtlSeconds: env.ACCESS_TOKEN_TTL_SECONDS,
       refreshTokenTtlSeconds: env.REFRESH_TOKEN_TTL_SECONDS,
     },

@@ -146,6 +146,13 @@ export const envSchema = Type.Object({
         'Seals secrets stored in the database that must be read back (operators’ TOTP seeds, merchant webhook signing secrets), at least 32 characters. Required in production; in development a random one is kept in the data dir. Losing it loses those secrets.',
     }),
   ),
+  SECRETS_KEY_PREVIOUS: Type.Optional(
+    Type.String({
+      minLength: 32,
+      description:
+        'While rotating SECRETS_KEY: the old key. Secrets sealed under it still open, and `chatpay migrate` re-seals them under SECRETS_KEY; remove it once that has run.',
+    }),
+  ),
   ACCESS_TOKEN_TTL_SECONDS: Type.Integer({
     default: 900,
     minimum: 60,
@@ -318,6 +325,8 @@ export interface Config {
     readonly jwtSecret: import('../shared/secret.ts').Secret | undefined;
     /** Undefined in development until the runtime generates one in the data dir (src/shared/sealed.ts). */
     readonly secretsKey: import('../shared/secret.ts').Secret | undefined;
+    /** SECRETS_KEY_PREVIOUS: a key being rotated out, opening only what it sealed. */
+    readonly secretsKeyPrevious: import('../shared/secret.ts').Secret | undefined;
     readonly accessTokenTtlSeconds: number;
     readonly refreshTokenTtlSeconds: number;
   };

@@ -36,8 +36,21 @@ describe('SecretBox', () => {
     const other = new SecretBox(new Secret('another-secrets-key-of-32-characters!'));
     const sealed = other.seal('whsec_abcdef', 'webhook:we_1');
     expect(() => box.open(sealed, 'webhook:we_1')).toThrow(
-      /sealed under another SECRETS_KEY \(key id [0-9a-f]{8}\)/,
+      /sealed under another SECRETS_KEY \(key id [0-9a-f]{8}\); when rotating, set the old key as SECRETS_KEY_PREVIOUS/,
     );
+  });
+
+  it('opens values sealed under a previous key while sealing new ones under the current key', () => {
+    const oldKey = new Secret('a-secrets-key-of-at-least-32-characters');
+    const rotated = new SecretBox(new Secret('the-next-secrets-key-of-32-characters!!'), [oldKey]);
+    const old = box.seal('whsec_abcdef', 'webhook:we_1');
+    expect(rotated.open(old, 'webhook:we_1')).toBe('whsec_abcdef');
+    expect(rotated.keyId).not.toBe(box.keyId);
+    const fresh = rotated.seal('whsec_abcdef', 'webhook:we_1');
+    expect(fresh.startsWith(`sealed:v1:${rotated.keyId}:`)).toBe(true);
+    expect(() => box.open(fresh, 'webhook:we_1')).toThrow(/another SECRETS_KEY/);
+    // Still bound to its row under the previous key too.
+    expect(() => rotated.open(old, 'webhook:we_2')).toThrow(/failed authentication/);
   });
 
   it('passes a value stored before sealing through as it is', () => {

@@ -11,6 +11,10 @@
  *
  * Values written before sealing existed are plain text; `open` passes them through and
  * `sealStoredSecrets` (src/db/seal-stored.ts, run by `chatpay migrate`) seals them in place.
+ *
+ * Rotation: the new key becomes SECRETS_KEY and the old one SECRETS_KEY_PREVIOUS. New values are
+ * sealed under the new key at once, old ones still open under the previous, and `chatpay migrate`
+ * re-seals them under the new key; once it has run, SECRETS_KEY_PREVIOUS can go.
  */
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 import type { Secret } from './secret.ts';
@@ -19,14 +23,37 @@ const prefix = 'sealed:v1:';
 const ivBytes = 12;
 const tagBytes = 16;
 
+interface Key {
+  readonly id: string;
+  readonly bytes: Buffer;
+}
+
+/** The AES key derived from a SECRETS_KEY (HKDF-SHA256), and its id: 8 hex digits of its hash. */
+function deriveKey(secret: Secret): Key {
+  const bytes = Buffer.from(hkdfSync('sha256', secret.reveal(), 'chatpay', 'secrets at rest v1', 32));
+  return { id: createHash('sha256').update(bytes).digest('hex').slice(0, 8), bytes };
+}
+
 export class SecretBox {
   readonly #key: Buffer;
   readonly #keyId: string;
+  /** Every key a stored value may be sealed under, by id: the current one and the previous ones. */
+  readonly #keys: ReadonlyMap<string, Buffer>;
 
-  /** `secret`: SECRETS_KEY, at least 32 characters; the AES key is derived from it (HKDF-SHA256). */
-  constructor(secret: Secret) {
-    this.#key = Buffer.from(hkdfSync('sha256', secret.reveal(), 'chatpay', 'secrets at rest v1', 32));
-    this.#keyId = createHash('sha256').update(this.#key).digest('hex').slice(0, 8);
+  /**
+   * `secret`: SECRETS_KEY, at least 32 characters, sealing everything from now on. `previous`:
+   * keys being rotated out (SECRETS_KEY_PREVIOUS), which only open what they sealed.
+   */
+  constructor(secret: Secret, previous: readonly Secret[] = []) {
+    const current = deriveKey(secret);
+    this.#key = current.bytes;
+    this.#keyId = current.id;
+    this.#keys = new Map([...previous.map(deriveKey), current].map((k) => [k.id, k.bytes]));
+  }
+
+  /** The id of the key new values are sealed under (the prefix `sealed:v1:<id>:` of each). */
+  get keyId(): string {
+    return this.#keyId;
   }
 
   seal(plaintext: string, context: string): string {
@@ -41,12 +68,15 @@ export class SecretBox {
   open(stored: string, context: string): string {
     if (!isSealed(stored)) return stored;
     const [keyId, payload] = stored.slice(prefix.length).split(':');
-    if (keyId !== this.#keyId) {
-      throw new Error(`a stored secret was sealed under another SECRETS_KEY (key id ${keyId})`);
+    const key = this.#keys.get(keyId ?? '');
+    if (!key) {
+      throw new Error(
+        `a stored secret was sealed under another SECRETS_KEY (key id ${keyId}); when rotating, set the old key as SECRETS_KEY_PREVIOUS`,
+      );
     }
     const bytes = Buffer.from(payload ?? '', 'base64url');
     if (bytes.length < ivBytes + tagBytes) throw new Error('a sealed secret is malformed');
-    const decipher = createDecipheriv('aes-256-gcm', this.#key, bytes.subarray(0, ivBytes));
+    const decipher = createDecipheriv('aes-256-gcm', key, bytes.subarray(0, ivBytes));
     decipher.setAAD(Buffer.from(context, 'utf8'));
     decipher.setAuthTag(bytes.subarray(bytes.length - tagBytes));
     try {
@@ -69,4 +99,9 @@ export const sealingContext = {
 
 export function isSealed(stored: string): boolean {
   return stored.startsWith(prefix);
+}
+
+/** The prefix of every value sealed under the key with this id. */
+export function sealedPrefix(keyId: string): string {
+  return `${prefix}${keyId}:`;
 }

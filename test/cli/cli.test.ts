@@ -118,12 +118,56 @@ describe('chatpay CLI', () => {
       `INSERT INTO users (id, email, password_hash, role, totp_secret)
        VALUES ('usr_cli_legacy', 'legacy@example.com', 'x', 'admin', 'JBSWY3DPEHPK3PXP')`,
     );
-    const key = 'a-secrets-key-for-the-cli-test-0123456789';
-    expect((await run(['migrate'], { DATABASE_URL: db.url, SECRETS_KEY: key })).code).toBe(0);
-    const { rows } = await db.pool.query(`SELECT totp_secret FROM users WHERE id = 'usr_cli_legacy'`);
-    expect(rows[0].totp_secret).toMatch(/^sealed:v1:/);
-    const box = new SecretBox(new Secret(key));
-    expect(box.open(rows[0].totp_secret, sealingContext.totp('usr_cli_legacy'))).toBe('JBSWY3DPEHPK3PXP');
+    try {
+      const key = 'a-secrets-key-for-the-cli-test-0123456789';
+      expect((await run(['migrate'], { DATABASE_URL: db.url, SECRETS_KEY: key })).code).toBe(0);
+      const { rows } = await db.pool.query(`SELECT totp_secret FROM users WHERE id = 'usr_cli_legacy'`);
+      expect(rows[0].totp_secret).toMatch(/^sealed:v1:/);
+      const box = new SecretBox(new Secret(key));
+      expect(box.open(rows[0].totp_secret, sealingContext.totp('usr_cli_legacy'))).toBe('JBSWY3DPEHPK3PXP');
+    } finally {
+      // Sealed under this test's key: the other tests migrate with theirs, which can't open it.
+      await db.pool.query(`DELETE FROM users WHERE id = 'usr_cli_legacy'`);
+    }
+  });
+
+  it('rotates SECRETS_KEY: migrate re-seals under the new key what the previous one sealed', async () => {
+    const oldKey = 'the-old-secrets-key-for-the-cli-test-0123';
+    const newKey = 'the-new-secrets-key-for-the-cli-test-4567';
+    const oldBox = new SecretBox(new Secret(oldKey));
+    const newBox = new SecretBox(new Secret(newKey));
+    expect((await run(['migrate'], { DATABASE_URL: db.url, SECRETS_KEY: oldKey })).code).toBe(0);
+    const context = sealingContext.totp('usr_cli_rotate');
+    await db.pool.query(
+      `INSERT INTO users (id, email, password_hash, role, totp_secret)
+       VALUES ('usr_cli_rotate', 'rotate@example.com', 'x', 'admin', $1)`,
+      [oldBox.seal('KRSXG5CTMVRXEZLU', context)],
+    );
+    try {
+      const stored = async () =>
+        (await db.pool.query(`SELECT totp_secret FROM users WHERE id = 'usr_cli_rotate'`)).rows[0]
+          .totp_secret;
+      // The new key alone can't open it: the migration stops, naming the key, and changes nothing.
+      const before = await stored();
+      const refused = await run(['migrate'], { DATABASE_URL: db.url, SECRETS_KEY: newKey });
+      expect(refused.code).not.toBe(0);
+      expect(refused.stdout + refused.stderr).toContain('SECRETS_KEY_PREVIOUS');
+      expect(refused.stdout + refused.stderr).not.toContain(oldKey);
+      expect(await stored()).toBe(before);
+      // With the old key as the previous one, it is re-sealed under the new key, same plain value.
+      const rotate = { DATABASE_URL: db.url, SECRETS_KEY: newKey, SECRETS_KEY_PREVIOUS: oldKey };
+      expect((await run(['migrate'], rotate)).code).toBe(0);
+      const after = await stored();
+      expect(after.startsWith(`sealed:v1:${newBox.keyId}:`)).toBe(true);
+      expect(newBox.open(after, context)).toBe('KRSXG5CTMVRXEZLU');
+      expect(() => oldBox.open(after, context)).toThrow(/another SECRETS_KEY/);
+      // Done once: a second run (or the previous key gone) leaves it alone.
+      expect((await run(['migrate'], rotate)).code).toBe(0);
+      expect((await run(['migrate'], { DATABASE_URL: db.url, SECRETS_KEY: newKey })).code).toBe(0);
+      expect(await stored()).toBe(after);
+    } finally {
+      await db.pool.query(`DELETE FROM users WHERE id = 'usr_cli_rotate'`);
+    }
   });
 
   it('migrates, verifies a sound ledger, and names the account of a broken one', async () => {
