@@ -9,7 +9,7 @@ import {
   type BatchState,
 } from './apply.ts';
 import { KnownAccounts } from './known-accounts.ts';
-import { type BatchKeys, batchKeys, readBatch, readTotals, writeBatch } from './store.ts';
+import { type BatchKeys, batchKeys, type ReadTotals, readBatch, readTotals, writeBatch } from './store.ts';
 import type { TransferResult } from './types.ts';
 
 export interface LedgerEngineOptions {
@@ -230,9 +230,8 @@ export class LedgerEngine {
     const attemptsMax = 1 + (this.#options.conflictRetriesMax ?? 5);
     const startedMs = performance.now();
     // After a race, batches lock from the start for a while: where writers contend, that is cheaper.
-    const nowMs = performance.now();
     let mode: Mode =
-      nowMs < this.#lockFirstUntilMs ? 'lock' : nowMs < this.#readFirstUntilMs ? 'read' : 'known';
+      startedMs < this.#lockFirstUntilMs ? 'lock' : startedMs < this.#readFirstUntilMs ? 'read' : 'known';
     for (let attempt = 1; ; attempt++) {
       try {
         const { outcome, readSkipped } = await this.#commit(calls, keys, mode);
@@ -326,7 +325,7 @@ export class LedgerEngine {
   #fromKnown(
     calls: readonly BatchCall[],
     keys: BatchKeys,
-  ): { state: BatchState; outcome: BatchOutcome; before: ReturnType<typeof readTotals> } | undefined {
+  ): { state: BatchState; outcome: BatchOutcome; before: ReadTotals } | undefined {
     if (keys.pendingIds.length > 0 || keys.reversesIds.length > 0) return undefined;
     for (const call of calls) {
       if (call.expiring) return undefined;

@@ -35,8 +35,8 @@ function deriveKey(secret: Secret): Key {
 }
 
 export class SecretBox {
-  readonly #key: Buffer;
-  readonly #keyId: string;
+  /** The key new values are sealed under. */
+  readonly #current: Key;
   /** Every key a stored value may be sealed under, by id: the current one and the previous ones. */
   readonly #keys: ReadonlyMap<string, Buffer>;
 
@@ -45,23 +45,21 @@ export class SecretBox {
    * keys being rotated out (SECRETS_KEY_PREVIOUS), which only open what they sealed.
    */
   constructor(secret: Secret, previous: readonly Secret[] = []) {
-    const current = deriveKey(secret);
-    this.#key = current.bytes;
-    this.#keyId = current.id;
-    this.#keys = new Map([...previous.map(deriveKey), current].map((k) => [k.id, k.bytes]));
+    this.#current = deriveKey(secret);
+    this.#keys = new Map([...previous.map(deriveKey), this.#current].map((k) => [k.id, k.bytes]));
   }
 
   /** The id of the key new values are sealed under (the prefix `sealed:v1:<id>:` of each). */
   get keyId(): string {
-    return this.#keyId;
+    return this.#current.id;
   }
 
   seal(plaintext: string, context: string): string {
     const iv = randomBytes(ivBytes);
-    const cipher = createCipheriv('aes-256-gcm', this.#key, iv);
+    const cipher = createCipheriv('aes-256-gcm', this.#current.bytes, iv);
     cipher.setAAD(Buffer.from(context, 'utf8'));
     const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-    return `${prefix}${this.#keyId}:${Buffer.concat([iv, body, cipher.getAuthTag()]).toString('base64url')}`;
+    return `${sealedPrefix(this.#current.id)}${Buffer.concat([iv, body, cipher.getAuthTag()]).toString('base64url')}`;
   }
 
   /** The plain value of `stored`; a value that was never sealed (written before sealing) as it is. */

@@ -1,8 +1,8 @@
 /**
  * Operators' console sessions: password, then a TOTP code (enrolled at the first sign-in), then an
  * opaque session token kept in an HttpOnly cookie. Only hashes of tokens and challenges are stored,
- * and TOTP seeds only sealed (src/shared/sealed.ts), so a copy of the database signs nobody in. Failed attempts are counted per email and per IP, and
- * sign-in stops for a while after too many.
+ * and TOTP seeds only sealed (src/shared/sealed.ts), so a copy of the database signs nobody in.
+ * Failed attempts are counted per email and per IP, and sign-in stops for a while after too many.
  */
 import { randomBytes } from 'node:crypto';
 import type { Pool } from '../db/pool.ts';
