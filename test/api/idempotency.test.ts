@@ -14,6 +14,15 @@ async function pair(amount = '100.00') {
   return { alice, bob };
 }
 
+/** 0.01 ETB from one user to another, under an Idempotency-Key. */
+const cent = (from: { auth: { authorization: string } }, to: { id: string }, key: string) =>
+  api.app.inject({
+    method: 'POST',
+    url: '/v1/transfers',
+    headers: { ...from.auth, 'idempotency-key': key },
+    payload: { to: to.id, amount: '0.01', currency: 'ETB' },
+  });
+
 const balance = async (user: { auth: { authorization: string } }) =>
   (await api.app.inject({ method: 'GET', url: '/v1/wallets/ETB', headers: user.auth })).json().available;
 
@@ -109,14 +118,7 @@ describe('Idempotency-Key', () => {
     const count = 60;
     // All claimed before any is answered: the claims fill pages first, as under load.
     const responses = await Promise.all(
-      Array.from({ length: count }, (_, i) =>
-        api.app.inject({
-          method: 'POST',
-          url: '/v1/transfers',
-          headers: { ...alice.auth, 'idempotency-key': `hot-${i}` },
-          payload: { to: bob.id, amount: '0.01', currency: 'ETB' },
-        }),
-      ),
+      Array.from({ length: count }, (_, i) => cent(alice, bob, `hot-${i}`)),
     );
     expect(responses.every((r) => r.statusCode === 201)).toBe(true);
     const after = await updates();
@@ -127,16 +129,7 @@ describe('Idempotency-Key', () => {
   it('claims commit without a disk flush, but leave every pooled connection synchronous', async () => {
     const { alice, bob } = await pair();
     const pool = api.database.pool;
-    const responses = await Promise.all(
-      Array.from({ length: 20 }, (_, i) =>
-        api.app.inject({
-          method: 'POST',
-          url: '/v1/transfers',
-          headers: { ...alice.auth, 'idempotency-key': `flush-${i}` },
-          payload: { to: bob.id, amount: '0.01', currency: 'ETB' },
-        }),
-      ),
-    );
+    const responses = await Promise.all(Array.from({ length: 20 }, (_, i) => cent(alice, bob, `flush-${i}`)));
     expect(responses.every((r) => r.statusCode === 201)).toBe(true);
     // The claims ran on these connections: had the setting outlived its transaction, the ledger's
     // and every other write on them would no longer wait for the disk.
@@ -152,12 +145,7 @@ describe('Idempotency-Key', () => {
       for (const c of clients) c.release();
     }
     // Each claim was stored (and answered): the retry replays instead of paying again.
-    const again = await api.app.inject({
-      method: 'POST',
-      url: '/v1/transfers',
-      headers: { ...alice.auth, 'idempotency-key': 'flush-7' },
-      payload: { to: bob.id, amount: '0.01', currency: 'ETB' },
-    });
+    const again = await cent(alice, bob, 'flush-7');
     expect(again.headers['idempotent-replayed']).toBe('true');
     expect(await balance(alice)).toBe('99.80');
   });

@@ -1,5 +1,6 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
 import { afterAll } from 'vitest';
 
 /**
@@ -24,4 +25,13 @@ export async function webhookReceiver() {
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
   const port = (server.address() as AddressInfo).port;
   return { port, url: `http://127.0.0.1:${port}/hooks`, received, state };
+}
+
+/** `POST /v1/webhook_endpoints` as the merchant whose key is in `headers`. */
+export function createWebhookEndpoint(
+  app: FastifyInstance,
+  headers: Record<string, string>,
+  payload: { url: string; events?: readonly string[] },
+) {
+  return app.inject({ method: 'POST', url: '/v1/webhook_endpoints', headers, payload });
 }

@@ -9,7 +9,7 @@ import { MerchantWebhooks } from '../../src/merchants/index.ts';
 import { enqueueMerchantEvent } from '../../src/merchants/webhooks.ts';
 import type { Resolve } from '../../src/shared/public-address.ts';
 import { testApi, testSecrets } from '../helpers/api.ts';
-import { webhookReceiver } from '../helpers/webhook-receiver.ts';
+import { createWebhookEndpoint, webhookReceiver } from '../helpers/webhook-receiver.ts';
 
 // Our own DNS: `shop.example` is a public-looking name that answers with this machine's address, as a
 // merchant's name could after it was registered.
@@ -78,12 +78,7 @@ describe('merchant webhook targets', () => {
     'http://0x7f.1/hooks',
   ])('refuses %s at registration, and stores nothing', async (url) => {
     const { merchantId, headers } = await merchantKey();
-    const response = await api.app.inject({
-      method: 'POST',
-      url: '/v1/webhook_endpoints',
-      headers,
-      payload: { url },
-    });
+    const response = await createWebhookEndpoint(api.app, headers, { url });
     expect([response.statusCode, response.json().error.code, response.json().error.param]).toEqual([
       422,
       'webhook_url_not_allowed',
@@ -99,12 +94,7 @@ describe('merchant webhook targets', () => {
       'https://shop.example/hooks',
       'https://[2606:4700::1]/',
     ]) {
-      const response = await api.app.inject({
-        method: 'POST',
-        url: '/v1/webhook_endpoints',
-        headers,
-        payload: { url },
-      });
+      const response = await createWebhookEndpoint(api.app, headers, { url });
       expect(response.statusCode, `${url}: ${response.body}`).toBe(201);
     }
     expect(await endpointCount(merchantId)).toBe(3);
@@ -113,11 +103,8 @@ describe('merchant webhook targets', () => {
   it('refuses a delivery to a name that now resolves to a private address; allowed, the same name delivers', async () => {
     const target = await webhookReceiver();
     const { merchantId, headers } = await merchantKey();
-    const created = await api.app.inject({
-      method: 'POST',
-      url: '/v1/webhook_endpoints',
-      headers,
-      payload: { url: `http://shop.example:${target.port}/hooks` },
+    const created = await createWebhookEndpoint(api.app, headers, {
+      url: `http://shop.example:${target.port}/hooks`,
     });
     expect(created.statusCode, created.body).toBe(201);
     const [deliveryId] = await emit(merchantId);

@@ -8,7 +8,7 @@ import { sealStoredSecrets } from '../../src/db/seal-stored.ts';
 import type { Sandbox } from '../../src/payments/providers/provider.ts';
 import { testSecrets } from '../helpers/api.ts';
 import { paymentsHarness } from '../helpers/payments.ts';
-import { webhookReceiver } from '../helpers/webhook-receiver.ts';
+import { createWebhookEndpoint, webhookReceiver } from '../helpers/webhook-receiver.ts';
 
 const harness = await paymentsHarness({ providers: ['stripe', 'mpesa'], approvalAbove: 'KES=1000,USD=1000' });
 const { api } = harness;
@@ -59,12 +59,7 @@ describe('webhooks to merchants', () => {
   it('delivers signed payment.succeeded and payment.failed events, and logs each delivery', async () => {
     const shop = await merchant();
     const target = await webhookReceiver();
-    const endpoint = await api.app.inject({
-      method: 'POST',
-      url: '/v1/webhook_endpoints',
-      headers: shop,
-      payload: { url: target.url },
-    });
+    const endpoint = await createWebhookEndpoint(api.app, shop, { url: target.url });
     expect(endpoint.statusCode, endpoint.body).toBe(201);
     const { secret, id: endpointId } = endpoint.json();
     expect(secret).toMatch(/^whsec_/);
@@ -105,12 +100,7 @@ describe('webhooks to merchants', () => {
     const target = await webhookReceiver();
     target.state.status = 500;
     const { id: endpointId } = (
-      await api.app.inject({
-        method: 'POST',
-        url: '/v1/webhook_endpoints',
-        headers: shop,
-        payload: { url: target.url, events: ['payment.succeeded'] },
-      })
+      await createWebhookEndpoint(api.app, shop, { url: target.url, events: ['payment.succeeded'] })
     ).json();
     await pay(shop, '4242424242424242');
     const failedOnce = await harness.eventually(async () => {
@@ -165,11 +155,9 @@ describe('webhooks to merchants', () => {
   it('stores the signing secret sealed; one stored in the clear before sealing is sealed and still signs', async () => {
     const shop = await merchant();
     const target = await webhookReceiver();
-    const created = await api.app.inject({
-      method: 'POST',
-      url: '/v1/webhook_endpoints',
-      headers: shop,
-      payload: { url: target.url, events: ['payment.succeeded'] },
+    const created = await createWebhookEndpoint(api.app, shop, {
+      url: target.url,
+      events: ['payment.succeeded'],
     });
     const { id, secret } = created.json();
     const stored = async () =>
@@ -197,12 +185,7 @@ describe('webhooks to merchants', () => {
       { url: 'ftp://example.com/x' },
       { url: 'https://example.com', events: ['payment.stolen'] },
     ]) {
-      const refused = await api.app.inject({
-        method: 'POST',
-        url: '/v1/webhook_endpoints',
-        headers: shop,
-        payload,
-      });
+      const refused = await createWebhookEndpoint(api.app, shop, payload);
       expect([refused.statusCode, refused.json().error.code]).toEqual([400, 'validation_failed']);
     }
   });
@@ -210,11 +193,9 @@ describe('webhooks to merchants', () => {
   it('pays out from the merchant balance and reports payout.succeeded; another merchant can’t see it', async () => {
     const shop = await merchant();
     const target = await webhookReceiver();
-    await api.app.inject({
-      method: 'POST',
-      url: '/v1/webhook_endpoints',
-      headers: shop,
-      payload: { url: target.url, events: ['payout.succeeded', 'payout.failed'] },
+    await createWebhookEndpoint(api.app, shop, {
+      url: target.url,
+      events: ['payout.succeeded', 'payout.failed'],
     });
     const collected = await api.app.inject({
       method: 'POST',
@@ -271,12 +252,7 @@ describe('webhooks to merchants', () => {
   it('reports payout.failed when an operator rejects a large payout, and releases the hold', async () => {
     const shop = await merchant();
     const target = await webhookReceiver();
-    await api.app.inject({
-      method: 'POST',
-      url: '/v1/webhook_endpoints',
-      headers: shop,
-      payload: { url: target.url },
-    });
+    await createWebhookEndpoint(api.app, shop, { url: target.url });
     const collected = await api.app.inject({
       method: 'POST',
       url: '/v1/payments',
