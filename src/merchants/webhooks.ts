@@ -140,7 +140,12 @@ export class MerchantWebhooks {
     input: { url: string; events?: readonly string[] | undefined },
   ): Promise<EndpointView> {
     const events = input.events ?? merchantEventTypes;
-    const refused = this.#publicOnly ? nonPublicHost(new URL(input.url)) : undefined;
+    // The route's schema checks the scheme; a URL no client can parse would fail every delivery.
+    const url = URL.parse(input.url);
+    if (!url?.hostname) {
+      throw new ChatPayError('validation_failed', { param: 'url', message: 'url must be an http(s) URL.' });
+    }
+    const refused = this.#publicOnly ? nonPublicHost(url) : undefined;
     if (refused) {
       throw new ChatPayError('webhook_url_not_allowed', {
         param: 'url',

@@ -179,15 +179,25 @@ describe('webhooks to merchants', () => {
     expect(verify(legacy, String(delivery.headers['chatpay-signature']), delivery.body)).toBe(true);
   });
 
-  it('refuses an endpoint URL that is not http(s), and an unknown event type', async () => {
+  it('refuses an endpoint URL that is not http(s) or not a URL at all, and an unknown event type', async () => {
     const shop = await merchant();
     for (const payload of [
       { url: 'ftp://example.com/x' },
+      // http(s) by its first characters, but no URL: it would fail every delivery, never the request.
+      { url: 'http://' },
+      { url: 'https://exa mple.com/hooks' },
+      { url: 'https://example.com:99999/' },
       { url: 'https://example.com', events: ['payment.stolen'] },
     ]) {
       const refused = await createWebhookEndpoint(api.app, shop, payload);
-      expect([refused.statusCode, refused.json().error.code]).toEqual([400, 'validation_failed']);
+      expect([payload.url, refused.statusCode, refused.json().error.code]).toEqual([
+        payload.url,
+        400,
+        'validation_failed',
+      ]);
     }
+    const listed = await api.app.inject({ method: 'GET', url: '/v1/webhook_endpoints', headers: shop });
+    expect(listed.json().data).toEqual([]);
   });
 
   it('pays out from the merchant balance and reports payout.succeeded; another merchant can’t see it', async () => {
