@@ -264,7 +264,9 @@ function post(
   body: string,
   connect: { readonly publicOnly: boolean; readonly lookup: LookupFunction },
 ): Promise<Outcome> {
-  const target = new URL(url);
+  // Registration refuses URLs that don't parse; one stored by an older version fails its delivery.
+  const target = URL.parse(url);
+  if (!target) return Promise.resolve({ ok: false, status: null, error: 'not a URL' });
   const refused = connect.publicOnly ? nonPublicHost(target) : undefined;
   if (refused) return Promise.resolve({ ok: false, status: null, error: `refused: ${refused}` });
   const send = target.protocol === 'https:' ? httpsRequest : httpRequest;

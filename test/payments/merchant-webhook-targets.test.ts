@@ -151,4 +151,21 @@ describe('merchant webhook targets', () => {
     expect(rows[0].last_error).toBe('refused: 127.0.0.1 is not a public address');
     expect(target.received).toEqual([]);
   });
+
+  it('fails, as a delivery, one to an endpoint URL stored before URLs were parsed at registration', async () => {
+    const { merchantId } = await merchantKey();
+    await pool.query(
+      `INSERT INTO webhook_endpoints (id, merchant_id, mode, url, secret, events)
+       VALUES ('we_unparsable_' || $1, $1, 'test', 'http://', 'whsec_x', ARRAY['payment.succeeded'])`,
+      [merchantId],
+    );
+    const [deliveryId] = await emit(merchantId);
+    if (!deliveryId) throw new Error('no delivery was made');
+    await expect(api.services.merchantWebhooks.deliver(deliveryId)).rejects.toThrow(/webhook delivery/);
+    const { rows } = await pool.query(
+      'SELECT status, attempts, last_error FROM webhook_deliveries WHERE id = $1',
+      [deliveryId],
+    );
+    expect(rows[0]).toEqual({ status: 'pending', attempts: 1, last_error: 'not a URL' });
+  });
 });
