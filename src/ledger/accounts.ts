@@ -1,8 +1,14 @@
-import type { Pool } from '../db/pool.ts';
+import type { Pool, PoolClient } from '../db/pool.ts';
 import { findCurrency } from '../shared/currencies.ts';
 import { type AccountRow, accountColumns, toAccount } from './rows.ts';
 import { accountIdPattern, canonicalJson, isValidMetadata } from './rules.ts';
-import { type Account, type AccountBalances, type AccountInput, accountKinds } from './types.ts';
+import {
+  type Account,
+  type AccountBalances,
+  type AccountInput,
+  type AccountKind,
+  accountKinds,
+} from './types.ts';
 
 export const accountResultCodes = [
   'ok',
@@ -122,6 +128,26 @@ export async function getAccounts(pool: Pool, ids: readonly string[]): Promise<M
     [ids],
   );
   return new Map(rows.map((row) => [row.id, toAccount(row)]));
+}
+
+/**
+ * Freezes (or unfreezes) the debits of every account of `ownerId` of `kind`, on `db`, which may be a
+ * transaction's client: the caller's own state change (a user's `frozen_at`) commits with it. The
+ * ledger's batches see the flag in their read and their compare-and-set write (migration 0015), so a
+ * freeze that commits before a batch writes is never missed. Returns the ids changed.
+ */
+export async function setOwnerDebitsFrozen(
+  db: Pool | PoolClient,
+  ownerId: string,
+  kind: AccountKind,
+  frozen: boolean,
+): Promise<string[]> {
+  const { rows } = await db.query<{ id: string }>(
+    `UPDATE ledger_accounts SET debits_frozen = $3
+      WHERE owner_id = $1 AND kind = $2 AND debits_frozen <> $3 RETURNING id`,
+    [ownerId, kind, frozen],
+  );
+  return rows.map((r) => r.id);
 }
 
 /** What the account holder can spend now: posted credits less posted and pending debits. */

@@ -23,6 +23,8 @@ export interface AccountState {
   readonly currency: string;
   readonly debitsMustNotExceedCredits: boolean;
   readonly creditsMustNotExceedDebits: boolean;
+  /** See `Account.debitsFrozen`; the write checks it did not change since it was read. */
+  readonly debitsFrozen: boolean;
   debitsPosted: bigint;
   creditsPosted: bigint;
   debitsPending: bigint;
@@ -51,6 +53,8 @@ export interface BatchCall {
   readonly transfers: readonly EngineTransferInput[];
   /** The expiry sweeper's calls: may void expired holds, with engine-made ids. */
   readonly expiring?: boolean;
+  /** New debits from an account whose debits are frozen are refused (`debit_account_frozen`). */
+  readonly refuseFrozenDebits?: boolean;
 }
 
 export interface BatchOutcome {
@@ -108,7 +112,7 @@ function applyChain(call: BatchCall, start: number, end: number, state: BatchSta
   const createdBefore = sink.created.length;
   for (let i = start; i <= end; i++) {
     const input = call.transfers[i] as EngineTransferInput;
-    const step = applyOne(input, state, call.expiring === true, undo, sink.touched);
+    const step = applyOne(input, state, call, undo, sink.touched);
     if (step.code !== 'ok' && step.code !== 'exists') {
       for (let u = undo.length - 1; u >= 0; u--) undo[u]?.();
       sink.created.length = createdBefore;
@@ -141,10 +145,11 @@ function kindOf(input: TransferInput): TransferKind | undefined {
 function applyOne(
   input: EngineTransferInput,
   state: BatchState,
-  expiring: boolean,
+  call: BatchCall,
   undo: (() => void)[],
   touched: Set<string>,
 ): Step {
+  const expiring = call.expiring === true;
   const kind = kindOf(input);
   const invalid = validateShape(input, kind, expiring);
   if (invalid) return { code: invalid };
@@ -153,7 +158,7 @@ function applyOne(
   if (existing) return compareExisting(input, kind, existing, state);
   const step =
     kind === 'posted' || kind === 'pending'
-      ? applyMovement(input, kind, state)
+      ? applyMovement(input, kind, state, call.refuseFrozenDebits === true)
       : applyResolution(input, kind, state, expiring);
   if (step.code !== 'ok') return step;
   commitStep(step.mutation, state, undo, touched);
@@ -221,13 +226,19 @@ interface Totals {
 type Failure = Exclude<TransferResultCode, 'ok' | 'exists'>;
 type Check = { readonly code: 'ok'; readonly mutation: Mutation } | { readonly code: Failure };
 
-function applyMovement(input: EngineTransferInput, kind: 'posted' | 'pending', state: BatchState): Check {
+function applyMovement(
+  input: EngineTransferInput,
+  kind: 'posted' | 'pending',
+  state: BatchState,
+  refuseFrozenDebits: boolean,
+): Check {
   const debit = state.accounts.get(input.debitAccountId as string);
   if (!debit) return { code: 'debit_account_not_found' };
   const credit = state.accounts.get(input.creditAccountId as string);
   if (!credit) return { code: 'credit_account_not_found' };
   if (debit.currency !== input.currency || credit.currency !== input.currency)
     return { code: 'currency_mismatch' };
+  if (refuseFrozenDebits && debit.debitsFrozen) return { code: 'debit_account_frozen' };
   if (input.reversesId !== undefined && state.reversed.has(input.reversesId)) {
     return { code: 'transfer_already_reversed' };
   }

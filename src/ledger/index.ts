@@ -3,6 +3,7 @@ export {
   type AccountResultCode,
   accountResultCodes,
   availableBalance,
+  setOwnerDebitsFrozen,
 } from './accounts.ts';
 export type { BatchStats } from './engine.ts';
 export { Ledger, type LedgerOptions, type ReverseInput } from './ledger.ts';

@@ -11,6 +11,7 @@ import type {
   Account,
   AccountBalances,
   AccountInput,
+  CreateTransfersOptions,
   Transfer,
   TransferInput,
   TransferResult,
@@ -101,9 +102,15 @@ export class Ledger {
    * result per transfer; rejects only when the batch could not commit (then nothing of it did, and a
    * retry with the same ids is safe).
    */
-  createTransfers(transfers: readonly TransferInput[]): Promise<TransferResult[]> {
+  createTransfers(
+    transfers: readonly TransferInput[],
+    options: CreateTransfersOptions = {},
+  ): Promise<TransferResult[]> {
     // Copy the public fields only: `reversesId` is the engine's, not a caller's.
-    return this.#engine.submit({ transfers: transfers.map(publicFields) });
+    const call = { transfers: transfers.map(publicFields) };
+    return this.#engine.submit(
+      options.refuseFrozenDebits === true ? { ...call, refuseFrozenDebits: true } : call,
+    );
   }
 
   async getTransfer(id: string): Promise<Transfer | undefined> {

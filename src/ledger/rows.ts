@@ -7,7 +7,7 @@ export const balanceColumns =
   'debits_posted::text, credits_posted::text, debits_pending::text, credits_pending::text';
 
 export const accountColumns = `id, currency, kind, owner_id, debits_must_not_exceed_credits,
-  credits_must_not_exceed_debits, ${balanceColumns}, metadata, created_at`;
+  credits_must_not_exceed_debits, debits_frozen, ${balanceColumns}, metadata, created_at`;
 
 export interface BalanceRow {
   debits_posted: string;
@@ -35,6 +35,7 @@ export interface AccountRow extends BalanceRow {
   owner_id: string | null;
   debits_must_not_exceed_credits: boolean;
   credits_must_not_exceed_debits: boolean;
+  debits_frozen: boolean;
   metadata: Record<string, unknown> | null;
   created_at: Date;
 }
@@ -66,6 +67,7 @@ export function toAccount(row: AccountRow): Account {
       debitsMustNotExceedCredits: row.debits_must_not_exceed_credits,
       creditsMustNotExceedDebits: row.credits_must_not_exceed_debits,
     },
+    debitsFrozen: row.debits_frozen,
     ...toBalances(row),
     metadata: row.metadata,
     createdAt: row.created_at,

@@ -36,7 +36,7 @@ export function batchKeys(calls: readonly BatchCall[]): BatchKeys {
   };
 }
 
-type AccountTuple = [string, string, boolean, boolean, string, string, string, string];
+type AccountTuple = [string, string, boolean, boolean, string, string, string, string, boolean];
 type TransferTuple = [
   string,
   string,
@@ -69,12 +69,13 @@ export async function readBatch(client: PoolClient, keys: BatchKeys, lock: boole
   const batch = rows[0]?.batch;
   if (!batch) throw new Error('ledger_read_batch returned nothing');
   const accounts = new Map<string, AccountState>();
-  for (const [id, currency, dmnec, cmned, dp, cp, dpe, cpe] of batch.accounts) {
+  for (const [id, currency, dmnec, cmned, dp, cp, dpe, cpe, frozen] of batch.accounts) {
     accounts.set(id, {
       id,
       currency,
       debitsMustNotExceedCredits: dmnec,
       creditsMustNotExceedDebits: cmned,
+      debitsFrozen: frozen,
       debitsPosted: BigInt(dp),
       creditsPosted: BigInt(cp),
       debitsPending: BigInt(dpe),
@@ -117,13 +118,16 @@ function tupleToTransfer(t: TransferTuple): Transfer {
   };
 }
 
-/** The totals an account had when the batch read it: the write applies only if they still hold. */
-export type ReadTotals = ReadonlyMap<string, readonly [bigint, bigint, bigint, bigint]>;
+/**
+ * The totals (and frozen flag) an account had when the batch read it: the write applies only if they
+ * still hold.
+ */
+export type ReadTotals = ReadonlyMap<string, readonly [bigint, bigint, bigint, bigint, boolean]>;
 
 export function readTotals(accounts: ReadonlyMap<string, AccountState>): ReadTotals {
-  const totals = new Map<string, readonly [bigint, bigint, bigint, bigint]>();
+  const totals = new Map<string, readonly [bigint, bigint, bigint, bigint, boolean]>();
   for (const a of accounts.values()) {
-    totals.set(a.id, [a.debitsPosted, a.creditsPosted, a.debitsPending, a.creditsPending]);
+    totals.set(a.id, [a.debitsPosted, a.creditsPosted, a.debitsPending, a.creditsPending, a.debitsFrozen]);
   }
   return totals;
 }
@@ -164,7 +168,8 @@ export async function writeBatch(
       a.creditsPosted.toString(),
       a.debitsPending.toString(),
       a.creditsPending.toString(),
-      ...old.map(String),
+      ...old.slice(0, 4).map(String),
+      old[4],
     ];
   });
   await client.query({

@@ -40,8 +40,23 @@ export interface Account extends AccountBalances {
   readonly kind: AccountKind;
   readonly ownerId: string | null;
   readonly flags: Required<AccountFlags>;
+  /**
+   * New debits are refused to transfers that ask (`CreateTransfersOptions.refuseFrozenDebits`): a
+   * frozen user's wallets. Credits, and posting or voiding holds placed before, still apply.
+   */
+  readonly debitsFrozen: boolean;
   readonly metadata: Readonly<Record<string, unknown>> | null;
   readonly createdAt: Date;
+}
+
+export interface CreateTransfersOptions {
+  /**
+   * Refuse a new debit (posted or pending) from an account whose debits are frozen, with
+   * `debit_account_frozen`. Decided inside the batch and checked again by its write, so a freeze
+   * that commits first is always seen. Asked by what a person starts (sends, held sends); not by
+   * operators' corrections or the settlement of money already on its way.
+   */
+  readonly refuseFrozenDebits?: boolean;
 }
 
 export interface TransferFlags {
@@ -123,6 +138,7 @@ export const transferResultCodes = [
   'debit_account_not_found',
   'credit_account_not_found',
   'currency_mismatch',
+  'debit_account_frozen',
   // Idempotency.
   'exists_with_different_flags',
   'exists_with_different_debit_account_id',

@@ -59,7 +59,6 @@ export async function createWithdrawal(ctx: PaymentsContext, input: WithdrawalIn
   if (userId) {
     ctx.limits.checkTransaction(input.currency, 'withdrawal', amount);
     await checkPin(ctx.pool, userId, input.pin);
-    await assertNotFrozen(ctx.pool, userId); // before the hold: a frozen wallet's money doesn't move at all
   }
   const threshold = ctx.settings.approvalAbove.get(input.currency);
   const needsApproval = threshold === undefined || amount > threshold;
@@ -77,9 +76,13 @@ export async function createWithdrawal(ctx: PaymentsContext, input: WithdrawalIn
     currency: input.currency,
   };
   await ctx.accounts.ensure(provider.id, provider.mode, input.currency);
-  const results = await ctx.ledger.createTransfers(holdTransfers(draft));
+  // A frozen person's wallet doesn't move money out at all: the ledger refuses the hold in its batch.
+  const results = await ctx.ledger.createTransfers(holdTransfers(draft), {
+    refuseFrozenDebits: userId !== null,
+  });
   const refused = results.find((r) => r.result !== 'ok' && r.result !== 'exists');
   if (refused) {
+    if (refused.result === 'debit_account_frozen') throw new ChatPayError('user_frozen');
     if (['exceeds_credits', 'debit_account_not_found', 'linked_event_failed'].includes(refused.result)) {
       throw new ChatPayError('insufficient_funds', { param: 'amount' });
     }

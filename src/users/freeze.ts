@@ -5,9 +5,8 @@
  * refused credit would bounce back to the sender or sit with a provider, and a frozen wallet that
  * grows is easier to investigate than money stranded outside it.
  */
-import pg from 'pg';
-import { Batcher, batcherFor } from '../db/batcher.ts';
-import type { Pool, PoolClient } from '../db/pool.ts';
+import { inTransaction, type Pool, type PoolClient } from '../db/pool.ts';
+import { setOwnerDebitsFrozen } from '../ledger/index.ts';
 import { ChatPayError } from '../shared/errors.ts';
 
 export interface FreezeState {
@@ -17,6 +16,10 @@ export interface FreezeState {
 }
 
 /**
+ * Sends, held sends and withdrawals don't call this: a freeze also freezes the debits of the user's
+ * wallets in the ledger (below), and those ask the ledger to refuse frozen debits in the very batch
+ * that would move the money, so no freeze can slip between a check and the money moving.
+ *
  * Refuses with `user_frozen` when the user is frozen. With `lock` (inside the caller's transaction)
  * it holds a share lock on the user's row until that transaction ends, so a freeze that commits
  * first is seen, and one that comes later waits for the money movement to commit: either way the
@@ -27,11 +30,7 @@ export async function assertNotFrozen(
   userId: string,
   options: { readonly lock?: boolean } = {},
 ): Promise<void> {
-  const lock = options.lock === true;
-  // On the hot path of every send: one statement for all the checks waiting at that moment.
-  const frozen =
-    !lock && db instanceof pg.Pool ? await frozenChecks(db).submit(userId) : await isFrozen(db, userId, lock);
-  if (frozen) throw new ChatPayError('user_frozen');
+  if (await isFrozen(db, userId, options.lock === true)) throw new ChatPayError('user_frozen');
 }
 
 async function isFrozen(db: Pool | PoolClient, userId: string, lock: boolean): Promise<boolean> {
@@ -43,49 +42,55 @@ async function isFrozen(db: Pool | PoolClient, userId: string, lock: boolean): P
   return rows[0]?.frozen === true;
 }
 
-function frozenChecks(pool: Pool): Batcher<string, boolean> {
-  return batcherFor(
-    pool,
-    'users_frozen',
-    () =>
-      new Batcher<string, boolean>({
-        inFlightMax: 2,
-        one: (userId) => isFrozen(pool, userId, false),
-        run: async (userIds) => {
-          const { rows } = await pool.query<{ id: string }>({
-            name: 'users_frozen_batch',
-            text: 'SELECT id FROM users WHERE id = ANY($1::text[]) AND frozen_at IS NOT NULL',
-            values: [userIds],
-          });
-          const frozen = new Set(rows.map((r) => r.id));
-          return userIds.map((id) => frozen.has(id));
-        },
-      }),
-  );
-}
-
-/** Freezes a user; `user_already_frozen` when they are, `user_not_found` when there is no such user. */
+/**
+ * Freezes a user; `user_already_frozen` when they are, `user_not_found` when there is no such user.
+ * The user's row and their wallets' frozen debits change in one transaction. A wallet opened while
+ * this runs is frozen by `freezeNewWallet` (it waits for this transaction, then sees the freeze).
+ */
 export async function freezeUser(pool: Pool, userId: string, reason: string): Promise<FreezeState> {
-  const { rows } = await pool.query<FreezeRow>(
-    `UPDATE users SET frozen_at = now(), frozen_reason = $2 WHERE id = $1 AND frozen_at IS NULL
-     RETURNING id, frozen_at, frozen_reason`,
-    [userId, reason],
-  );
-  if (rows[0]) return stateOf(rows[0]);
+  const row = await inTransaction(pool, async (client) => {
+    const { rows } = await client.query<FreezeRow>(
+      `UPDATE users SET frozen_at = now(), frozen_reason = $2 WHERE id = $1 AND frozen_at IS NULL
+       RETURNING id, frozen_at, frozen_reason`,
+      [userId, reason],
+    );
+    if (rows[0]) await setOwnerDebitsFrozen(client, userId, 'wallet', true);
+    return rows[0];
+  });
+  if (row) return stateOf(row);
   await freezeState(pool, userId); // throws user_not_found
   throw new ChatPayError('user_already_frozen');
 }
 
 /** Unfreezes a user; `user_not_frozen` when they aren't frozen. The reason lives in the audit log. */
 export async function unfreezeUser(pool: Pool, userId: string): Promise<FreezeState> {
-  const { rows } = await pool.query<FreezeRow>(
-    `UPDATE users SET frozen_at = NULL, frozen_reason = NULL WHERE id = $1 AND frozen_at IS NOT NULL
-     RETURNING id, frozen_at, frozen_reason`,
-    [userId],
-  );
-  if (rows[0]) return stateOf(rows[0]);
+  const row = await inTransaction(pool, async (client) => {
+    const { rows } = await client.query<FreezeRow>(
+      `UPDATE users SET frozen_at = NULL, frozen_reason = NULL WHERE id = $1 AND frozen_at IS NOT NULL
+       RETURNING id, frozen_at, frozen_reason`,
+      [userId],
+    );
+    if (rows[0]) await setOwnerDebitsFrozen(client, userId, 'wallet', false);
+    return rows[0];
+  });
+  if (row) return stateOf(row);
   await freezeState(pool, userId);
   throw new ChatPayError('user_not_frozen');
+}
+
+/**
+ * A wallet just opened for a frozen user is frozen too. Runs after the wallet's row has committed;
+ * it locks the user's row (FOR SHARE), so a freeze in progress is waited for and then seen. Either
+ * the freeze's own update saw the new wallet, or this does: no order leaves a frozen user an
+ * unfrozen wallet.
+ */
+export async function freezeNewWallet(pool: Pool, userId: string, accountId: string): Promise<void> {
+  await pool.query(
+    `WITH u AS (SELECT frozen_at FROM users WHERE id = $1 FOR SHARE)
+     UPDATE ledger_accounts a SET debits_frozen = true FROM u
+      WHERE a.id = $2 AND a.owner_id = $1 AND u.frozen_at IS NOT NULL AND NOT a.debits_frozen`,
+    [userId, accountId],
+  );
 }
 
 export async function freezeState(pool: Pool, userId: string): Promise<FreezeState & { role: string }> {

@@ -13,7 +13,6 @@ import type { Ledger, TransferInput } from '../ledger/index.ts';
 import { ChatPayError } from '../shared/errors.ts';
 import { formatAmount, parseAmount } from '../shared/money.ts';
 import { normalizePhone } from '../users/contacts.ts';
-import { assertNotFrozen } from '../users/freeze.ts';
 import { checkPin } from '../users/pin.ts';
 import { type Wallets, walletAccountId } from './wallets.ts';
 
@@ -80,25 +79,29 @@ export class HeldTransfers {
     const threshold = this.#o.pinRequiredAbove.get(input.currency);
     if (threshold === undefined || amount > threshold)
       await checkPin(this.#o.pool, input.fromUserId, input.pin);
-    // A frozen sender can't move money out, to a member or to someone not on ChatPay yet.
-    await assertNotFrozen(this.#o.pool, input.fromUserId);
     const escrow = escrowAccountId(input.currency);
     await this.#o.ledger.createAccounts([
       { id: escrow, currency: input.currency, kind: 'suspense', metadata: { purpose: 'held transfers' } },
     ]);
-    const [held] = await this.#o.ledger.createTransfers([
-      {
-        id: `${input.id}_hold`,
-        debitAccountId: walletAccountId(input.fromUserId, input.currency),
-        creditAccountId: escrow,
-        amount,
-        currency: input.currency,
-        code: 'p2p_held',
-        flags: { pending: true },
-        timeoutSeconds: this.#o.holdSeconds,
-        metadata: { from: input.fromUserId, to },
-      },
-    ]);
+    const [held] = await this.#o.ledger.createTransfers(
+      [
+        {
+          id: `${input.id}_hold`,
+          debitAccountId: walletAccountId(input.fromUserId, input.currency),
+          creditAccountId: escrow,
+          amount,
+          currency: input.currency,
+          code: 'p2p_held',
+          flags: { pending: true },
+          timeoutSeconds: this.#o.holdSeconds,
+          metadata: { from: input.fromUserId, to },
+        },
+        // A frozen sender can't move money out, to a member or to someone not on ChatPay yet: the
+        // ledger refuses the hold on their frozen wallet, deciding in the batch that writes it.
+      ],
+      { refuseFrozenDebits: true },
+    );
+    if (held?.result === 'debit_account_frozen') throw new ChatPayError('user_frozen');
     if (held?.result === 'exceeds_credits' || held?.result === 'debit_account_not_found') {
       throw new ChatPayError('insufficient_funds', { param: 'amount' });
     }

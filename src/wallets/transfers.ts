@@ -4,7 +4,6 @@ import type { EventBus } from '../realtime/index.ts';
 import { ChatPayError } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
 import { formatAmount, parseAmount } from '../shared/money.ts';
-import { assertNotFrozen } from '../users/freeze.ts';
 import { checkPin } from '../users/pin.ts';
 import type { Users } from '../users/users.ts';
 import { type Wallets, walletAccountId } from './wallets.ts';
@@ -80,9 +79,6 @@ export class TransferService {
     const threshold = this.#o.pinRequiredAbove.get(input.currency);
     if (threshold === undefined || amount > threshold)
       await checkPin(this.#o.pool, input.fromUserId, input.pin);
-    // Last check before the ledger: the ledger's batches can't see the users table, so a freeze that
-    // commits in the few milliseconds between this read and the batch lets this one transfer through.
-    await assertNotFrozen(this.#o.pool, input.fromUserId);
     const debit = walletAccountId(input.fromUserId, input.currency);
     const credit = walletAccountId(recipient.id, input.currency);
     const metadata: Record<string, string> = { from: input.fromUserId, to: recipient.id };
@@ -96,14 +92,17 @@ export class TransferService {
       code: 'p2p',
       metadata,
     };
-    let [result] = await this.#o.ledger.createTransfers([transfer]);
+    // A frozen sender's wallets refuse debits: decided in the ledger batch that moves the money, and
+    // checked again by its write, so a freeze that commits first is never missed (migration 0015).
+    const send = { refuseFrozenDebits: true };
+    let [result] = await this.#o.ledger.createTransfers([transfer], send);
     if (result?.result === 'credit_account_not_found') {
       // The recipient's first money in this currency: open the wallet, then move the money.
       if (byId && !(await this.#o.users.get(recipient.id))) {
         throw new ChatPayError('recipient_not_found', { param: 'to' });
       }
       await this.#o.wallets.ensure(recipient.id, input.currency);
-      [result] = await this.#o.ledger.createTransfers([transfer]);
+      [result] = await this.#o.ledger.createTransfers([transfer], send);
     }
     switch (result?.result) {
       case 'ok': {
@@ -114,6 +113,8 @@ export class TransferService {
       case 'exists':
         // A retry: the money moved (and both sides were told) the first time.
         return transferView(result.transfer as Transfer);
+      case 'debit_account_frozen':
+        throw new ChatPayError('user_frozen');
       case 'exceeds_credits':
       case 'debit_account_not_found': // no wallet in this currency yet: nothing to send
         throw new ChatPayError('insufficient_funds', { param: 'amount' });

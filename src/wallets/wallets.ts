@@ -5,6 +5,7 @@ import { availableBalance } from '../ledger/index.ts';
 import { type BalanceRow, balanceColumns, toBalances } from '../ledger/rows.ts';
 import { findCurrency } from '../shared/currencies.ts';
 import { formatAmount } from '../shared/money.ts';
+import { freezeNewWallet } from '../users/freeze.ts';
 
 /** A user's wallet in one currency is the ledger account with this id: derived, so it needs no lookup. */
 export function walletAccountId(userId: string, currency: string): string {
@@ -79,6 +80,8 @@ export class Wallets {
     ]);
     if (result?.result !== 'ok' && result?.result !== 'exists')
       throw new Error(`wallet ${id}: ${result?.result}`);
+    // A frozen user's new wallet is frozen too (a freeze froze only the wallets that existed then).
+    if (result.result === 'ok') await freezeNewWallet(this.#pool, userId, id);
     return id;
   }
 

@@ -7,7 +7,6 @@
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { Batcher } from '../../src/db/batcher.ts';
-import type { Pool } from '../../src/db/pool.ts';
 import { InboxWriter } from '../../src/payments/inbox-writer.ts';
 import { ChatPayError } from '../../src/shared/errors.ts';
 import { assertNotFrozen, freezeUser } from '../../src/users/freeze.ts';
@@ -177,24 +176,6 @@ describe('Batcher', () => {
   });
 });
 
-/** The pool, counting the statements sent through it. */
-function countingPool(target: Pool): { pool: Pool; statements: () => number } {
-  let count = 0;
-  const counted = new Proxy(target, {
-    get(object, property, receiver) {
-      if (property === 'query') {
-        return (...args: Parameters<Pool['query']>) => {
-          count++;
-          return (object.query as (...a: unknown[]) => unknown).apply(object, args);
-        };
-      }
-      const value = Reflect.get(object, property, receiver);
-      return typeof value === 'function' ? value.bind(object) : value;
-    },
-  });
-  return { pool: counted, statements: () => count };
-}
-
 /** Sequential scans so far of each table, as this session sees them after flushing its own statistics. */
 async function seqScansOf(client: pg.Client, tables: readonly string[]): Promise<Record<string, number>> {
   await client.query('SELECT pg_stat_force_next_flush()');
@@ -231,21 +212,6 @@ function registerPeople(prefix: string, count: number) {
 }
 
 describe('batched statements against PostgreSQL', () => {
-  it('checks many senders for a freeze in one statement, refusing exactly the frozen ones', async () => {
-    const people = await registerPeople('frozen-batch', 12);
-    const frozen = new Set(people.filter((_, i) => i % 3 === 0).map((p) => p.id));
-    for (const id of frozen) await freezeUser(pool, id, 'test');
-    const { pool: counted, statements } = countingPool(pool);
-    const outcomes = await Promise.allSettled(people.map((p) => assertNotFrozen(counted, p.id)));
-    outcomes.forEach((outcome, i) => {
-      const id = people[i]?.id as string;
-      if (frozen.has(id))
-        expect(outcome).toMatchObject({ status: 'rejected', reason: { code: 'user_frozen' } });
-      else expect(outcome.status).toBe('fulfilled');
-    });
-    expect(statements()).toBeLessThanOrEqual(2); // two connections at most, never one per sender
-  });
-
   it('stores the good webhooks of a batch when the database refuses one of them', async () => {
     const inbox = new InboxWriter(pool);
     const event = (n: number, body: string) => ({
@@ -317,31 +283,6 @@ describe('batched statements against PostgreSQL', () => {
       expect(rows[0].n).toBe(13); // every answer stored
     } finally {
       await client.end();
-    }
-  });
-
-  it('plans the freeze check once per connection, not once per call (migration 0013)', async () => {
-    const people = await registerPeople('plan-once', 40);
-    // A users table of some size, with statistics (autovacuum's ANALYZE): on a handful of rows any
-    // plan is cheap and PostgreSQL would settle on the generic one even without the partial index.
-    await pool.query(
-      `INSERT INTO users (id, email) SELECT 'usr_plan' || lpad(g::text, 22, '0'), 'plan' || g || '@example.com'
-         FROM generate_series(1, 20000) g`,
-    );
-    await pool.query('ANALYZE users');
-    // One connection, so that its prepared statement's plan counts can be read back on it.
-    const single = new pg.Pool({ connectionString: url, max: 1 });
-    try {
-      // Batches of a few ids, as under load (a lone check takes the scalar statement: next test).
-      for (let i = 0; i < people.length; i += 4) {
-        await Promise.all(people.slice(i, i + 4).map((p) => assertNotFrozen(single, p.id)));
-      }
-      const rows = await preparedPlans(single, 'users_frozen_batch');
-      // PostgreSQL's five trial custom plans, then the cached generic one for every later call.
-      expect(rows[0]?.custom_plans).toBeLessThanOrEqual(5);
-      expect(rows[0]?.generic_plans).toBeGreaterThanOrEqual(5);
-    } finally {
-      await single.end();
     }
   });
 

@@ -146,6 +146,7 @@ describe('KnownAccounts', () => {
     currency: 'ETB',
     debitsMustNotExceedCredits: true,
     creditsMustNotExceedDebits: false,
+    debitsFrozen: false,
     debitsPosted: 0n,
     creditsPosted: credits,
     debitsPending: 0n,

@@ -113,7 +113,7 @@ export const pointLookups = 'SET enable_seqscan = off SET enable_hashjoin = off 
  * accounts in id order (so two lockers never deadlock), then reads the rest in a snapshot taken after
  * the locks: PL/pgSQL in READ COMMITTED snapshots each statement.
  */
-const readBatchFunction = `
+export const readBatchFunction = `
 CREATE FUNCTION ledger_read_batch(account_ids text[], transfer_ids text[], pending_ids text[], reverses_ids text[],
                                   lock_accounts boolean)
 RETURNS json LANGUAGE plpgsql VOLATILE ${pointLookups} AS $fn$
@@ -155,7 +155,7 @@ $fn$`;
  * there first, or inserted one of the ids, the whole call fails with serialization_failure or
  * unique_violation, nothing of it stays, and the engine retries the batch under row locks.
  */
-const writeBatchFunction = `
+export const writeBatchFunction = `
 CREATE FUNCTION ledger_write_batch(transfers jsonb, accounts jsonb)
 RETURNS void LANGUAGE plpgsql VOLATILE ${pointLookups} AS $fn$
 DECLARE
