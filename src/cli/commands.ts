@@ -7,6 +7,7 @@ import type { Config } from '../config/schema.ts';
 import { createPool } from '../db/pool.ts';
 import { crontab, startWorker, taskHandlers, type Worker } from '../jobs/index.ts';
 import type { Logger } from '../shared/logger.ts';
+import { collectStartupGarbage } from '../shared/startup-gc.ts';
 import { operatorRoles, type Role, Users } from '../users/index.ts';
 import { startBot } from './bot.ts';
 import { consoleDistDir, ensureConsoleBuilt } from './console-build.ts';
@@ -92,6 +93,9 @@ async function runServer(
     await providers.close();
     await database.close();
   });
+  // Start-up garbage left in the old generation slows every scavenge under load until V8's first
+  // full collection (src/shared/startup-gc.ts): collect it now, once, before taking traffic.
+  collectStartupGarbage();
   const where = database.embedded ? `embedded PostgreSQL on port ${database.embedded.port}` : 'DATABASE_URL';
   process.stdout.write(`ChatPay is running at ${address} (database: ${where}). Press Ctrl-C to stop.\n`);
   process.stdout.write(`  console: ${address}/console\n`);
