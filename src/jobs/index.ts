@@ -1,2 +1,3 @@
+export { WorkerHeartbeat } from './heartbeat.ts';
 export { crontab, type TaskServices, taskHandlers } from './tasks.ts';
-export { startWorker, type Worker, type WorkerOptions } from './worker.ts';
+export { type RunningWorker, startWorker, type Worker, type WorkerOptions } from './worker.ts';
