@@ -76,6 +76,12 @@ export const errorCatalogue = {
     message: 'The ledger could not commit; retry with the same transfer ids.',
   },
   ledger_closed: { type: 'api_error', status: 503, message: 'The ledger is shutting down.' },
+  audit_unavailable: {
+    type: 'api_error',
+    status: 503,
+    message:
+      'The request may have taken effect, but its audit entry could not be written. Retry the same request with the same Idempotency-Key.',
+  },
   // Requests.
   validation_failed: {
     type: 'invalid_request_error',

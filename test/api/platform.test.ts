@@ -159,6 +159,48 @@ describe('observability', () => {
     ]);
     await expect(api.services.pool.query('DELETE FROM audit_log')).rejects.toThrow(/append-only/);
   });
+
+  it('answers 503 audit_unavailable when the audit entry cannot be written, and the retry pays once', async () => {
+    const alice = await api.register();
+    const bob = await api.register();
+    await api.fund(alice.id, 'ETB', '10.00');
+    const send = () =>
+      api.app.inject({
+        method: 'POST',
+        url: '/v1/transfers',
+        headers: { ...alice.auth, 'idempotency-key': 'audit-outage-1' },
+        payload: { to: bob.id, amount: '1.00', currency: 'ETB' },
+      });
+    const pool = api.services.pool;
+    // The audit statement fails (as in a failover): the transfer commits, the answer can't be recorded.
+    await pool.query('ALTER FUNCTION audit_write_batch RENAME TO audit_write_batch_away');
+    let first: Awaited<ReturnType<typeof send>>;
+    try {
+      first = await send();
+    } finally {
+      await pool.query('ALTER FUNCTION audit_write_batch_away RENAME TO audit_write_batch');
+    }
+    expect(first.statusCode, first.body).toBe(503);
+    expect(first.json().error).toMatchObject({
+      code: 'audit_unavailable',
+      request_id: first.headers['request-id'],
+    });
+    expect(await api.available(alice.id, 'ETB')).toBe(900n); // it did move
+    const { rows: lost } = await pool.query('SELECT 1 FROM audit_log WHERE request_id = $1', [
+      first.headers['request-id'],
+    ]);
+    expect(lost).toEqual([]);
+
+    // The claim was released: the retry runs at once, finds the transfer, answers it and is audited.
+    const retry = await send();
+    expect(retry.statusCode, retry.body).toBe(201);
+    expect(retry.json()).toMatchObject({ amount: '1.00', to: { user_id: bob.id } });
+    expect(await api.available(alice.id, 'ETB')).toBe(900n); // once
+    const { rows } = await pool.query('SELECT status FROM audit_log WHERE request_id = $1', [
+      retry.headers['request-id'],
+    ]);
+    expect(rows).toEqual([{ status: 201 }]);
+  });
 });
 
 describe('secrets never leak', () => {

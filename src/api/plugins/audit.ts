@@ -1,7 +1,9 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Batcher } from '../../db/batcher.ts';
 import type { Pool } from '../../db/pool.ts';
+import { ChatPayError } from '../../shared/errors.ts';
 import { principalKey } from '../context.ts';
+import { envelope } from './errors.ts';
 
 /** What a handler may add to its request's audit entry: the object acted on, and its states. */
 export interface AuditDetails {
@@ -17,6 +19,9 @@ declare module 'fastify' {
 }
 
 const userAgentMax = 256;
+// A write that fails is tried again after these pauses (a database failover, a dropped connection)
+// before the request gives up on its audit entry.
+const retryDelaysMs = [50, 250];
 
 /** One audit row, and for a request that carried an Idempotency-Key, the answer to replay. */
 interface AuditEntry {
@@ -66,7 +71,12 @@ function principalOf(request: FastifyRequest): string {
 export function registerAudit(app: FastifyInstance, pool: Pool): void {
   app.decorateRequest('audit', null);
   const writer = auditWriter(pool);
-  const record = async (request: FastifyRequest, statusCode: number, replayed: boolean, payload: unknown) => {
+  const record = async (
+    request: FastifyRequest,
+    statusCode: number,
+    replayed: boolean,
+    payload: unknown,
+  ): Promise<boolean> => {
     const details = request.audit ?? {};
     const row = [
       principalOf(request),
@@ -79,20 +89,46 @@ export function registerAudit(app: FastifyInstance, pool: Pool): void {
       String(request.headers['user-agent'] ?? '').slice(0, userAgentMax),
       request.id,
     ];
-    try {
-      const claim = request.idempotency;
-      const storeAnswer = claim !== null && statusCode < 500 && !replayed;
-      const answer = storeAnswer
-        ? {
-            scope: claim.scope,
-            key: claim.key,
-            body: typeof payload === 'string' ? payload : JSON.stringify(payload),
-          }
-        : null;
-      await writer.submit({ row, answer });
-    } catch (error) {
-      request.log.error({ err: error }, 'audit entry lost');
+    const claim = request.idempotency;
+    const storeAnswer = claim !== null && statusCode < 500 && !replayed;
+    const answer = storeAnswer
+      ? {
+          scope: claim.scope,
+          key: claim.key,
+          body: typeof payload === 'string' ? payload : JSON.stringify(payload),
+        }
+      : null;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await writer.submit({ row, answer });
+        return true;
+      } catch (error) {
+        const delayMs = retryDelaysMs[attempt];
+        if (delayMs === undefined) {
+          request.log.error({ err: error }, 'audit entry not written; the request is answered 503');
+          return false;
+        }
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
     }
+  };
+  /**
+   * No acknowledged request without its audit entry: when the entry can't be written, the answer is
+   * 503 `audit_unavailable` instead, and the idempotency claim is released so that the client's retry
+   * runs at once. A retry can't move money twice (ledger ids derive from the key); it answers with the
+   * outcome (the committed transfer, for instance) and writes the entry.
+   */
+  const unacknowledged = async (request: FastifyRequest, reply: FastifyReply): Promise<string> => {
+    const claim = request.idempotency;
+    if (claim) {
+      await pool
+        .query('DELETE FROM idempotency_keys WHERE principal = $1 AND key = $2', [claim.scope, claim.key])
+        .catch((error: unknown) =>
+          request.log.warn({ err: error }, 'idempotency claim kept until its lease ends'),
+        );
+    }
+    reply.code(503).header('content-type', 'application/json; charset=utf-8');
+    return JSON.stringify(envelope(new ChatPayError('audit_unavailable'), request.id));
   };
   // onSend, not onResponse: the row is written before the caller sees the answer, so an acknowledged
   // change always has its audit entry. A callback hook: most requests are reads, which pass straight
@@ -105,6 +141,8 @@ export function registerAudit(app: FastifyInstance, pool: Pool): void {
       return;
     }
     const replayed = reply.getHeader('idempotent-replayed') !== undefined;
-    void record(request, reply.statusCode, replayed, payload).then(() => done(null, payload));
+    void record(request, reply.statusCode, replayed, payload)
+      .then(async (written) => done(null, written ? payload : await unacknowledged(request, reply)))
+      .catch((error: unknown) => done(error as Error));
   });
 }
