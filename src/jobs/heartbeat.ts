@@ -84,11 +84,19 @@ export class WorkerHeartbeat {
     return released;
   }
 
-  /** Stops beating and removes the row (after a graceful shutdown, which unlocks its own jobs). */
+  /**
+   * Stops beating and removes the row (after a graceful shutdown, which unlocks its own jobs). Never
+   * fails a shutdown: with the database gone the row stays, goes stale, and another worker's sweep
+   * deletes it (releasing nothing that is still locked).
+   */
   async stop(): Promise<void> {
     clearInterval(this.#timer);
-    await this.#beating;
-    await this.#pool.query('DELETE FROM job_worker_heartbeats WHERE process_id = $1', [this.processId]);
+    try {
+      await this.#beating.catch(() => undefined);
+      await this.#pool.query('DELETE FROM job_worker_heartbeats WHERE process_id = $1', [this.processId]);
+    } catch (error) {
+      this.#logger.warn({ err: error }, 'worker heartbeat row left to expire');
+    }
   }
 
   #beat(): Promise<void> {
