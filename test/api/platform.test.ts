@@ -175,8 +175,16 @@ describe('observability', () => {
     // The audit statement fails (as in a failover): the transfer commits, the answer can't be recorded.
     await pool.query('ALTER FUNCTION audit_write_batch RENAME TO audit_write_batch_away');
     let first: Awaited<ReturnType<typeof send>>;
+    let keyless: Awaited<ReturnType<typeof send>>;
     try {
       first = await send();
+      // Without a key a retry would be a new transfer: that request keeps its real answer.
+      keyless = await api.app.inject({
+        method: 'POST',
+        url: '/v1/transfers',
+        headers: alice.auth,
+        payload: { to: bob.id, amount: '2.00', currency: 'ETB' },
+      });
     } finally {
       await pool.query('ALTER FUNCTION audit_write_batch_away RENAME TO audit_write_batch');
     }
@@ -185,7 +193,8 @@ describe('observability', () => {
       code: 'audit_unavailable',
       request_id: first.headers['request-id'],
     });
-    expect(await api.available(alice.id, 'ETB')).toBe(900n); // it did move
+    expect(keyless.statusCode, keyless.body).toBe(201);
+    expect(await api.available(alice.id, 'ETB')).toBe(700n); // both moved
     const { rows: lost } = await pool.query('SELECT 1 FROM audit_log WHERE request_id = $1', [
       first.headers['request-id'],
     ]);
@@ -195,7 +204,7 @@ describe('observability', () => {
     const retry = await send();
     expect(retry.statusCode, retry.body).toBe(201);
     expect(retry.json()).toMatchObject({ amount: '1.00', to: { user_id: bob.id } });
-    expect(await api.available(alice.id, 'ETB')).toBe(900n); // once
+    expect(await api.available(alice.id, 'ETB')).toBe(700n); // the keyed one once
     const { rows } = await pool.query('SELECT status FROM audit_log WHERE request_id = $1', [
       retry.headers['request-id'],
     ]);

@@ -113,25 +113,29 @@ export function registerAudit(app: FastifyInstance, pool: Pool): void {
     }
   };
   /**
-   * No acknowledged request without its audit entry: when the entry can't be written, the answer is
-   * 503 `audit_unavailable` instead, and the idempotency claim is released so that the client's retry
-   * runs at once. A retry can't move money twice (ledger ids derive from the key); it answers with the
-   * outcome (the committed transfer, for instance) and writes the entry.
+   * No acknowledged request without its audit entry, where a retry is safe: a request under an
+   * Idempotency-Key whose entry can't be written is answered 503 `audit_unavailable` instead, and its
+   * claim is released so that the client's retry runs at once. The retry can't move money twice
+   * (ledger ids derive from the key); it answers with the outcome (the committed transfer, say) and
+   * writes the entry. Without a key a retry would be a new request and could pay twice: such a
+   * request keeps its real answer, and the lost entry is logged as an error (the ledger still holds
+   * the transfer itself).
    */
-  const unacknowledged = async (request: FastifyRequest, reply: FastifyReply): Promise<string> => {
-    const claim = request.idempotency;
-    if (claim) {
-      await pool
-        .query('DELETE FROM idempotency_keys WHERE principal = $1 AND key = $2', [claim.scope, claim.key])
-        .catch((error: unknown) =>
-          request.log.warn({ err: error }, 'idempotency claim kept until its lease ends'),
-        );
-    }
+  const unacknowledged = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    claim: { readonly scope: string; readonly key: string },
+  ): Promise<string> => {
+    await pool
+      .query('DELETE FROM idempotency_keys WHERE principal = $1 AND key = $2', [claim.scope, claim.key])
+      .catch((error: unknown) =>
+        request.log.warn({ err: error }, 'idempotency claim kept until its lease ends'),
+      );
     reply.code(503).header('content-type', 'application/json; charset=utf-8');
     return JSON.stringify(envelope(new ChatPayError('audit_unavailable'), request.id));
   };
-  // onSend, not onResponse: the row is written before the caller sees the answer, so an acknowledged
-  // change always has its audit entry. A callback hook: most requests are reads, which pass straight
+  // onSend, not onResponse: the row is written before the caller sees the answer (see unacknowledged
+  // for when it can't be). A callback hook: most requests are reads, which pass straight
   // through without a promise.
   app.addHook('onSend', (request, reply, payload, done) => {
     const config = request.routeOptions.config;
@@ -142,7 +146,10 @@ export function registerAudit(app: FastifyInstance, pool: Pool): void {
     }
     const replayed = reply.getHeader('idempotent-replayed') !== undefined;
     void record(request, reply.statusCode, replayed, payload)
-      .then(async (written) => done(null, written ? payload : await unacknowledged(request, reply)))
+      .then(async (written) => {
+        const claim = request.idempotency;
+        done(null, written || !claim ? payload : await unacknowledged(request, reply, claim));
+      })
       .catch((error: unknown) => done(error as Error));
   });
 }
