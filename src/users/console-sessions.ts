@@ -4,7 +4,7 @@
  * and TOTP seeds only sealed (src/shared/sealed.ts), so a copy of the database signs nobody in.
  * Failed attempts are counted per email and per IP, and sign-in stops for a while after too many.
  */
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import type { Pool } from '../db/pool.ts';
 import { ChatPayError, isChatPayError } from '../shared/errors.ts';
 import { sha256Hex } from '../shared/hash.ts';
@@ -47,6 +47,16 @@ export interface ConsoleSession {
 const lastSeenWriteEverySeconds = 60;
 
 const token = () => randomBytes(32).toString('base64url');
+
+/**
+ * A session's CSRF token, derived from its cookie's value rather than stored: the database holds
+ * only the session token's hash, so a copy of it (a backup, a read-only leak) yields no CSRF token to
+ * forge an operator's request with. The page gets it from `GET /v1/console/session`, which the
+ * cookie authenticates; another origin can read neither.
+ */
+export function csrfTokenOf(sessionToken: string): string {
+  return createHmac('sha256', sessionToken).update('chatpay console csrf v1').digest('base64url');
+}
 
 export class ConsoleSessions {
   readonly #pool: Pool;
@@ -146,7 +156,7 @@ export class ConsoleSessions {
     client: { ip: string; userAgent?: string | undefined },
   ): Promise<{ token: string; session: ConsoleSession }> {
     const sessionToken = token();
-    const csrfToken = token();
+    const csrfToken = csrfTokenOf(sessionToken);
     // One statement: the challenge is used once, the step moves forward only (a code works once,
     // even in two racing requests), the enrolled secret is kept only if none was set meanwhile.
     const { rows } = await this.#pool.query<{ email: string; role: Role; expires_at: Date }>(
@@ -161,8 +171,8 @@ export class ConsoleSessions {
             AND ($4::text IS NULL OR u.totp_secret IS NULL)
           RETURNING u.id, u.email, u.role
        )
-       INSERT INTO console_sessions (token_hash, user_id, csrf_token, expires_at, ip, user_agent)
-       SELECT $5, stepped.id, $6, now() + make_interval(secs => $7), $8, $9 FROM stepped
+       INSERT INTO console_sessions (token_hash, user_id, expires_at, ip, user_agent)
+       SELECT $5, stepped.id, now() + make_interval(secs => $6), $7, $8 FROM stepped
        RETURNING (SELECT email FROM stepped) AS email, (SELECT role FROM stepped) AS role, expires_at`,
       [
         sha256Hex(challenge),
@@ -170,7 +180,6 @@ export class ConsoleSessions {
         step,
         enrolling,
         sha256Hex(sessionToken),
-        csrfToken,
         this.absoluteSeconds,
         client.ip,
         client.userAgent?.slice(0, 500) ?? null,
@@ -190,12 +199,11 @@ export class ConsoleSessions {
       user_id: string;
       email: string;
       role: Role;
-      csrf_token: string;
       expires_at: Date;
       stale: boolean;
     }>({
       name: 'console_session_get',
-      text: `SELECT s.user_id, u.email, u.role, s.csrf_token, s.expires_at,
+      text: `SELECT s.user_id, u.email, u.role, s.expires_at,
                     s.last_seen_at < now() - make_interval(secs => $3) AS stale
                FROM console_sessions s JOIN users u ON u.id = s.user_id
               WHERE s.token_hash = $1 AND s.ended_at IS NULL AND s.expires_at > now()
@@ -214,7 +222,7 @@ export class ConsoleSessions {
       userId: row.user_id,
       email: row.email,
       role: row.role,
-      csrfToken: row.csrf_token,
+      csrfToken: csrfTokenOf(sessionToken),
       expiresAt: row.expires_at,
     };
   }

@@ -77,11 +77,21 @@ describe('console sign-in', () => {
     expect((await signIn(op.email, op.password)).json()).toMatchObject({ step: 'totp' });
   });
 
-  it('keeps the session token and the TOTP secret out of the database in usable form', async () => {
+  it('keeps the session token, its CSRF token and the TOTP secret out of the database in usable form', async () => {
     const s = await session();
-    const { rows } = await api.database.pool.query('SELECT token_hash, csrf_token FROM console_sessions');
+    const { rows } = await api.database.pool.query('SELECT * FROM console_sessions');
     expect(rows.some((r) => r.token_hash === s.cookie)).toBe(false);
     expect(rows.some((r) => r.token_hash.length === 64)).toBe(true);
+    // The CSRF token is derived from the cookie's value, not stored: no column of any row holds it.
+    expect(s.csrf).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(JSON.stringify(rows)).not.toContain(s.csrf);
+    // …and the same session, authenticated again, gets the same token.
+    const again = await api.app.inject({
+      method: 'GET',
+      url: '/v1/console/session',
+      headers: withCookie(s.cookie),
+    });
+    expect(again.json().csrf_token).toBe(s.csrf);
     // The TOTP seed is sealed (SECRETS_KEY), in the user's row and in the enrolment's challenge.
     const seeds = await api.database.pool.query(
       `SELECT u.totp_secret, c.enrolling_secret FROM users u JOIN console_challenges c ON c.user_id = u.id
