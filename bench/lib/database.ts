@@ -35,9 +35,15 @@ export async function benchDatabase(): Promise<BenchDatabase> {
       await rm(dataDir, { recursive: true, force: true });
     };
   }
-  const name = `chatpay_bench_${randomBytes(4).toString('hex')}`;
+  const name = benchDatabaseName(Date.now());
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
+  const dropped = await dropStaleBenchDatabases(admin, Date.now());
+  if (dropped.length > 0) {
+    process.stderr.write(
+      `bench: dropped ${dropped.length} databases left by interrupted runs: ${dropped.join(', ')}\n`,
+    );
+  }
   await admin.query(`CREATE DATABASE ${name}`);
   const pools: Pool[] = [];
   const close = async () => {
@@ -68,6 +74,35 @@ export async function benchDatabase(): Promise<BenchDatabase> {
     await close();
     throw error;
   }
+}
+
+// A run's database is named for the second it was created, so that a later run can tell leftovers
+// from a run in progress on the same server.
+const benchDatabasePattern = /^chatpay_bench_(\d{10})_[0-9a-f]{8}$/;
+/** Older than this, a benchmark database belongs to a run that was interrupted (runs last minutes). */
+const staleAfterMs = 24 * 3600_000;
+
+export function benchDatabaseName(nowMs: number): string {
+  return `chatpay_bench_${Math.floor(nowMs / 1000)}_${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * Drops the databases of benchmark runs that were killed before their cleanup (Ctrl-C twice, a
+ * timeout, a lost terminal): each holds a full migrated schema and its data. Only names made by
+ * `benchDatabaseName` more than a day old; returns the names dropped.
+ */
+export async function dropStaleBenchDatabases(admin: pg.Client, nowMs: number): Promise<string[]> {
+  const { rows } = await admin.query<{ datname: string }>(
+    "SELECT datname FROM pg_database WHERE datname LIKE 'chatpay\\_bench\\_%'",
+  );
+  const stale = rows
+    .map((r) => r.datname)
+    .filter((name) => {
+      const created = benchDatabasePattern.exec(name)?.[1];
+      return created !== undefined && nowMs - Number(created) * 1000 > staleAfterMs;
+    });
+  for (const name of stale) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  return stale;
 }
 
 /** Percentile of an ascending array of numbers (nearest rank). */
