@@ -16,9 +16,11 @@ export interface FreezeState {
 }
 
 /**
- * Sends, held sends and withdrawals don't call this: a freeze also freezes the debits of the user's
- * wallets in the ledger (below), and those ask the ledger to refuse frozen debits in the very batch
- * that would move the money, so no freeze can slip between a check and the money moving.
+ * Sends and held sends don't call this, and a withdrawal's hold doesn't need it: a freeze also
+ * freezes the debits of the user's wallets in the ledger (below), and those ask the ledger to refuse
+ * frozen debits in the very batch that would move the money, so no freeze can slip between a check
+ * and the money moving. Withdrawals still call it, locked, as they record the payment, and before
+ * an operator approves one.
  *
  * Refuses with `user_frozen` when the user is frozen. With `lock` (inside the caller's transaction)
  * it holds a share lock on the user's row until that transaction ends, so a freeze that commits

@@ -105,7 +105,7 @@ export function registerAudit(app: FastifyInstance, pool: Pool): void {
       } catch (error) {
         const delayMs = retryDelaysMs[attempt];
         if (delayMs === undefined) {
-          request.log.error({ err: error }, 'audit entry not written; the request is answered 503');
+          request.log.error({ err: error }, 'audit entry not written');
           return false;
         }
         await new Promise((resolve) => setTimeout(resolve, delayMs));
