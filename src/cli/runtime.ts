@@ -9,7 +9,14 @@ import { createPool, type Pool } from '../db/pool.ts';
 import { sealStoredSecrets } from '../db/seal-stored.ts';
 import { Ledger } from '../ledger/index.ts';
 import { Merchants, MerchantWebhooks } from '../merchants/index.ts';
-import { buildPayments, ProviderGateway, type ProviderSetup, setUpProviders } from '../payments/index.ts';
+import {
+  buildPayments,
+  KycLimits,
+  ProviderGateway,
+  type ProviderSetup,
+  parseKycLimits,
+  setUpProviders,
+} from '../payments/index.ts';
 import { providerDefinitions } from '../payments/providers/registry.ts';
 import { type EventBus, MemoryEventBus, RedisEventBus } from '../realtime/index.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -144,6 +151,8 @@ export async function createServices(
   const events: EventBus = config.redisUrl
     ? new RedisEventBus({ url: config.redisUrl, logger: logger.child({ component: 'realtime' }) })
     : new MemoryEventBus();
+  // KYC_LIMITS' `transfer` rules limit what people send (the payments read the same setting).
+  const kycLimits = new KycLimits(parseKycLimits(config.kyc.limitsJson));
   const transfers = new TransferService({
     pool,
     ledger,
@@ -151,6 +160,7 @@ export async function createServices(
     wallets,
     events,
     pinRequiredAbove: config.pinRequiredAbove,
+    kycLimits,
   });
   const merchants = new Merchants(pool);
   const gateway = new ProviderGateway(providers.entries, {
@@ -203,6 +213,7 @@ export async function createServices(
       wallets,
       holdSeconds: config.heldTransferSeconds,
       pinRequiredAbove: config.pinRequiredAbove,
+      kycLimits,
     }),
     merchants,
     merchantWebhooks: new MerchantWebhooks(pool, { privateUrls: config.merchantWebhookPrivateUrls, secrets }),

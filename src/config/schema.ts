@@ -277,7 +277,7 @@ export const envSchema = Type.Object({
   KYC_LIMITS: Type.String({
     default: kycLimitsDefault,
     description:
-      'Limits per KYC level, a JSON array of {level none|basic|full, currency, direction? deposit|withdrawal (unset: both), per_transaction_max?, per_day_max?} (major units; a day is the last 24 hours). A level without a rule for a currency has no KYC limit there.',
+      'Limits per KYC level, a JSON array of {level none|basic|full, currency, direction? deposit|withdrawal|transfer (unset: deposits and withdrawals; transfer: what people send to others), per_transaction_max?, per_day_max?} (major units; a day is the last 24 hours). A level without a rule for a currency has no KYC limit there.',
   }),
   KYC_S3_ENDPOINT: Type.Optional(
     Type.String({

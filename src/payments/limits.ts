@@ -103,10 +103,13 @@ export class Limits {
   }
 }
 
+/** KYC-level limits also cover what a person sends to others (transfers and held transfers). */
+export type KycDirection = Direction | 'transfer';
+
 export interface KycLimitRule {
   readonly level: KycLevel;
   readonly currency: string;
-  readonly direction: Direction;
+  readonly direction: KycDirection;
   readonly perTransactionMax: bigint | undefined;
   readonly perDayMax: bigint | undefined;
 }
@@ -115,19 +118,22 @@ const KycLimitRuleJson = Type.Object(
   {
     ...maximaJson,
     level: Type.Union(kycLevels.map((l) => Type.Literal(l))),
-    direction: Type.Optional(DirectionJson),
+    direction: Type.Optional(
+      Type.Union([Type.Literal('deposit'), Type.Literal('withdrawal'), Type.Literal('transfer')]),
+    ),
   },
   { additionalProperties: false },
 );
 
 /**
  * Parses `KYC_LIMITS`: a JSON array of `{level, currency, direction?, per_transaction_max?,
- * per_day_max?}` (major units; no direction means both). A level without a rule for a currency and
+ * per_day_max?}` (major units; no direction means deposits and withdrawals; `transfer`, what a person
+ * sends to others, is limited only by rules that name it). A level without a rule for a currency and
  * direction has no KYC limit there.
  */
 export function parseKycLimits(text: string): KycLimitRule[] {
   return parseRules(text, KycLimitRuleJson, 'KYC limit rules', (item, i) => {
-    const directions: Direction[] = item.direction ? [item.direction] : ['deposit', 'withdrawal'];
+    const directions: KycDirection[] = item.direction ? [item.direction] : ['deposit', 'withdrawal'];
     const perTransactionMax = ruleAmount(item.per_transaction_max, item.currency, i);
     const perDayMax = ruleAmount(item.per_day_max, item.currency, i);
     return directions.map((direction) => ({
@@ -154,17 +160,23 @@ export class KycLimits {
     this.#guarded = new Set(rules.map((r) => `${r.direction}:${r.currency}`));
   }
 
-  rule(level: KycLevel, currency: string, direction: Direction): KycLimitRule | undefined {
+  rule(level: KycLevel, currency: string, direction: KycDirection): KycLimitRule | undefined {
     return this.#rules.get(`${level}:${direction}:${currency}`);
   }
 
   /** Whether any level limits `direction` in `currency` (else nothing needs reading). */
-  guards(direction: Direction, currency: string): boolean {
+  guards(direction: KycDirection, currency: string): boolean {
     return this.#guarded.has(`${direction}:${currency}`);
   }
 
   /** Throws `limit_exceeded` (naming the level) when `level` doesn't allow `amount` on top of `used`. */
-  checkAmounts(level: KycLevel, currency: string, direction: Direction, amount: bigint, used: bigint): void {
+  checkAmounts(
+    level: KycLevel,
+    currency: string,
+    direction: KycDirection,
+    amount: bigint,
+    used: bigint,
+  ): void {
     const r = this.rule(level, currency, direction);
     const raise = level === 'full' ? '' : ' Verify your identity (KYC) to raise it.';
     if (r?.perTransactionMax !== undefined && amount > r.perTransactionMax) {

@@ -10,10 +10,12 @@
 import { enqueue } from '../db/jobs.ts';
 import { inTransaction, type Pool, type PoolClient } from '../db/pool.ts';
 import type { Ledger, TransferInput } from '../ledger/index.ts';
+import type { KycLimits } from '../payments/limits.ts';
 import { ChatPayError } from '../shared/errors.ts';
 import { formatAmount, parseAmount } from '../shared/money.ts';
 import { normalizePhone } from '../users/contacts.ts';
 import { checkPin } from '../users/pin.ts';
+import { withinSendLimits } from './send-limits.ts';
 import { type Wallets, walletAccountId } from './wallets.ts';
 
 export interface HeldTransfersOptions {
@@ -24,6 +26,8 @@ export interface HeldTransfersOptions {
   readonly holdSeconds: number;
   /** Currency → minor units above which the PIN is needed (as for transfers). */
   readonly pinRequiredAbove: ReadonlyMap<string, bigint>;
+  /** KYC-level limits; only `transfer` rules apply here, as for transfers (send-limits.ts). */
+  readonly kycLimits?: KycLimits | undefined;
 }
 
 export interface HeldView {
@@ -83,23 +87,27 @@ export class HeldTransfers {
     await this.#o.ledger.createAccounts([
       { id: escrow, currency: input.currency, kind: 'suspense', metadata: { purpose: 'held transfers' } },
     ]);
-    const [held] = await this.#o.ledger.createTransfers(
-      [
-        {
-          id: `${input.id}_hold`,
-          debitAccountId: walletAccountId(input.fromUserId, input.currency),
-          creditAccountId: escrow,
-          amount,
-          currency: input.currency,
-          code: 'p2p_held',
-          flags: { pending: true },
-          timeoutSeconds: this.#o.holdSeconds,
-          metadata: { from: input.fromUserId, to },
-        },
-        // A frozen sender can't move money out, to a member or to someone not on ChatPay yet: the
-        // ledger refuses the hold on their frozen wallet, deciding in the batch that writes it.
-      ],
-      { refuseFrozenDebits: true },
+    const holdId = `${input.id}_hold`;
+    const limited = { userId: input.fromUserId, currency: input.currency, amount, transferId: holdId };
+    const [held] = await withinSendLimits(this.#o.pool, this.#o.kycLimits, limited, () =>
+      this.#o.ledger.createTransfers(
+        [
+          {
+            id: holdId,
+            debitAccountId: walletAccountId(input.fromUserId, input.currency),
+            creditAccountId: escrow,
+            amount,
+            currency: input.currency,
+            code: 'p2p_held',
+            flags: { pending: true },
+            timeoutSeconds: this.#o.holdSeconds,
+            metadata: { from: input.fromUserId, to },
+          },
+          // A frozen sender can't move money out, to a member or to someone not on ChatPay yet: the
+          // ledger refuses the hold on their frozen wallet, deciding in the batch that writes it.
+        ],
+        { refuseFrozenDebits: true },
+      ),
     );
     if (held?.result === 'debit_account_frozen') throw new ChatPayError('user_frozen');
     if (held?.result === 'exceeds_credits' || held?.result === 'debit_account_not_found') {

@@ -1,11 +1,13 @@
 import type { Pool } from '../db/pool.ts';
 import type { Ledger, Transfer } from '../ledger/index.ts';
+import type { KycLimits } from '../payments/limits.ts';
 import type { EventBus } from '../realtime/index.ts';
 import { ChatPayError } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
 import { formatAmount, parseAmount } from '../shared/money.ts';
 import { checkPin } from '../users/pin.ts';
 import type { Users } from '../users/users.ts';
+import { withinSendLimits } from './send-limits.ts';
 import { type Wallets, walletAccountId } from './wallets.ts';
 
 const userIdPattern = /^usr_[0-9a-z]{26}$/;
@@ -58,6 +60,8 @@ export interface TransferServiceOptions {
   readonly pinRequiredAbove: ReadonlyMap<string, bigint>;
   /** Tells sender and recipient, in real time, once the money has moved. */
   readonly events?: EventBus;
+  /** KYC-level limits; only `transfer` rules apply here (send-limits.ts). */
+  readonly kycLimits?: KycLimits | undefined;
 }
 
 /** Person-to-person transfers: one ledger transfer from the sender's wallet to the recipient's. */
@@ -95,15 +99,22 @@ export class TransferService {
     // A frozen sender's wallets refuse debits: decided in the ledger batch that moves the money, and
     // checked again by its write, so a freeze that commits first is never missed (migration 0015).
     const send = { refuseFrozenDebits: true };
-    let [result] = await this.#o.ledger.createTransfers([transfer], send);
-    if (result?.result === 'credit_account_not_found') {
+    const limited = {
+      userId: input.fromUserId,
+      currency: input.currency,
+      amount,
+      transferId: input.transferId,
+    };
+    const result = await withinSendLimits(this.#o.pool, this.#o.kycLimits, limited, async () => {
+      const [first] = await this.#o.ledger.createTransfers([transfer], send);
+      if (first?.result !== 'credit_account_not_found') return first;
       // The recipient's first money in this currency: open the wallet, then move the money.
       if (byId && !(await this.#o.users.get(recipient.id))) {
         throw new ChatPayError('recipient_not_found', { param: 'to' });
       }
       await this.#o.wallets.ensure(recipient.id, input.currency);
-      [result] = await this.#o.ledger.createTransfers([transfer], send);
-    }
+      return (await this.#o.ledger.createTransfers([transfer], send))[0];
+    });
     switch (result?.result) {
       case 'ok': {
         const view = transferView(result.transfer as Transfer);

@@ -14,7 +14,7 @@ import type { RateLimits } from '../../src/api/plugins/rate-limit.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { availableBalance } from '../../src/ledger/index.ts';
 import { Merchants, type MerchantWebhookOptions, MerchantWebhooks } from '../../src/merchants/index.ts';
-import { buildPayments, ProviderGateway } from '../../src/payments/index.ts';
+import { buildPayments, KycLimits, ProviderGateway, parseKycLimits } from '../../src/payments/index.ts';
 import { type EventBus, MemoryEventBus } from '../../src/realtime/index.ts';
 import { newId } from '../../src/shared/ids.ts';
 import { parseAmount } from '../../src/shared/money.ts';
@@ -123,7 +123,9 @@ export async function testApi(options: TestApiOptions = {}): Promise<TestApi> {
     refreshTokenTtlSeconds: 3600,
   });
   const events = options.events ?? new MemoryEventBus();
+  const kycLimits = new KycLimits(parseKycLimits(paymentOptions.kycLimitsJson ?? '[]'));
   const transfers = new TransferService({
+    kycLimits,
     pool: db.pool,
     ledger,
     users,
@@ -173,6 +175,7 @@ export async function testApi(options: TestApiOptions = {}): Promise<TestApi> {
       wallets,
       holdSeconds: 3600,
       pinRequiredAbove: config.pinRequiredAbove,
+      kycLimits,
     }),
     merchants: new Merchants(db.pool),
     // Test receivers listen on this machine; the refusal of private addresses has its own tests.
