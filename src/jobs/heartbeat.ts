@@ -8,10 +8,11 @@
  *
  * Each worker process keeps a row in `job_worker_heartbeats` (migration 0016) with the lock ids it
  * works under (its pool's and its workers', from graphile-worker's events) and refreshes it every
- * `intervalMs`. Every process, at the same pace, deletes the rows not refreshed for `staleAfterMs` and
- * releases their locks (`graphile_worker.force_unlock_workers`) in the same statement, so two
- * sweepers never both act on one row. The released jobs run again on a live worker: jobs are written
- * to be idempotent (exactly-once comes from their ids, not from running once).
+ * `intervalMs`. Every process, at the same pace, releases (`graphile_worker.force_unlock_workers`)
+ * the jobs locked for longer than `staleAfterMs` under an id no fresh row lists, and deletes the stale
+ * rows. The released jobs run again on a live worker: jobs are written to be idempotent
+ * (exactly-once comes from their ids, not from running once). During a rolling upgrade, a job that a
+ * worker from before heartbeats has run for longer than `staleAfterMs` is run again too.
  *
  * A process that is alive but stalled past `staleAfterMs` (a stopped VM) loses its locks too; when it
  * resumes, graphile-worker's completion of a job it no longer holds does nothing, and the job's own
@@ -66,20 +67,31 @@ export class WorkerHeartbeat {
     this.#timer.unref();
   }
 
-  /** Deletes dead processes' rows and unlocks their jobs. Returns the lock ids released. */
+  /**
+   * Releases the jobs whose lock belongs to no live process: locked for longer than `staleAfterMs`
+   * under an id that no fresh heartbeat lists. That covers a process that stopped beating, one that
+   * died before its first beat listed the id (its first milliseconds), and workers from before
+   * heartbeats. A live process's long job is safe: its ids are in its fresh row. Also deletes stale
+   * rows. Returns the lock ids released.
+   */
   async sweep(): Promise<string[]> {
     const { rows } = await this.#pool.query<{ lock_ids: string[] }>(
       `WITH dead AS (
          DELETE FROM job_worker_heartbeats
-          WHERE seen_at < now() - make_interval(secs => $1) AND process_id <> $2
-          RETURNING lock_ids),
-       ids AS (SELECT coalesce(array_agg(id), '{}') AS lock_ids FROM dead, unnest(dead.lock_ids) AS id)
-       SELECT lock_ids, graphile_worker.force_unlock_workers(lock_ids) FROM ids`,
+          WHERE seen_at < now() - make_interval(secs => $1) AND process_id <> $2),
+       live AS (
+         SELECT unnest(lock_ids) AS id FROM job_worker_heartbeats
+          WHERE seen_at >= now() - make_interval(secs => $1) OR process_id = $2),
+       orphaned AS (
+         SELECT coalesce(array_agg(DISTINCT j.locked_by), '{}') AS lock_ids FROM graphile_worker.jobs j
+          WHERE j.locked_by IS NOT NULL AND j.locked_at < now() - make_interval(secs => $1)
+            AND NOT EXISTS (SELECT 1 FROM live WHERE live.id = j.locked_by))
+       SELECT lock_ids, graphile_worker.force_unlock_workers(lock_ids) FROM orphaned`,
       [this.#staleAfterMs / 1000, this.processId],
     );
     const released = rows[0]?.lock_ids ?? [];
     if (released.length > 0) {
-      this.#logger.warn({ lockIds: released }, 'released the jobs of a worker process that stopped beating');
+      this.#logger.warn({ lockIds: released }, 'released the jobs of worker processes that are gone');
     }
     return released;
   }
