@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -304,9 +304,13 @@ export async function routeTable(): Promise<RouteOptions[]> {
   return routes.filter((r) => r.url.startsWith('/v1') && r.method !== 'HEAD');
 }
 
-/** KYC files in a directory of their own, removed when the test file ends. */
+/**
+ * KYC files in a directory of their own, removed when the test file ends. The directory is made by
+ * the first file stored (FileKycStorage.put), so the many apps that never store one leave nothing
+ * behind even where the cleanup hook can't be registered (an app built inside a test).
+ */
 function temporaryKycStorage(): KycStorage {
-  const dir = mkdtempSync(join(tmpdir(), 'chatpay-kyc-'));
+  const dir = join(tmpdir(), `chatpay-kyc-${randomBytes(6).toString('hex')}`);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   return new FileKycStorage(dir);
 }
