@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
@@ -116,13 +116,17 @@ describe('configuration', () => {
 
   it('reads a .env file under the environment', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'chatpay-env-'));
-    const file = join(dir, '.env');
-    await writeFile(file, 'PORT=4000\nLOG_LEVEL=debug\n');
-    expect(loadConfig({ LOG_LEVEL: 'warn' }, { envFile: file })).toMatchObject({
-      http: { port: 4000 },
-      logLevel: 'warn',
-    });
-    expect(loadConfig({}, { envFile: join(dir, 'missing.env') }).http.port).toBe(3000);
+    try {
+      const file = join(dir, '.env');
+      await writeFile(file, 'PORT=4000\nLOG_LEVEL=debug\n');
+      expect(loadConfig({ LOG_LEVEL: 'warn' }, { envFile: file })).toMatchObject({
+        http: { port: 4000 },
+        logLevel: 'warn',
+      });
+      expect(loadConfig({}, { envFile: join(dir, 'missing.env') }).http.port).toBe(3000);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('reports bad payment settings and partial provider credentials, never echoing a secret', () => {
