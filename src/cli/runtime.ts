@@ -9,14 +9,7 @@ import { createPool, type Pool } from '../db/pool.ts';
 import { sealStoredSecrets } from '../db/seal-stored.ts';
 import { Ledger } from '../ledger/index.ts';
 import { Merchants, MerchantWebhooks } from '../merchants/index.ts';
-import {
-  buildPayments,
-  KycLimits,
-  ProviderGateway,
-  type ProviderSetup,
-  parseKycLimits,
-  setUpProviders,
-} from '../payments/index.ts';
+import { buildPayments, ProviderGateway, type ProviderSetup, setUpProviders } from '../payments/index.ts';
 import { providerDefinitions } from '../payments/providers/registry.ts';
 import { type EventBus, MemoryEventBus, RedisEventBus } from '../realtime/index.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -151,17 +144,6 @@ export async function createServices(
   const events: EventBus = config.redisUrl
     ? new RedisEventBus({ url: config.redisUrl, logger: logger.child({ component: 'realtime' }) })
     : new MemoryEventBus();
-  // KYC_LIMITS' `transfer` rules limit what people send (the payments read the same setting).
-  const kycLimits = new KycLimits(parseKycLimits(config.kyc.limitsJson));
-  const transfers = new TransferService({
-    pool,
-    ledger,
-    users,
-    wallets,
-    events,
-    pinRequiredAbove: config.pinRequiredAbove,
-    kycLimits,
-  });
   const merchants = new Merchants(pool);
   const gateway = new ProviderGateway(providers.entries, {
     breakerFailuresMax: config.providerCalls.breakerFailuresMax,
@@ -190,6 +172,17 @@ export async function createServices(
   // every other process within a few seconds.
   await payments.rules.load();
   payments.rules.watch(paymentRulesPollMs);
+  // The payments' KYC_LIMITS: its `transfer` rules limit what people send.
+  const kycLimits = payments.context.limits.kyc;
+  const transfers = new TransferService({
+    pool,
+    ledger,
+    users,
+    wallets,
+    events,
+    pinRequiredAbove: config.pinRequiredAbove,
+    kycLimits,
+  });
   const idempotencyPool = createPool({
     url: database.url,
     max: Math.max(2, Math.ceil(config.database.poolMax / 2)),

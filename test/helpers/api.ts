@@ -14,7 +14,7 @@ import type { RateLimits } from '../../src/api/plugins/rate-limit.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { availableBalance } from '../../src/ledger/index.ts';
 import { Merchants, type MerchantWebhookOptions, MerchantWebhooks } from '../../src/merchants/index.ts';
-import { buildPayments, KycLimits, ProviderGateway, parseKycLimits } from '../../src/payments/index.ts';
+import { buildPayments, ProviderGateway } from '../../src/payments/index.ts';
 import { type EventBus, MemoryEventBus } from '../../src/realtime/index.ts';
 import { newId } from '../../src/shared/ids.ts';
 import { parseAmount } from '../../src/shared/money.ts';
@@ -123,16 +123,6 @@ export async function testApi(options: TestApiOptions = {}): Promise<TestApi> {
     refreshTokenTtlSeconds: 3600,
   });
   const events = options.events ?? new MemoryEventBus();
-  const kycLimits = new KycLimits(parseKycLimits(paymentOptions.kycLimitsJson ?? '[]'));
-  const transfers = new TransferService({
-    kycLimits,
-    pool: db.pool,
-    ledger,
-    users,
-    wallets,
-    events,
-    pinRequiredAbove: config.pinRequiredAbove,
-  });
   let baseUrl: string | undefined;
   const payments = buildPayments({
     pool: db.pool,
@@ -160,6 +150,16 @@ export async function testApi(options: TestApiOptions = {}): Promise<TestApi> {
   });
   // As at start-up: fees and limits edited in the console (a shared database) override the defaults.
   await payments.rules.load();
+  const kycLimits = payments.context.limits.kyc;
+  const transfers = new TransferService({
+    pool: db.pool,
+    ledger,
+    users,
+    wallets,
+    events,
+    pinRequiredAbove: config.pinRequiredAbove,
+    kycLimits,
+  });
   const services: ApiServices = {
     pool: db.pool,
     ledger,
