@@ -82,17 +82,14 @@ export async function unfreezeUser(pool: Pool, userId: string): Promise<FreezeSt
 
 /**
  * A wallet just opened for a frozen user is frozen too. Runs after the wallet's row has committed;
- * it locks the user's row (FOR SHARE), so a freeze in progress is waited for and then seen. Either
- * the freeze's own update saw the new wallet, or this does: no order leaves a frozen user an
- * unfrozen wallet.
+ * it reads the user's row under a share lock, so a freeze in progress is waited for and then seen.
+ * Either the freeze's own update saw the new wallet, or this does: no order leaves a frozen user an
+ * unfrozen wallet. The flag is set as a freeze sets it (the ledger's `setOwnerDebitsFrozen`).
  */
-export async function freezeNewWallet(pool: Pool, userId: string, accountId: string): Promise<void> {
-  await pool.query(
-    `WITH u AS (SELECT frozen_at FROM users WHERE id = $1 FOR SHARE)
-     UPDATE ledger_accounts a SET debits_frozen = true FROM u
-      WHERE a.id = $2 AND a.owner_id = $1 AND u.frozen_at IS NOT NULL AND NOT a.debits_frozen`,
-    [userId, accountId],
-  );
+export async function freezeNewWallet(pool: Pool, userId: string): Promise<void> {
+  await inTransaction(pool, async (client) => {
+    if (await isFrozen(client, userId, true)) await setOwnerDebitsFrozen(client, userId, 'wallet', true);
+  });
 }
 
 export async function freezeState(pool: Pool, userId: string): Promise<FreezeState & { role: string }> {

@@ -81,7 +81,7 @@ export class Wallets {
     if (result?.result !== 'ok' && result?.result !== 'exists')
       throw new Error(`wallet ${id}: ${result?.result}`);
     // A frozen user's new wallet is frozen too (a freeze froze only the wallets that existed then).
-    if (result.result === 'ok') await freezeNewWallet(this.#pool, userId, id);
+    if (result.result === 'ok') await freezeNewWallet(this.#pool, userId);
     return id;
   }
 
