@@ -87,6 +87,8 @@ export class HeldTransfers {
     await this.#o.ledger.createAccounts([
       { id: escrow, currency: input.currency, kind: 'suspense', metadata: { purpose: 'held transfers' } },
     ]);
+    // A frozen sender can't move money out, to a member or to someone not on ChatPay yet: the ledger
+    // refuses the hold on their frozen wallet, deciding in the batch that writes it.
     const holdId = `${input.id}_hold`;
     const limited = { userId: input.fromUserId, currency: input.currency, amount, transferId: holdId };
     const [held] = await withinSendLimits(this.#o.pool, this.#o.kycLimits, limited, () =>
@@ -103,8 +105,6 @@ export class HeldTransfers {
             timeoutSeconds: this.#o.holdSeconds,
             metadata: { from: input.fromUserId, to },
           },
-          // A frozen sender can't move money out, to a member or to someone not on ChatPay yet: the
-          // ledger refuses the hold on their frozen wallet, deciding in the batch that writes it.
         ],
         { refuseFrozenDebits: true },
       ),
