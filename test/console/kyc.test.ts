@@ -604,5 +604,14 @@ describe('configuration', () => {
     expect(() =>
       loadConfig({ KYC_LIMITS: '[{"level":"none","currency":"KES","per_day_max":"1.234"}]' }),
     ).toThrow(/KYC_LIMITS: rule 0/);
+    // `transfer` is a direction; a word that isn't one is refused, not ignored.
+    expect(() =>
+      loadConfig({ KYC_LIMITS: '[{"level":"none","currency":"KES","direction":"send","per_day_max":"1"}]' }),
+    ).toThrow(/KYC_LIMITS: rule 0/);
+    expect(
+      loadConfig({
+        KYC_LIMITS: '[{"level":"none","currency":"KES","direction":"transfer","per_day_max":"1"}]',
+      }).kyc.limitsJson,
+    ).toContain('transfer');
   });
 });
