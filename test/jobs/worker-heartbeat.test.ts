@@ -119,7 +119,10 @@ describe('worker heartbeats', () => {
     );
     const b = await worker('b', runs, { hang: false, intervalMs: 100 });
     await until(async () => runs.length === 1);
+    // The old job ran; it stays locked by B's own worker until graphile-worker marks it done.
+    await until(async () => (await lockedBy()).length === 1);
     expect(await lockedBy()).toEqual(['ghost-new']);
+    expect(runs).toEqual(['b']);
     // Once it too is older than the limit, it goes the same way.
     await until(async () => runs.length === 2);
     expect(await lockedBy()).toEqual([]);
