@@ -84,6 +84,10 @@ export async function runOpenLoop(options: LoadOptions): Promise<LoadResult> {
     const flight: InFlight = { controller: undefined };
     send(client, request, flight, (answer) => {
       inFlight.delete(flight);
+      // A finished request that kept undici's controller linked the requests after it, so each of the
+      // driver's scavenges promoted all of them: at 5,000/s, pauses of 20-55 ms, counted as the
+      // server's latency (against a trivial server, p99 44 ms; with this line, 8 ms and 1-3 ms pauses).
+      flight.controller = undefined;
       const outcome = expired.delete(flight) ? { status: 0, reason: 'timeout' } : answer;
       const endMs = performance.now();
       if (outcome.status > 0 && endMs >= windowStartMs && endMs < windowEndMs) completed++;
