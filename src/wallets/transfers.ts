@@ -105,16 +105,23 @@ export class TransferService {
       amount,
       transferId: input.transferId,
     };
-    const result = await withinSendLimits(this.#o.pool, this.#o.kycLimits, limited, async () => {
-      const [first] = await this.#o.ledger.createTransfers([transfer], send);
-      if (first?.result !== 'credit_account_not_found') return first;
-      // The recipient's first money in this currency: open the wallet, then move the money.
+    const attempt = async () =>
+      (
+        await withinSendLimits(this.#o.pool, this.#o.kycLimits, limited, () =>
+          this.#o.ledger.createTransfers([transfer], send),
+        )
+      )[0];
+    let result = await attempt();
+    if (result?.result === 'credit_account_not_found') {
+      // The recipient's first money in this currency: open the wallet, then move the money. Outside
+      // the limits' guard, which holds a pooled connection: opening a wallet takes another, and guarded
+      // first sends holding every connection while each waits for one would stall the pool.
       if (byId && !(await this.#o.users.get(recipient.id))) {
         throw new ChatPayError('recipient_not_found', { param: 'to' });
       }
       await this.#o.wallets.ensure(recipient.id, input.currency);
-      return (await this.#o.ledger.createTransfers([transfer], send))[0];
-    });
+      result = await attempt();
+    }
     switch (result?.result) {
       case 'ok': {
         const view = transferView(result.transfer as Transfer);

@@ -4,8 +4,14 @@
  * Currencies and levels without such a rule send as before.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { createPool } from '../../src/db/pool.ts';
 import { newId } from '../../src/shared/ids.ts';
+import { Secret } from '../../src/shared/secret.ts';
+import { Users } from '../../src/users/users.ts';
+import { TransferService } from '../../src/wallets/transfers.ts';
+import { Wallets } from '../../src/wallets/wallets.ts';
 import { type TestApi, type TestUser, testApi } from '../helpers/api.ts';
+import { quietLogger } from '../helpers/database.ts';
 
 let api: TestApi;
 beforeAll(async () => {
@@ -92,6 +98,49 @@ describe('KYC limits on transfers', () => {
     expect(retried.id).toBe(secondId);
     expect(first.id).not.toBe(secondId);
     expect(await api.available(alice.id, 'ETB')).toBe(90_000n);
+  });
+
+  it('opens first-time recipients’ wallets without stalling a small pool', async () => {
+    // Two connections and six guarded first sends at once: each guard holds a connection until its
+    // ledger transfer commits, so a recipient's wallet must be opened outside it (before: every
+    // connection held by a guard waiting for another, until the pool's timeout failed them all).
+    const pool = createPool({
+      url: new Secret(api.database.url),
+      max: 2,
+      statementTimeoutMs: 10_000,
+      connectionTimeoutMs: 3_000,
+      logger: quietLogger,
+    });
+    try {
+      const ledger = api.services.ledger;
+      const transfers = new TransferService({
+        pool,
+        ledger,
+        users: new Users(pool),
+        wallets: new Wallets(pool, ledger),
+        pinRequiredAbove: new Map([['ETB', 1_000_000n]]),
+        kycLimits: api.services.payments.context.limits.kyc,
+      });
+      const senders = await Promise.all(Array.from({ length: 6 }, () => funded()));
+      const recipients = await Promise.all(Array.from({ length: 6 }, () => api.register()));
+      const sent = await Promise.allSettled(
+        senders.map((from, i) =>
+          transfers.send({
+            fromUserId: from.id,
+            to: (recipients[i] as TestUser).id,
+            amount: '10.00',
+            currency: 'ETB',
+            transferId: newId('txf'),
+          }),
+        ),
+      );
+      expect(sent.map((s) => (s.status === 'fulfilled' ? 'sent' : String(s.reason)))).toEqual(
+        Array(6).fill('sent'),
+      );
+      for (const r of recipients) expect(await api.available(r.id, 'ETB')).toBe(1_000n);
+    } finally {
+      await pool.end();
+    }
   });
 
   it('leaves currencies and levels without a transfer rule alone', async () => {
