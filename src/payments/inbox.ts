@@ -168,12 +168,14 @@ async function confirm(ctx: PaymentsContext, payment: PaymentRecord, event: Webh
       ),
     { idempotent: true },
   );
+  // The status query decides what happened. What it doesn't say, the callback (which reached our
+  // secret URL) does: M-Pesa's STK query has no amount, its callback's CallbackMetadata has.
   return {
     status: status.status,
-    amountMinor: status.amountMinor,
-    currency: status.currency,
+    amountMinor: status.amountMinor ?? event.amountMinor,
+    currency: status.currency ?? event.currency,
     reference: status.reference,
-    // The status query decides what happened; the callback often says more precisely why.
+    // The callback often says more precisely why.
     failure:
       status.status === 'failed' && event.status === 'failed'
         ? (event.failure ?? status.failure)

@@ -28,6 +28,11 @@ export interface ConformanceDriver {
   /** An amount the provider accepts that is not round (catches unit mistakes), in minor units. */
   readonly amountMinor: bigint;
   readonly collections: readonly CollectionCase[];
+  /**
+   * The collection status query reports no amount (M-Pesa's STK query): the suite then checks that
+   * the adapter doesn't make one up. Default: it reports the amount, which must be the one charged.
+   */
+  readonly statusWithoutAmount?: boolean;
   /** Required when the provider can pay out. */
   readonly payouts?: readonly PayoutCase[];
 }

@@ -60,12 +60,6 @@ export const mpesaCapabilities: ProviderCapabilities = {
   amountStepMinor: { KES: 100n },
 };
 
-/**
- * The STK query does not repeat the amount, so the adapter remembers what it asked for (a push can
- * only be paid in full). Bounded: the oldest entries go first; after a restart the amount is unknown.
- */
-const rememberedAmountsMax = 10_000;
-
 export class MpesaAdapter implements PaymentProvider {
   readonly id = 'mpesa' as const;
   readonly mode: ProviderMode;
@@ -79,7 +73,6 @@ export class MpesaAdapter implements PaymentProvider {
   readonly #timeoutMs: number;
   readonly #logger: Logger;
   readonly #tokens: TokenSource;
-  readonly #amounts = new Map<string, bigint>();
   /** Where Transaction Status results go when MPESA_RESULT_URL is unset: our webhook, as last given. */
   #lastCallbackUrl: string | undefined;
 
@@ -122,7 +115,6 @@ export class MpesaAdapter implements PaymentProvider {
     if (response.status !== 200) throw apiError(response);
     const responseCode = isRecord(json) ? resultCodeText(json.ResponseCode) : undefined;
     if (responseCode !== '0' || !checkoutRequestId) throw refusedAck(response, responseCode);
-    this.#remember(checkoutRequestId, request.amountMinor);
     this.#logger.debug({ reference: request.reference, checkoutRequestId }, 'mpesa: STK push sent');
     return { providerId: checkoutRequestId, nextAction: { type: 'stk_push_sent' } };
   }
@@ -194,13 +186,10 @@ export class MpesaAdapter implements PaymentProvider {
     const code = isRecord(json) ? resultCodeText(json.ResultCode) : undefined;
     if (!isRecord(json) || code === undefined) throw malformedAnswer(response);
     const outcome = stkOutcome(code, stringField(json, 'ResultDesc') ?? '');
-    const amountMinor = outcome.status === 'succeeded' ? this.#amounts.get(checkoutRequestId) : undefined;
-    return {
-      ...base,
-      status: outcome.status,
-      ...(outcome.failure ? { failure: outcome.failure } : {}),
-      ...(amountMinor === undefined ? {} : { amountMinor }),
-    };
+    // Daraja's STK query does not say the amount, and we don't invent it: the amount we asked for is
+    // ours, not the provider's account of the payment. A push can only be paid in full, and the
+    // callback (CallbackMetadata.Amount) does carry it.
+    return { ...base, status: outcome.status, ...(outcome.failure ? { failure: outcome.failure } : {}) };
   }
 
   /**
@@ -272,14 +261,6 @@ export class MpesaAdapter implements PaymentProvider {
     const b2c = this.#settings.b2c;
     if (!b2c) throw invalid('payouts need MPESA_INITIATOR_NAME and MPESA_SECURITY_CREDENTIAL');
     return b2c;
-  }
-
-  #remember(checkoutRequestId: string, amountMinor: bigint): void {
-    this.#amounts.set(checkoutRequestId, amountMinor);
-    if (this.#amounts.size > rememberedAmountsMax) {
-      const oldest = this.#amounts.keys().next().value;
-      if (oldest !== undefined) this.#amounts.delete(oldest);
-    }
   }
 }
 
