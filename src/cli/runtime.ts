@@ -166,12 +166,23 @@ export async function createServices(
       reconcileAfterSeconds: config.payments.reconcileAfterSeconds,
       expireAfterSeconds: config.payments.expireAfterSeconds,
       approvalAbove: config.payments.approvalAbove,
+      walletsMode: config.payments.walletsMode,
     },
   });
   // Fees and limits edited in the console override the environment's, here and (by polling) in
   // every other process within a few seconds.
   await payments.rules.load();
   payments.rules.watch(paymentRulesPollMs);
+  if (payments.walletProviders().length === 0) {
+    // Not fatal (merchants may still collect), but people can't move money in or out: say so at start.
+    logger.warn(
+      {
+        walletsMode: config.payments.walletsMode,
+        providers: payments.providers().map((p) => `${p.id}:${p.mode}`),
+      },
+      "no provider runs in the wallets' mode (WALLETS_MODE): people can neither deposit nor withdraw",
+    );
+  }
   // The payments' KYC_LIMITS: its `transfer` rules limit what people send.
   const kycLimits = payments.context.limits.kyc;
   const transfers = new TransferService({

@@ -82,6 +82,20 @@ describe('configuration', () => {
     expect(previous).not.toContain('old-and-short');
   });
 
+  it("puts people's wallets in test mode in development and live mode in production, unless told", () => {
+    const production = {
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://u:p@db/chatpay',
+      JWT_SECRET: 'j'.repeat(32),
+      SECRETS_KEY: 's'.repeat(32),
+    };
+    expect(loadConfig({}).payments.walletsMode).toBe('test');
+    expect(loadConfig(production).payments.walletsMode).toBe('live');
+    expect(loadConfig({ ...production, WALLETS_MODE: 'test' }).payments.walletsMode).toBe('test');
+    expect(loadConfig({ WALLETS_MODE: 'live' }).payments.walletsMode).toBe('live');
+    expect(problems({ WALLETS_MODE: 'both' }).join('\n')).toMatch(/WALLETS_MODE/);
+  });
+
   it('never echoes the database URL, and keeps it out of logs', () => {
     const secret = 'postgres://chatpay:hunter2-canary@db/chatpay';
     const found = problems({ DATABASE_URL: 'mysql://root:hunter2-canary@db', PORT: '-1' });

@@ -165,6 +165,7 @@ function freeze(env: Env): Config {
       feesJson: env.PAYMENT_FEES,
       limitsJson: env.PAYMENT_LIMITS,
       approvalAbove: parsePinThresholds(env.WITHDRAWAL_APPROVAL_ABOVE),
+      walletsMode: env.WALLETS_MODE ?? (env.NODE_ENV === 'production' ? 'live' : 'test'),
       reconcileAfterSeconds: env.PAYMENT_RECONCILE_AFTER_SECONDS,
       expireAfterSeconds: env.PAYMENT_EXPIRE_AFTER_SECONDS,
     },

@@ -94,6 +94,12 @@ export const envSchema = Type.Object({
     maximum: 3_600_000,
     description: 'How often expired pending transfers are voided.',
   }),
+  WALLETS_MODE: Type.Optional(
+    Type.Union([Type.Literal('test'), Type.Literal('live')], {
+      description:
+        "The mode of the money in people's wallets: their deposits and withdrawals go only through providers in this mode, so money from a sandbox can never leave through a real provider. Unset: live in production, test otherwise.",
+    }),
+  ),
   MERCHANT_WEBHOOK_PRIVATE_URLS: Type.Optional(
     Type.Union([Type.Literal('allow'), Type.Literal('refuse')], {
       description:
@@ -346,6 +352,8 @@ export interface Config {
     readonly limitsJson: string;
     /** Currency → minor units above which a withdrawal needs approval. */
     readonly approvalAbove: ReadonlyMap<string, bigint>;
+    /** People's wallets hold money of this mode: their deposits and withdrawals use only its providers. */
+    readonly walletsMode: 'test' | 'live';
     readonly reconcileAfterSeconds: number;
     readonly expireAfterSeconds: number;
   };

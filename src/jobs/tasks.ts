@@ -78,7 +78,8 @@ export function taskHandlers(
       await purgeOlderThan(services.pool, 'chat_updates', 'handled_at', chatUpdatesRetentionHours);
       await purgeNoticeDeliveries(services.pool);
     },
-    daily_stats_aggregate: (payload) => aggregateDailyStatsJob(services.pool, payload),
+    daily_stats_aggregate: (payload) =>
+      aggregateDailyStatsJob(services.pool, services.payments.context.settings.walletsMode, payload),
   };
 }
 

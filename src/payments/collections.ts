@@ -9,7 +9,7 @@ import { parseAmount } from '../shared/money.ts';
 import { assertNotFrozen, normalizeEmail, normalizePhone } from '../users/index.ts';
 import { walletAccountId } from '../wallets/index.ts';
 import type { PaymentsContext } from './context.ts';
-import { checkDailyLimit, checkProvider, checkStep, insertPayment } from './create.ts';
+import { checkDailyLimit, checkProvider, checkStep, insertPayment, moneyModeOf } from './create.ts';
 import { ProviderError } from './providers/provider.ts';
 import { findPayment, type PaymentRecord, type PaymentView, paymentView } from './records.ts';
 import { finish } from './settle.ts';
@@ -37,7 +37,7 @@ export async function createCollection(ctx: PaymentsContext, input: CollectionIn
   if (existing) return paymentView(existing);
   const amount = parseAmount(input.amount, input.currency);
   const merchant = 'merchantId' in input.owner ? input.owner : undefined;
-  const provider = checkProvider(ctx, input.provider, input.currency, merchant?.mode);
+  const provider = checkProvider(ctx, input.provider, input.currency, moneyModeOf(ctx, input.owner));
   if (!provider.capabilities.collect)
     throw new ChatPayError('operation_not_supported', { param: 'provider' });
   const fee = ctx.fees.fee(provider.id, input.currency, 'deposit', amount);

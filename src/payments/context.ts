@@ -8,7 +8,7 @@ import type { FeeSchedule } from './fees.ts';
 import type { ProviderGateway } from './gateway.ts';
 import type { InboxWriter } from './inbox-writer.ts';
 import type { Limits } from './limits.ts';
-import type { ProviderId } from './providers/provider.ts';
+import type { ProviderId, ProviderMode } from './providers/provider.ts';
 
 export interface PaymentSettings {
   /** A pending payment is first asked about this long after it was created. */
@@ -17,6 +17,12 @@ export interface PaymentSettings {
   readonly expireAfterSeconds: number;
   /** Per currency: withdrawals above this (minor units) wait for an operator's approval. */
   readonly approvalAbove: ReadonlyMap<string, bigint>;
+  /**
+   * The mode of the money in people's wallets (`WALLETS_MODE`). Their deposits, withdrawals and quotes
+   * use only providers in this mode: a sandbox's money must never leave through a real provider, nor
+   * test-mode credits mix with real ones. Merchants keep one balance per mode, chosen by their key.
+   */
+  readonly walletsMode: ProviderMode;
 }
 
 /** What the payment modules share. */

@@ -8,16 +8,27 @@ import type { Direction } from './fees.ts';
 import type { PaymentProvider, ProviderMode } from './providers/provider.ts';
 import { findPayment, type PaymentRecord, type PaymentRow, paymentColumns, toRecord } from './records.ts';
 
+/**
+ * The mode of the money a payment moves: a merchant's key's (one balance per mode), or for a person,
+ * their wallets' (`WALLETS_MODE`). Its provider must run in it (`checkProvider`).
+ */
+export function moneyModeOf(
+  ctx: PaymentsContext,
+  owner: { readonly userId: string } | { readonly mode: ProviderMode },
+): ProviderMode {
+  return 'mode' in owner ? owner.mode : ctx.settings.walletsMode;
+}
+
 /** The enabled provider, checked for the currency and (for merchant keys) the key's mode. */
 export function checkProvider(
   ctx: PaymentsContext,
   id: string,
   currency: string,
-  keyMode: ProviderMode | undefined,
+  /** The mode the money is in: a merchant key's, or people's wallets' (settings.walletsMode). */
+  mode: ProviderMode | undefined,
 ): PaymentProvider {
   const provider = ctx.gateway.provider(id);
-  if (keyMode && provider.mode !== keyMode)
-    throw new ChatPayError('provider_mode_mismatch', { param: 'provider' });
+  if (mode && provider.mode !== mode) throw new ChatPayError('provider_mode_mismatch', { param: 'provider' });
   if (!provider.capabilities.currencies.includes(currency)) {
     throw new ChatPayError('currency_not_supported', {
       param: 'currency',

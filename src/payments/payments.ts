@@ -55,6 +55,8 @@ export interface ProviderView {
   readonly id: string;
   readonly object: 'provider';
   readonly mode: 'test' | 'live';
+  /** People's deposits and withdrawals may use it: it runs in their wallets' mode (WALLETS_MODE). */
+  readonly wallets: boolean;
   readonly sandbox: boolean;
   readonly circuit: string;
   readonly collect_with: 'phone' | 'email';
@@ -81,7 +83,8 @@ export class Payments {
 
   quote(input: QuoteInput): QuoteView {
     const amount = parseAmount(input.amount, input.currency);
-    const provider = checkProvider(this.#ctx, input.provider, input.currency, undefined);
+    // Quotes are for people's deposits and withdrawals: only their wallets' mode's providers.
+    const provider = checkProvider(this.#ctx, input.provider, input.currency, this.#ctx.settings.walletsMode);
     const fee = this.#ctx.fees.fee(provider.id, input.currency, input.direction, amount);
     this.#ctx.limits.checkTransaction(input.currency, input.direction, amount);
     const threshold = this.#ctx.settings.approvalAbove.get(input.currency);
@@ -224,12 +227,18 @@ export class Payments {
         id,
         object: 'provider',
         mode: provider.mode,
+        wallets: provider.mode === this.#ctx.settings.walletsMode,
         sandbox: h?.sandbox ?? false,
         circuit: h?.circuit ?? 'closed',
         collect_with: collectWith,
         capabilities,
       };
     });
+  }
+
+  /** The providers people's deposits and withdrawals may use: those in the wallets' mode. */
+  walletProviders(): ProviderView[] {
+    return this.providers().filter((p) => p.wallets);
   }
 
   async banks(providerId: string, currency: string): Promise<Bank[]> {

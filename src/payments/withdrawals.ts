@@ -10,7 +10,7 @@ import { parseAmount } from '../shared/money.ts';
 import { assertNotFrozen, checkPin, normalizePhone } from '../users/index.ts';
 import { walletAccountId } from '../wallets/index.ts';
 import type { PaymentsContext } from './context.ts';
-import { checkDailyLimit, checkProvider, checkStep, insertPayment } from './create.ts';
+import { checkDailyLimit, checkProvider, checkStep, insertPayment, moneyModeOf } from './create.ts';
 import { type PayoutDestination, ProviderError } from './providers/provider.ts';
 import { findPayment, type PaymentRecord, type PaymentView, paymentView } from './records.ts';
 import { announce, finish, holdTransfers, ledgerTransfers, settle } from './settle.ts';
@@ -46,7 +46,7 @@ export async function createWithdrawal(ctx: PaymentsContext, input: WithdrawalIn
   const amount = parseAmount(input.amount, input.currency);
   const merchant = 'merchantId' in input.owner ? input.owner : undefined;
   const userId = 'userId' in input.owner ? input.owner.userId : null;
-  const provider = checkProvider(ctx, input.provider, input.currency, merchant?.mode);
+  const provider = checkProvider(ctx, input.provider, input.currency, moneyModeOf(ctx, input.owner));
   if (!provider.capabilities.payout || !provider.initiatePayout) {
     throw new ChatPayError('operation_not_supported', {
       param: 'provider',

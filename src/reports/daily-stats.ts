@@ -6,6 +6,8 @@
 import { inTransaction, type Pool } from '../db/pool.ts';
 
 export interface AggregateOptions {
+  /** The mode of people's wallets (`WALLETS_MODE`): their transfers count in it. */
+  readonly walletsMode: 'test' | 'live';
   /** Default: the current time. */
   readonly now?: Date;
   /** UTC days recomputed, ending with today's. Default 2: a payment settles the day after it began. */
@@ -52,22 +54,22 @@ const paymentOutcome = `CASE
     ELSE 'pending' END`;
 
 // $1/$2: the window's first day and the day after its last (dates); $3/$4 the same as instants, so
-// both tables are read through their created_at indexes.
+// both tables are read through their created_at indexes; $5 the wallets' mode, which transfers take.
 const insertStats = `INSERT INTO daily_stats
-    (day, currency, kind, provider, succeeded_count, failed_count, pending_count, volume, computed_at)
-  SELECT day, currency, kind, provider,
+    (day, mode, currency, kind, provider, succeeded_count, failed_count, pending_count, volume, computed_at)
+  SELECT day, mode, currency, kind, provider,
          count(*) FILTER (WHERE outcome = 'succeeded'),
          count(*) FILTER (WHERE outcome = 'failed'),
          count(*) FILTER (WHERE outcome = 'pending'),
          coalesce(sum(amount) FILTER (WHERE outcome = 'succeeded'), 0),
          now()
     FROM (
-      SELECT (p.created_at AT TIME ZONE 'UTC')::date AS day, p.currency, p.kind, p.provider, p.amount,
-             ${paymentOutcome} AS outcome
+      SELECT (p.created_at AT TIME ZONE 'UTC')::date AS day, p.mode, p.currency, p.kind, p.provider,
+             p.amount, ${paymentOutcome} AS outcome
         FROM payments p
        WHERE p.created_at >= $3 AND p.created_at < $4
       UNION ALL
-      SELECT (t.created_at AT TIME ZONE 'UTC')::date, t.currency, 'transfer', '', t.amount,
+      SELECT (t.created_at AT TIME ZONE 'UTC')::date, $5::text, t.currency, 'transfer', '', t.amount,
              CASE WHEN t.kind = 'posted' OR r.kind = 'post_pending' THEN 'succeeded'
                   WHEN r.kind = 'void_pending' THEN 'failed' ELSE 'pending' END
         FROM ledger_transfers t
@@ -75,7 +77,7 @@ const insertStats = `INSERT INTO daily_stats
        WHERE t.code = 'p2p' AND t.kind IN ('posted', 'pending') AND t.created_at >= $3 AND t.created_at < $4
     ) x
    WHERE day >= $1 AND day < $2
-   GROUP BY day, currency, kind, provider`;
+   GROUP BY day, mode, currency, kind, provider`;
 
 // Active: started a deposit or withdrawal (whatever came of it) or sent money to someone. Receiving
 // is not activity, and the transfer that delivers a claimed held transfer (metadata.held) was sent
@@ -109,10 +111,7 @@ const upsertTotals = `INSERT INTO daily_active_user_totals (day, users, users_30
  * the dashboard never sees a day half-computed. Concurrent runs take turns (advisory lock). The
  * last day's active-user totals are counted here too, so the dashboard needn't count distinct users.
  */
-export async function aggregateDailyStats(
-  pool: Pool,
-  options: AggregateOptions = {},
-): Promise<AggregateResult> {
+export async function aggregateDailyStats(pool: Pool, options: AggregateOptions): Promise<AggregateResult> {
   const days = options.days ?? 2;
   if (!Number.isInteger(days) || days < 1 || days > aggregateDaysMax) {
     throw new RangeError(`days must be an integer from 1 to ${aggregateDaysMax}, got ${days}`);
@@ -125,7 +124,7 @@ export async function aggregateDailyStats(
     await client.query('SELECT pg_advisory_xact_lock($1)', [lockKey]);
     await client.query('DELETE FROM daily_stats WHERE day >= $1 AND day < $2', [from, end]);
     await client.query('DELETE FROM daily_active_users WHERE day >= $1 AND day < $2', [from, end]);
-    const stats = await client.query(insertStats, window);
+    const stats = await client.query(insertStats, [...window, options.walletsMode]);
     const active = await client.query(insertActiveUsers, window);
     await client.query(upsertTotals, [to, dashboardDays]);
     return { from, to, statsRows: stats.rowCount ?? 0, activeUserRows: active.rowCount ?? 0 };
@@ -139,6 +138,7 @@ export async function aggregateDailyStats(
  */
 export async function aggregateDailyStatsJob(
   pool: Pool,
+  walletsMode: AggregateOptions['walletsMode'],
   payload: Readonly<Record<string, unknown>>,
 ): Promise<AggregateResult> {
   if (payload.days !== undefined && typeof payload.days !== 'number') {
@@ -151,5 +151,5 @@ export async function aggregateDailyStatsJob(
     );
     days = rows[0]?.empty ? backfillDays : 2;
   }
-  return aggregateDailyStats(pool, { days });
+  return aggregateDailyStats(pool, { walletsMode, days });
 }

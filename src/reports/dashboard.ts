@@ -9,7 +9,18 @@ import { addDays, dashboardDays, utcDay } from './daily-stats.ts';
 
 export type DashboardKind = 'deposit' | 'collection' | 'withdrawal' | 'transfer';
 
+export interface DashboardOptions {
+  /** The mode of people's wallets (`WALLETS_MODE`): transfers and active users belong to it. */
+  readonly walletsMode: 'test' | 'live';
+  /** Whose money: live or test (default: the wallets' mode, so development shows its sandboxes). */
+  readonly mode?: 'test' | 'live' | undefined;
+  /** Default: the current time (UTC days). */
+  readonly now?: Date;
+}
+
 export interface Dashboard {
+  /** The mode of every figure below except the unmoded queues (dead jobs, KYC, adjustments). */
+  readonly mode: 'test' | 'live';
   /** When the aggregates read were computed; null before the first run that found anything. */
   readonly as_of: string | null;
   readonly volume: {
@@ -45,31 +56,33 @@ export interface Dashboard {
   readonly active_users: { readonly today: number; readonly last_30_days: number };
 }
 
-// $1 today, $2 the window's first day. Only succeeded money is volume; a row of failures alone has none.
+// $1 today, $2 the window's first day, $3 the mode. Only succeeded money is volume; a row of failures
+// alone has none.
 const volumeSql = `SELECT period, currency, kind, provider, count::text, volume::text FROM (
     SELECT 'today' AS period, currency, kind, provider, sum(succeeded_count) AS count, sum(volume) AS volume
-      FROM daily_stats WHERE day = $1 GROUP BY currency, kind, provider
+      FROM daily_stats WHERE day = $1 AND mode = $3 GROUP BY currency, kind, provider
     UNION ALL
     SELECT 'last_30_days', currency, kind, provider, sum(succeeded_count), sum(volume)
-      FROM daily_stats WHERE day >= $2 AND day <= $1 GROUP BY currency, kind, provider
+      FROM daily_stats WHERE day >= $2 AND day <= $1 AND mode = $3 GROUP BY currency, kind, provider
   ) v WHERE count > 0
   ORDER BY period DESC, currency, kind, provider`;
 
 const dailySql = `SELECT to_char(day, 'YYYY-MM-DD') AS day, currency, kind,
        sum(succeeded_count)::text AS count, sum(volume)::text AS volume
-  FROM daily_stats WHERE day >= $2 AND day <= $1
+  FROM daily_stats WHERE day >= $2 AND day <= $1 AND mode = $3
  GROUP BY day, currency, kind HAVING sum(succeeded_count) > 0
  ORDER BY day, currency, kind`;
 
 const providersSql = `SELECT provider, sum(succeeded_count)::text AS succeeded, sum(failed_count)::text AS failed
-  FROM daily_stats WHERE day >= $2 AND day <= $1 AND provider <> ''
+  FROM daily_stats WHERE day >= $2 AND day <= $1 AND mode = $3 AND provider <> ''
  GROUP BY provider ORDER BY provider`;
 
-// Each count reads an index on status (or a partial one); dead jobs are few by nature.
+// Each count reads an index on status (or a partial one); dead jobs are few by nature. Payments are
+// counted in the mode ($3); jobs, KYC documents and adjustments have none.
 const countsSql = `SELECT
-    (SELECT count(*) FROM payments WHERE status = 'pending')::int AS pending,
-    (SELECT count(*) FROM payments WHERE status = 'needs_review')::int AS needs_review,
-    (SELECT count(*) FROM payments WHERE status = 'requires_approval')::int AS requires_approval,
+    (SELECT count(*) FROM payments WHERE status = 'pending' AND mode = $3)::int AS pending,
+    (SELECT count(*) FROM payments WHERE status = 'needs_review' AND mode = $3)::int AS needs_review,
+    (SELECT count(*) FROM payments WHERE status = 'requires_approval' AND mode = $3)::int AS requires_approval,
     (SELECT count(*) FROM graphile_worker.jobs
       WHERE attempts >= max_attempts AND locked_at IS NULL)::int AS dead_jobs,
     (SELECT count(*) FROM kyc_documents WHERE status = 'pending')::int AS kyc_pending,
@@ -108,10 +121,12 @@ function successRate(succeeded: bigint, failed: bigint): number | null {
   return Number((succeeded * 1000n + finished / 2n) / finished) / 1000;
 }
 
-/** The dashboard as of `now` (UTC days). */
-export async function dashboard(pool: Pool, now: Date = new Date()): Promise<Dashboard> {
-  const today = utcDay(now);
+/** The dashboard of one mode's money as of `now` (UTC days). */
+export async function dashboard(pool: Pool, options: DashboardOptions): Promise<Dashboard> {
+  const mode = options.mode ?? options.walletsMode;
+  const today = utcDay(options.now ?? new Date());
   const window = [today, addDays(today, 1 - dashboardDays)];
+  const moded = [...window, mode];
   // Independent reads: in parallel on the pool, so the answer takes the slowest, not the sum.
   const [volume, daily, providers, counts] = await Promise.all([
     pool.query<{
@@ -121,20 +136,24 @@ export async function dashboard(pool: Pool, now: Date = new Date()): Promise<Das
       provider: string;
       count: string;
       volume: string;
-    }>(volumeSql, window),
+    }>(volumeSql, moded),
     pool.query<{ day: string; currency: string; kind: string; count: string; volume: string }>(
       dailySql,
-      window,
+      moded,
     ),
-    pool.query<{ provider: string; succeeded: string; failed: string }>(providersSql, window),
-    pool.query<CountsRow>(countsSql, window),
+    pool.query<{ provider: string; succeeded: string; failed: string }>(providersSql, moded),
+    pool.query<CountsRow>(countsSql, moded),
   ]);
   const c = counts.rows[0] as CountsRow;
+  // People act with their wallets' money only: the other mode's money is merchants'.
   const active =
-    c.active_today === null || c.active_30 === null
-      ? (await pool.query<{ today: number; last_30_days: number }>(activeUsersSql, window)).rows[0]
-      : { today: c.active_today, last_30_days: c.active_30 };
+    mode !== options.walletsMode
+      ? { today: 0, last_30_days: 0 }
+      : c.active_today === null || c.active_30 === null
+        ? (await pool.query<{ today: number; last_30_days: number }>(activeUsersSql, window)).rows[0]
+        : { today: c.active_today, last_30_days: c.active_30 };
   return {
+    mode,
     as_of: c.as_of?.toISOString() ?? null,
     volume: volume.rows.map((r) => ({
       period: r.period,

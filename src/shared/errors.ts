@@ -207,7 +207,8 @@ export const errorCatalogue = {
   provider_mode_mismatch: {
     type: 'invalid_request_error',
     status: 400,
-    message: 'This provider runs in the other mode: test keys use sandboxes, live keys real providers.',
+    message:
+      'This provider runs in the other mode: test keys and test-mode wallets use sandboxes, live keys and live wallets real providers.',
   },
   provider_unavailable: {
     type: 'api_error',

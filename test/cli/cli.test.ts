@@ -243,6 +243,16 @@ describe('chatpay CLI', () => {
       200,
       { status: 'ready', checks: { database: 'ok', realtime: 'ok' } },
     ]);
+    expect(s.output()).not.toContain('WALLETS_MODE');
+    s.child.kill('SIGTERM');
+    expect(await s.exited).toBe(0);
+  });
+
+  it("warns at start when no provider runs in the wallets' mode", async () => {
+    // Development's providers are sandboxes, in test mode: live wallets would have none.
+    const s = await start({ DATABASE_URL: db.url, WALLETS_MODE: 'live' });
+    expect(s.output()).toMatch(/no provider runs in the wallets' mode \(WALLETS_MODE\)/);
+    expect(s.output()).toContain('mpesa:test');
     s.child.kill('SIGTERM');
     expect(await s.exited).toBe(0);
   });

@@ -146,6 +146,20 @@ describe('the operator console in a browser', () => {
       formatAmount(BigInt(db.etb_transfers), 'ETB'),
     );
     await screenshot(page, 'dashboard-figures');
+
+    // Live money apart: a live payment shows only once Live is chosen, and the test transfers don't.
+    await pool.query(`UPDATE payments SET mode = 'live' WHERE id = $1`, [
+      await insertPayment(payer.id, 'pending', 300),
+    ]);
+    expect(await cell('dashboard-mode').inputValue()).toBe('test');
+    await cell('dashboard-mode').selectOption('live');
+    // The live figures have arrived once the page says so (the test ones show a pending payment too).
+    await expect.poll(() => page.getByText(/^Live money\./).count()).toBe(1);
+    expect(await cell('count-pending').textContent()).toBe('1');
+    expect(await cell('volume-today-ETB-transfer-none').count()).toBe(0);
+    await cell('dashboard-mode').selectOption('test');
+    await expect.poll(() => page.getByText(/^Test money/).count()).toBe(1);
+    expect(await cell('count-pending').textContent()).toBe(String(db.pending));
   });
 
   it('approves a withdrawal, and refuses an operator approving their own adjustment', async () => {

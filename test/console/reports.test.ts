@@ -204,8 +204,8 @@ const activeRows = async () =>
 describe('daily aggregates and the dashboard', () => {
   it('match direct SQL over the payments and the ledger, figure by figure', async () => {
     const now = new Date();
-    await aggregateDailyStats(pool, { now, days: 60 });
-    const board = await dashboard(pool, now);
+    await aggregateDailyStats(pool, { walletsMode: 'test', now, days: 60 });
+    const board = await dashboard(pool, { walletsMode: 'test', now });
     const today = `${now.toISOString().slice(0, 10)}T00:00:00Z`;
     const from30 = new Date(Date.parse(today) - 29 * dayMs).toISOString();
     const volumeSql = `SELECT currency, type AS kind, provider, count(*)::int AS count, sum(amount)::text AS volume
@@ -300,22 +300,22 @@ describe('daily aggregates and the dashboard', () => {
     expect(board.as_of).not.toBeNull();
     // Before the day's first run the active users are counted live, to the same figures.
     await pool.query('DELETE FROM daily_active_user_totals');
-    expect((await dashboard(pool, now)).active_users).toEqual(active.rows[0]);
+    expect((await dashboard(pool, { walletsMode: 'test', now })).active_users).toEqual(active.rows[0]);
   });
 
   it('gives the same rows when run again, and when runs overlap', async () => {
     const now = new Date();
-    await aggregateDailyStats(pool, { now, days: 60 });
+    await aggregateDailyStats(pool, { walletsMode: 'test', now, days: 60 });
     const [stats, active] = [await statsRows(), await activeRows()];
     expect(stats.length).toBeGreaterThan(3);
-    await aggregateDailyStats(pool, { now, days: 60 });
+    await aggregateDailyStats(pool, { walletsMode: 'test', now, days: 60 });
     expect([await statsRows(), await activeRows()]).toEqual([stats, active]);
-    await Promise.all([1, 2, 3].map(() => aggregateDailyStats(pool, { now, days: 60 })));
+    await Promise.all([1, 2, 3].map(() => aggregateDailyStats(pool, { walletsMode: 'test', now, days: 60 })));
     expect([await statsRows(), await activeRows()]).toEqual([stats, active]);
     // A short window leaves older days alone.
-    await aggregateDailyStats(pool, { now, days: 1 });
+    await aggregateDailyStats(pool, { walletsMode: 'test', now, days: 1 });
     expect(await statsRows()).toEqual(stats);
-    await expect(aggregateDailyStats(pool, { days: 0 })).rejects.toThrow(RangeError);
+    await expect(aggregateDailyStats(pool, { walletsMode: 'test', days: 0 })).rejects.toThrow(RangeError);
   });
 
   it('is a job: a backfill on an empty table, then today and yesterday; scheduled every minute', async () => {
@@ -332,7 +332,7 @@ describe('daily aggregates and the dashboard', () => {
     const second = (await tasks.daily_stats_aggregate({})) as { from: string; to: string };
     expect(Date.parse(second.to) - Date.parse(second.from)).toBe(dayMs);
     await expect(tasks.daily_stats_aggregate({ days: 'all' })).rejects.toThrow(TypeError);
-    await aggregateDailyStats(pool, { days: 60 });
+    await aggregateDailyStats(pool, { walletsMode: 'test', days: 60 });
     expect(await statsRows()).toEqual(stats);
     const scheduled = parseCrontab(crontab).filter((c) => c.task === 'daily_stats_aggregate');
     expect(scheduled.map((c) => c.payload)).toEqual([null, { days: 35 }]);
@@ -360,7 +360,7 @@ describe('daily aggregates and the dashboard', () => {
     ).toBeGreaterThan(0);
     const withBody = await post(admin, '/v1/operator/dashboard/refresh', {});
     expect(withBody.statusCode).toBe(200);
-    await aggregateDailyStats(pool, { days: 60 });
+    await aggregateDailyStats(pool, { walletsMode: 'test', days: 60 });
   });
 });
 

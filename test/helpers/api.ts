@@ -103,6 +103,8 @@ export interface TestPaymentsOptions {
   readonly approvalAbove?: string;
   readonly reconcileAfterSeconds?: number;
   readonly expireAfterSeconds?: number;
+  /** `WALLETS_MODE` (default: test, as in development). */
+  readonly walletsMode?: 'test' | 'live';
 }
 
 /** The whole API on a fresh database, driven with `app.inject()`. */
@@ -146,6 +148,7 @@ export async function testApi(options: TestApiOptions = {}): Promise<TestApi> {
       reconcileAfterSeconds: paymentOptions.reconcileAfterSeconds ?? 120,
       expireAfterSeconds: paymentOptions.expireAfterSeconds ?? 3600,
       approvalAbove: config.payments.approvalAbove,
+      walletsMode: paymentOptions.walletsMode ?? config.payments.walletsMode,
     },
   });
   // As at start-up: fees and limits edited in the console (a shared database) override the defaults.

@@ -1,7 +1,7 @@
 import { afterAll } from 'vitest';
 import { crontab, startWorker, taskHandlers, type Worker } from '../../src/jobs/index.ts';
 import { ProviderGateway } from '../../src/payments/index.ts';
-import type { ProviderId, Sandbox } from '../../src/payments/providers/provider.ts';
+import type { ProviderId, ProviderMode, Sandbox } from '../../src/payments/providers/provider.ts';
 import { providerRegistry } from '../../src/payments/providers/registry.ts';
 import { type TestApi, type TestPaymentsOptions, type TestUser, testApi } from './api.ts';
 import { quietLogger } from './database.ts';
@@ -21,6 +21,8 @@ export interface PaymentsHarness {
 
 export interface HarnessOptions extends Omit<TestPaymentsOptions, 'gateway'> {
   readonly providers?: readonly ProviderId[];
+  /** A provider's mode (default test): `live` makes its adapter stand in for real credentials. */
+  readonly modes?: Partial<Record<ProviderId, ProviderMode>>;
   /** Start the worker at once (default true). */
   readonly worker?: boolean;
   /** Adapter timeout (ms). */
@@ -47,7 +49,7 @@ export async function paymentsHarness(options: HarnessOptions = {}): Promise<Pay
     ids.map((id) => ({
       provider: providerRegistry[id].create({
         env: (sandboxes.get(id) as Sandbox).env,
-        mode: 'test',
+        mode: options.modes?.[id] ?? 'test',
         timeoutMs: options.timeoutMs ?? 2_000,
         logger: quietLogger,
       }),

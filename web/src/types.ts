@@ -47,6 +47,7 @@ export interface ProviderRate {
 }
 
 export interface Dashboard {
+  mode?: 'live' | 'test';
   as_of?: string | null;
   volume?: VolumeRow[];
   daily?: DailyRow[];
@@ -87,6 +88,7 @@ export interface UserSummary {
   id: string;
   email?: string | null;
   phone?: string | null;
+  phone_verified?: boolean;
   display_name?: string | null;
   telegram_username?: string | null;
   identities?: Identity[];

@@ -12,7 +12,17 @@ const Kind = Type.Union([
 ]);
 const Count = Type.Integer({ minimum: 0 });
 
+const Mode = (description: string) =>
+  Type.Union([Type.Literal('test'), Type.Literal('live')], { description });
+const modeQuery = Type.Object(
+  { mode: Type.Optional(Mode('Live or test money. Default: the mode of people’s wallets (WALLETS_MODE).')) },
+  { additionalProperties: false },
+);
+
 const DashboardSchema = Type.Object({
+  mode: Mode(
+    "Whose money the figures are: live or test. Transfers and active users are people's, in their wallets' mode (WALLETS_MODE); dead jobs, KYC and adjustments have no mode and are the same in both.",
+  ),
   as_of: Type.Union([Timestamp, Type.Null()], {
     description: 'When the aggregates were computed (every minute by a job); null before the first run.',
   }),
@@ -64,6 +74,7 @@ const DashboardSchema = Type.Object({
 /** The console's dashboard: figures from the daily aggregates, and a way to refresh them now. */
 export const dashboardRoutes = (services: ApiServices): FastifyPluginAsyncTypebox =>
   async function routes(app) {
+    const walletsMode = () => services.payments.context.settings.walletsMode;
     app.get(
       '/v1/operator/dashboard',
       {
@@ -71,11 +82,11 @@ export const dashboardRoutes = (services: ApiServices): FastifyPluginAsyncTypebo
         schema: {
           tags: ['console'],
           summary: 'Volumes, provider success rates, queues and active users',
-          querystring: Type.Object({}, { additionalProperties: false }),
+          querystring: modeQuery,
           response: { 200: DashboardSchema, ...errors(400, 401, 403, 429) },
         },
       },
-      async () => dashboard(services.pool),
+      async (request) => dashboard(services.pool, { walletsMode: walletsMode(), mode: request.query.mode }),
     );
 
     app.post(
@@ -87,14 +98,15 @@ export const dashboardRoutes = (services: ApiServices): FastifyPluginAsyncTypebo
           tags: ['console'],
           summary: 'Recompute today’s and yesterday’s aggregates now, then answer the dashboard',
           // Nothing to send: an empty object, or no body at all.
+          querystring: modeQuery,
           body: Type.Union([Type.Object({}, { additionalProperties: false }), Type.Null()]),
           response: { 200: DashboardSchema, ...errors(400, 401, 403, 429) },
         },
       },
       async (request) => {
-        const run = await aggregateDailyStats(services.pool);
+        const run = await aggregateDailyStats(services.pool, { walletsMode: walletsMode() });
         request.audit = { object: 'daily_stats', after: { from: run.from, to: run.to } };
-        return dashboard(services.pool);
+        return dashboard(services.pool, { walletsMode: walletsMode(), mode: request.query.mode });
       },
     );
   };

@@ -10,7 +10,7 @@ const collecting: ProviderChoice = {
   question: 'deposit.ask_provider',
   candidates: (ctx, currency) =>
     ctx.services.payments
-      .providers()
+      .walletProviders()
       .filter((p) => p.capabilities.collect && (!currency || p.capabilities.currencies.includes(currency))),
 };
 

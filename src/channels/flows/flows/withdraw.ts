@@ -15,7 +15,7 @@ const paying: ProviderChoice = {
   question: 'withdraw.ask_provider',
   candidates: (ctx, currency) =>
     ctx.services.payments
-      .providers()
+      .walletProviders()
       .filter(
         (p) =>
           p.capabilities.payout &&

@@ -1,4 +1,4 @@
-import { lazy, Suspense } from 'react';
+import { lazy, Suspense, useId, useState } from 'react';
 import { api } from '../../api.ts';
 import { ErrorAlert, Loading, Notice } from '../../components/Alert.tsx';
 import { useAction, useResource } from '../../components/hooks.ts';
@@ -29,12 +29,16 @@ function Figure({ label, value, testId }: { label: string; value: number | undef
 }
 
 export default function Dashboard() {
-  const figures = useResource<Figures>('/v1/operator/dashboard');
+  // '' is the server's default: the mode of people's wallets (live in production).
+  const [mode, setMode] = useState<'' | 'live' | 'test'>('');
+  const query = mode ? `?mode=${mode}` : '';
+  const figures = useResource<Figures>('/v1/operator/dashboard', mode ? { mode } : undefined);
   const refresh = useAction();
   const data = figures.data;
+  const modeId = useId();
 
   const onRefresh = async () => {
-    if (await refresh.run(() => api.post('/v1/operator/dashboard/refresh'), 'Figures recomputed.')) {
+    if (await refresh.run(() => api.post(`/v1/operator/dashboard/refresh${query}`), 'Figures recomputed.')) {
       figures.reload();
     }
   };
@@ -43,9 +47,23 @@ export default function Dashboard() {
     <Page
       title="Dashboard"
       actions={
-        <button type="button" onClick={onRefresh} disabled={refresh.busy}>
-          Refresh
-        </button>
+        <>
+          <div className="field inline">
+            <label htmlFor={modeId}>Money</label>
+            <select
+              id={modeId}
+              data-testid="dashboard-mode"
+              value={mode || data?.mode || ''}
+              onChange={(e) => setMode(e.target.value as 'live' | 'test')}
+            >
+              <option value="live">Live</option>
+              <option value="test">Test</option>
+            </select>
+          </div>
+          <button type="button" onClick={onRefresh} disabled={refresh.busy}>
+            Refresh
+          </button>
+        </>
       }
     >
       <ErrorAlert error={refresh.error ?? figures.error} />
@@ -54,6 +72,7 @@ export default function Dashboard() {
       {data ? (
         <>
           <p className="muted">
+            {data.mode === 'test' ? 'Test money (sandboxes and test keys). ' : 'Live money. '}
             {data.as_of ? `As of ${dateTime(data.as_of)}` : 'Not computed yet: press Refresh.'}
           </p>
           <Section id="counts" title="Work waiting">
