@@ -19,6 +19,7 @@ import * as m0015 from './migrations/0015-frozen-debits.ts';
 import * as m0016 from './migrations/0016-worker-heartbeats.ts';
 import * as m0017 from './migrations/0017-derived-csrf.ts';
 import * as m0018 from './migrations/0018-dashboard-modes.ts';
+import * as m0019 from './migrations/0019-verified-phones.ts';
 import type { Pool } from './pool.ts';
 
 /** Every migration, in order. Registration is this one literal: add a file, add a line. */
@@ -41,6 +42,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0016-worker-heartbeats': m0016,
   '0017-derived-csrf': m0017,
   '0018-dashboard-modes': m0018,
+  '0019-verified-phones': m0019,
 };
 
 /**

@@ -1,4 +1,4 @@
-import type { Pool, PoolClient } from '../db/pool.ts';
+import { inTransaction, type Pool, type PoolClient } from '../db/pool.ts';
 import { ChatPayError } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
 import { looksLikePhone, normalizeEmail, normalizePhone } from './contacts.ts';
@@ -12,6 +12,8 @@ export interface User {
   readonly id: string;
   readonly email: string | null;
   readonly phone: string | null;
+  /** A chat channel vouched the number is theirs; an unproven one receives nothing by number. */
+  readonly phoneVerified: boolean;
   readonly role: Role;
   readonly pinSet: boolean;
   readonly createdAt: Date;
@@ -24,6 +26,8 @@ interface UserRow {
   role: Role;
   pin_hash: string | null;
   password_hash: string | null;
+  /** When a chat channel vouched the number is theirs (migration 0019); null: typed, unproven. */
+  phone_verified_at: Date | null;
   language: string;
   created_at: Date;
 }
@@ -36,6 +40,7 @@ function toUser(row: UserRow): User {
     id: row.id,
     email: row.email,
     phone: row.phone,
+    phoneVerified: row.phone !== null && row.phone_verified_at !== null,
     role: row.role,
     pinSet: row.pin_hash !== null,
     createdAt: row.created_at,
@@ -131,9 +136,14 @@ export class Users {
       });
       return rows[0] ? toUser(rows[0]) : undefined;
     }
-    if (text.includes('@') || looksLikePhone(text)) {
+    if (text.includes('@')) {
       const row = await this.#findByLogin(text);
       return row ? toUser(row) : undefined;
+    }
+    if (looksLikePhone(text)) {
+      // Only a number a chat channel vouched is the person's: anyone can type one into a registration.
+      const row = await this.#findByLogin(text);
+      return row?.phone_verified_at ? toUser(row) : undefined;
     }
     return undefined;
   }
@@ -149,7 +159,12 @@ export class Users {
     profile: { username?: string | undefined; language?: string | undefined },
   ): Promise<{ user: User; language: string; created: boolean }> {
     const found = await byIdentity(this.#pool, provider, externalId);
-    if (found) return { user: toUser(found), language: found.language, created: false };
+    if (found) {
+      if ((found.identity_username ?? null) !== (profile.username ?? null)) {
+        await this.#takeUsername(provider, externalId, profile.username ?? null);
+      }
+      return { user: toUser(found), language: found.language, created: false };
+    }
     const language = ['en', 'am', 'sw'].includes(profile.language ?? '')
       ? (profile.language as string)
       : 'en';
@@ -169,11 +184,10 @@ export class Users {
         [newId('usr'), language],
       );
       const user = rows[0] as UserRow;
-      // A username another account holds stays with it (usernames move between people on Telegram).
+      // The update's username is Telegram's word on who has it now: another account's copy is stale.
+      await releaseUsername(client, provider, externalId, profile.username ?? null);
       await client.query(
-        `INSERT INTO user_identities (provider, external_id, user_id, username)
-         VALUES ($1, $2, $3, CASE WHEN EXISTS (SELECT 1 FROM user_identities WHERE provider = $1 AND lower(username) = lower($4))
-           THEN NULL ELSE $4 END)`,
+        `INSERT INTO user_identities (provider, external_id, user_id, username) VALUES ($1, $2, $3, $4)`,
         [provider, externalId, user.id, profile.username ?? null],
       );
       await client.query('COMMIT');
@@ -184,6 +198,28 @@ export class Users {
     } finally {
       client.release();
     }
+  }
+
+  /** The person behind a chat identity, if they have written to us; changes nothing (unlike fromChat). */
+  async byChat(provider: 'telegram' | 'whatsapp', externalId: string): Promise<User | undefined> {
+    const row = await byIdentity(this.#pool, provider, externalId);
+    return row ? toUser(row) : undefined;
+  }
+
+  /**
+   * Keeps a chat identity's username the one its latest update carried. Usernames move between people
+   * on Telegram: a name kept from an earlier update would send `@name` money to whoever held it
+   * before (someone could take a name, start the bot, then hand the name on). Another account's copy
+   * of the name is stale and is cleared first (the unique index is checked row by row).
+   */
+  async #takeUsername(provider: string, externalId: string, username: string | null): Promise<void> {
+    await inTransaction(this.#pool, async (client) => {
+      await releaseUsername(client, provider, externalId, username);
+      await client.query(
+        'UPDATE user_identities SET username = $3 WHERE provider = $1 AND external_id = $2',
+        [provider, externalId, username],
+      );
+    });
   }
 
   async setLanguage(userId: string, language: string): Promise<void> {
@@ -235,11 +271,27 @@ async function byIdentity(
   db: Pool | PoolClient,
   provider: string,
   externalId: string,
-): Promise<UserRow | undefined> {
-  const { rows } = await db.query<UserRow>({
+): Promise<(UserRow & { identity_username: string | null }) | undefined> {
+  const { rows } = await db.query<UserRow & { identity_username: string | null }>({
     name: 'users_by_identity',
-    text: `SELECT u.* FROM user_identities i JOIN users u ON u.id = i.user_id WHERE i.provider = $1 AND i.external_id = $2`,
+    text: `SELECT u.*, i.username AS identity_username FROM user_identities i JOIN users u ON u.id = i.user_id
+            WHERE i.provider = $1 AND i.external_id = $2`,
     values: [provider, externalId],
   });
   return rows[0];
+}
+
+/** Clears `username` from every other identity of the provider (their copy is out of date). */
+async function releaseUsername(
+  client: PoolClient,
+  provider: string,
+  externalId: string,
+  username: string | null,
+): Promise<void> {
+  if (username === null) return;
+  await client.query(
+    `UPDATE user_identities SET username = NULL
+      WHERE provider = $1 AND lower(username) = lower($3) AND external_id <> $2`,
+    [provider, externalId, username],
+  );
 }

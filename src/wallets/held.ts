@@ -211,12 +211,13 @@ export class HeldTransfers {
   }
 
   /**
-   * Claims what waits for the phone number a user now has (the job a trigger on `users` queues when
-   * a user gets a number that money is held for: registered with it, or shared it in chat).
+   * Claims what waits for the phone number a user has proven theirs (the job a trigger on `users`
+   * queues when a number money is held for is verified: shared in a chat as one's own). A number
+   * typed at registration proves nothing and claims nothing (migration 0019).
    */
   async claimByPhone(userId: string): Promise<Claimed[]> {
     const { rows } = await this.#o.pool.query<{ phone: string | null }>(
-      'SELECT phone FROM users WHERE id = $1',
+      'SELECT phone FROM users WHERE id = $1 AND phone_verified_at IS NOT NULL',
       [userId],
     );
     const phone = rows[0]?.phone;

@@ -51,6 +51,16 @@ describe('POST /v1/transfers', () => {
     const alice = await api.register();
     const bob = await api.register({ phone: '+254712345678' });
     await api.fund(alice.id, 'KES', '1000.00');
+    // A number typed at registration is unproven: anyone could have typed it, so it receives nothing.
+    const unproven = await send(alice, { to: '+254712345678', amount: '1.00', currency: 'KES' });
+    expect([unproven.statusCode, unproven.json().error.code]).toEqual([404, 'recipient_not_found']);
+    expect((await get(bob, '/v1/me')).json()).toMatchObject({
+      phone: '+254712345678',
+      phone_verified: false,
+    });
+    // Proven the way a shared Telegram contact proves it (src/channels/flows/flows/phone.ts).
+    await api.database.pool.query(`UPDATE users SET phone_verified_at = now() WHERE id = $1`, [bob.id]);
+    expect((await get(bob, '/v1/me')).json().phone_verified).toBe(true);
     await api.services.users.linkIdentity(bob.id, 'telegram', '424242', 'BobTheBuilder');
     for (const to of [bob.id, '+254 712 345 678', bob.email, '@bobthebuilder']) {
       const res = await send(alice, { to, amount: '10.50', currency: 'KES', note: 'lunch' });

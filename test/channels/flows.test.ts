@@ -6,14 +6,12 @@
 import { describe, expect, it } from 'vitest';
 import {
   type ChatEvent,
-  FlowEngine,
+  type FlowEngine,
   type IncomingUpdate,
   languages,
   messages,
 } from '../../src/channels/flows/index.ts';
-import { createPool } from '../../src/db/pool.ts';
-import { Secret } from '../../src/shared/secret.ts';
-import { quietLogger } from '../helpers/database.ts';
+import { testFlowEngine, testSessionPool } from '../helpers/flows.ts';
 import { paymentsHarness } from '../helpers/payments.ts';
 
 const harness = await paymentsHarness({
@@ -32,18 +30,7 @@ const { api } = harness;
 let updateSeq = 1_000;
 
 function engine(timeoutSeconds = 900): FlowEngine {
-  const sessionPool = createPool({
-    url: new Secret(api.database.url),
-    max: 4,
-    statementTimeoutMs: 10_000,
-    logger: quietLogger,
-  });
-  return new FlowEngine({
-    sessionPool,
-    services: api.services,
-    logger: quietLogger,
-    sessionTimeoutSeconds: timeoutSeconds,
-  });
+  return testFlowEngine(api, { sessionPool: testSessionPool(api, 4), sessionTimeoutSeconds: timeoutSeconds });
 }
 
 function person(id: number, username = `user${id}`, languageCode = 'en') {

@@ -1,7 +1,7 @@
 /**
  * Money held for a phone number: sent to a typed number or a shared contact of someone not on
- * ChatPay, claimed when a user gets that number, by sharing their own contact with the bot or by
- * registering through the API. The bot talks to the Bot API sandbox over HTTP; notices go through
+ * ChatPay, claimed when a user proves that number is theirs by sharing their own contact with the
+ * bot. Typing it into an API registration proves nothing and claims nothing. The bot talks to the Bot API sandbox over HTTP; notices go through
  * the job queue to the worker's bot.
  */
 import { describe, expect, it } from 'vitest';
@@ -9,7 +9,7 @@ import type { SandboxUser } from '../../src/channels/telegram/sandbox.ts';
 import { chatWorker } from './chat-worker.ts';
 import { telegramHarness } from './telegram-harness.ts';
 
-const { harness, api, telegram, makeBot } = await telegramHarness({ providers: [], worker: false });
+const { api, telegram, makeBot } = await telegramHarness({ providers: [], worker: false });
 const bot = makeBot({ events: api.services.events });
 await bot.startPolling();
 await chatWorker(api, () => bot);
@@ -20,7 +20,9 @@ async function say(user: SandboxUser, text: string, expected: RegExp) {
 }
 
 async function userOf(person: SandboxUser) {
-  return (await api.services.users.fromChat('telegram', String(person.id), {})).user;
+  const user = await api.services.users.byChat('telegram', String(person.id));
+  if (!user) throw new Error(`${person.id} has not written to the bot`);
+  return user;
 }
 
 async function available(userId: string) {
@@ -108,7 +110,7 @@ describe('money held for a phone number', () => {
     expect((await userOf(gabe)).phone).toBeNull();
   });
 
-  it('holds money sent to a shared contact, and the API registration with that number claims it', async () => {
+  it('holds money sent to a shared contact: a registration typing that number gets none of it, its owner does', async () => {
     const text = await aliceSends(
       () => alice.shareContactCard({ phoneNumber: '254722000002', firstName: 'Hana' }),
       /\+254722000002 is not on ChatPay yet/,
@@ -116,12 +118,27 @@ describe('money held for a phone number', () => {
     );
     expect(text).toMatch(/Holding 15.00 KES for \+254722000002/);
     expect(await available(aliceId)).toBe('65.00');
-    const hana = await api.register({ phone: '+254722000002' });
-    const claimed = await harness.eventually(async () => {
-      const value = await available(hana.id);
-      return value === '15.00' ? value : undefined;
-    });
-    expect(claimed).toBe('15.00');
+    // Someone registers through the API with Hana's number: it claims nothing, and sends to the
+    // number don't reach them either.
+    const squatter = await api.register({ phone: '+254722000002' });
+    const { rows: jobs } = await api.database.pool.query(
+      `SELECT 1 FROM graphile_worker.jobs WHERE key = $1`,
+      [`held_claim:${squatter.id}`],
+    );
+    expect(jobs).toEqual([]);
+    expect(await api.services.users.resolveRecipient('+254722000002')).toBeUndefined();
+    // Hana shares her own number in the chat: it becomes hers, and so does the money.
+    const hanaChat = telegram.user({ username: 'hana_phone', firstName: 'Hana', languageCode: 'en' });
+    await say(hanaChat, '/start', /Share your phone number/);
+    hanaChat.shareContact('+254722000002');
+    const saved = await hanaChat.waitForMessage((m) =>
+      /\+254722000002 is now your ChatPay number/.test(m.text ?? ''),
+    );
+    expect(saved.text).toMatch(/sent you 15.00 KES before you joined/);
+    const hana = await userOf(hanaChat);
+    expect(await available(hana.id)).toBe('15.00');
+    expect((await api.services.users.get(squatter.id))?.phone).toBeNull();
+    expect((await api.services.users.resolveRecipient('+254722000002'))?.id).toBe(hana.id);
     await alice.waitForMessage((m) =>
       /\+254722000002 joined ChatPay and received the 15.00 KES/.test(m.text ?? ''),
     );

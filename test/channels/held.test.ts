@@ -102,7 +102,7 @@ describe('held transfers', () => {
     ]);
   });
 
-  it('are claimed by whoever registers with the phone number, each person told once when claims race', async () => {
+  it('are claimed by whoever proves the phone number, never by typing it at registration; each person told once when claims race', async () => {
     const sender = await api.register();
     await api.fund(sender.id, 'KES', '10.00');
     await held(3600).hold({
@@ -114,11 +114,21 @@ describe('held transfers', () => {
     });
     const other = await api.register({ phone: '+254744000005' });
     const recipient = await api.register({ phone: '+254744000004' });
-    // Registering with a number money waits for queues its claim (in the same transaction).
-    const { rows: claims } = await api.database.pool.query(
-      `SELECT key FROM graphile_worker.jobs WHERE task_identifier = 'held_transfers_claim' ORDER BY key`,
-    );
-    expect(claims).toEqual([{ key: `held_claim:${recipient.id}` }]);
+    const claimJobs = async () =>
+      (
+        await api.database.pool.query(
+          `SELECT key FROM graphile_worker.jobs WHERE task_identifier = 'held_transfers_claim' ORDER BY key`,
+        )
+      ).rows;
+    // A number typed at registration proves nothing: no claim is queued, and none is made.
+    expect(await claimJobs()).toEqual([]);
+    expect(await held(3600).claimByPhone(recipient.id)).toEqual([]);
+    expect(await available(recipient.id)).toBe('0.00');
+    // Vouched by a channel (a Telegram contact shared as their own sets this), it queues the claim.
+    await api.database.pool.query(`UPDATE users SET phone_verified_at = now() WHERE id = ANY($1)`, [
+      [recipient.id, other.id],
+    ]);
+    expect(await claimJobs()).toEqual([{ key: `held_claim:${recipient.id}` }]);
     expect(await held(3600).claimByPhone(other.id)).toEqual([]);
     const raced = await Promise.all([
       held(3600).claimByPhone(recipient.id),

@@ -4,17 +4,15 @@
  * file's tests.
  */
 import { afterAll } from 'vitest';
-import { FlowEngine } from '../../src/channels/flows/index.ts';
 import { TelegramBot, type TelegramBotOptions } from '../../src/channels/telegram/bot.ts';
 import {
   type SandboxUser,
   startTelegramSandbox,
   type TelegramSandbox,
 } from '../../src/channels/telegram/sandbox.ts';
-import { createPool } from '../../src/db/pool.ts';
-import { Secret } from '../../src/shared/secret.ts';
 import type { TestApi } from '../helpers/api.ts';
 import { quietLogger } from '../helpers/database.ts';
+import { testFlowEngine, testSessionPool } from '../helpers/flows.ts';
 import { type HarnessOptions, type PaymentsHarness, paymentsHarness } from '../helpers/payments.ts';
 
 export interface TelegramHarness {
@@ -33,13 +31,7 @@ export async function telegramHarness(options: HarnessOptions = {}): Promise<Tel
   const { api } = harness;
   const telegram = await startTelegramSandbox();
   afterAll(() => telegram.close());
-  const sessionPool = createPool({
-    url: new Secret(api.database.url),
-    max: 8,
-    statementTimeoutMs: 10_000,
-    logger: quietLogger,
-  });
-  afterAll(() => sessionPool.end());
+  const sessionPool = testSessionPool(api, 8);
   return {
     harness,
     api,
@@ -49,12 +41,7 @@ export async function telegramHarness(options: HarnessOptions = {}): Promise<Tel
         token: telegram.token,
         apiRoot: telegram.url,
         // Its own engine, as a process of its own has; the sessions' pool is shared.
-        engine: new FlowEngine({
-          sessionPool,
-          services: api.services,
-          logger: quietLogger,
-          sessionTimeoutSeconds: 900,
-        }),
+        engine: testFlowEngine(api, { sessionPool }),
         logger: quietLogger,
         botInfo: telegram.botInfo,
         updatesPerUserPer10s: 10_000,

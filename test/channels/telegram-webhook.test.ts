@@ -79,8 +79,8 @@ describe('the Telegram webhook', () => {
         person.send('/start');
         await person.waitForMessage((m) => /Welcome/.test(m.text ?? ''), 10_000);
       }
-      const { user } = await api.services.users.fromChat('telegram', String(alice.id), {});
-      await api.fund(user.id, 'KES', '100');
+      const user = await api.services.users.byChat('telegram', String(alice.id));
+      await api.fund(user?.id as string, 'KES', '100');
       // How each call that answered `act` reached the sandbox, by method, in order. A webhook reply
       // runs once the webhook is answered, after the requests made while handling: waited for too.
       const via = async (

@@ -133,7 +133,7 @@ describe('the Telegram bot', () => {
 
   it('locks the PIN after five wrong tries, and moves nothing', async () => {
     const before = await api.services.wallets.list(
-      (await api.services.users.fromChat('telegram', String(alice.id), {})).user.id,
+      (await api.services.users.byChat('telegram', String(alice.id)))?.id as string,
     );
     await say(alice, '/send', /Who should get the money/);
     await say(alice, '@bob_tg', /How much KES/);
@@ -148,7 +148,7 @@ describe('the Telegram bot', () => {
     for (let i = 0; i < 4; i++) await say(alice, '0000', /Wrong PIN/);
     await say(alice, '0000', /locked for 15 minutes/);
     const after = await api.services.wallets.list(
-      (await api.services.users.fromChat('telegram', String(alice.id), {})).user.id,
+      (await api.services.users.byChat('telegram', String(alice.id)))?.id as string,
     );
     const kes = (list: typeof before) => list.find((w) => w.currency === 'KES')?.available;
     expect(Number(kes(after))).toBe(Number(kes(before)) - 5);

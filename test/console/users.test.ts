@@ -91,6 +91,18 @@ describe('search', () => {
     const res = await get(support, `/v1/operator/users?q=${encodeURIComponent(q)}`);
     expect(ids(res)).toEqual([wanjiru.id]);
     expect(res.json().data[0].phone).toBe('+254712345678');
+    // Typed at registration, not shared in a chat: unproven.
+    expect(res.json().data[0].phone_verified).toBe(false);
+  });
+
+  it('says whether a number was proven in a chat', async () => {
+    await api.database.pool.query(`UPDATE users SET phone_verified_at = now() WHERE id = $1`, [wanjiru.id]);
+    try {
+      const res = await get(support, `/v1/operator/users/${wanjiru.id}`);
+      expect(res.json()).toMatchObject({ phone: '+254712345678', phone_verified: true });
+    } finally {
+      await api.database.pool.query(`UPDATE users SET phone_verified_at = NULL WHERE id = $1`, [wanjiru.id]);
+    }
   });
 
   it.each([

@@ -12,6 +12,10 @@ export const UserSchema = Type.Object(
     object: Type.Literal('user'),
     email: Type.Union([Type.String(), Type.Null()]),
     phone: Type.Union([Type.String({ description: 'E.164' }), Type.Null()]),
+    phone_verified: Type.Boolean({
+      description:
+        'The number was proven theirs by a chat channel (a Telegram contact shared as one’s own). An unproven number receives no money sent to it and claims none held for it.',
+    }),
     role: Type.String(),
     pin_set: Type.Boolean(),
     created_at: Timestamp,
@@ -25,6 +29,7 @@ export function userView(user: User) {
     object: 'user' as const,
     email: user.email,
     phone: user.phone,
+    phone_verified: user.phoneVerified,
     role: user.role,
     pin_set: user.pinSet,
     created_at: user.createdAt.toISOString(),

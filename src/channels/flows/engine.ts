@@ -99,6 +99,8 @@ interface SessionRow {
   expired: boolean;
   /** The user's language, when the chat already knows its user. */
   language: string | null;
+  /** The username kept for the writer's chat identity (null: none, or not registered yet). */
+  username: string | null;
 }
 
 export class FlowEngine {
@@ -120,7 +122,7 @@ export class FlowEngine {
       const opened = await batch(client, [
         ...(prepared.has(client) ? [] : sessionStatements),
         'BEGIN',
-        `EXECUTE chatpay_chat_open(${lit(update.channel)}, ${lit(update.updateId)}, ${lit(update.chatId)})`,
+        `EXECUTE chatpay_chat_open(${lit(update.channel)}, ${lit(update.updateId)}, ${lit(update.chatId)}, ${lit(update.from.externalId)})`,
         `EXECUTE chatpay_chat_wallets(${lit(update.channel)}, ${lit(update.chatId)})`,
       ]);
       prepared.add(client);
@@ -215,7 +217,8 @@ export class FlowEngine {
    * finds them, and money that waited for their @username is theirs now (its senders are told).
    */
   async #person(update: IncomingUpdate, session: SessionRow) {
-    if (session.user_id && session.language)
+    // A changed (or dropped) username goes through fromChat, which keeps the latest (users.ts).
+    if (session.user_id && session.language && session.username === (update.from.username ?? null))
       return { id: session.user_id, language: session.language, created: false, claimed: [] };
     const registered = await this.#o.services.users.fromChat(update.channel, update.from.externalId, {
       username: update.from.username,
@@ -283,13 +286,14 @@ const displayNameMax = 200;
  * back); the upsert takes the chat's session row lock and returns the session.
  */
 const sessionStatements = [
-  `PREPARE chatpay_chat_open (text, text, text) AS
+  `PREPARE chatpay_chat_open (text, text, text, text) AS
      WITH fresh AS (
        INSERT INTO chat_updates (channel, update_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1)
      INSERT INTO chat_sessions AS s (channel, chat_id) SELECT $1, $3 FROM fresh
      ON CONFLICT (channel, chat_id) DO UPDATE SET updated_at = now()
      RETURNING s.user_id, s.flow, s.step, s.data, coalesce(s.expires_at < now(), false) AS expired,
-       (SELECT u.language FROM users u WHERE u.id = s.user_id) AS language`,
+       (SELECT u.language FROM users u WHERE u.id = s.user_id) AS language,
+       (SELECT i.username FROM user_identities i WHERE i.provider = $1 AND i.external_id = $4) AS username`,
   // The person's wallets, as Wallets.list reads them: most conversations show or check a balance.
   `PREPARE chatpay_chat_wallets (text, text) AS
      SELECT ${accountColumns} FROM ledger_accounts

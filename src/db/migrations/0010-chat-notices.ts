@@ -23,10 +23,18 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`CREATE INDEX chat_notice_deliveries_claimed_idx ON chat_notice_deliveries (claimed_at)`.execute(
     db,
   );
-  // graphile_worker.add_job is resolved when the trigger runs: the queue's schema is installed right
-  // after these migrations, before any user can be written.
+  await createPhoneClaimTrigger(db);
+}
+
+/**
+ * Queues a claim of the money held for a user's number when they get it. graphile_worker.add_job is
+ * resolved when the trigger runs: the queue's schema is installed right after these migrations,
+ * before any user can be written. Migration 0019 narrows it to verified numbers (its down() puts
+ * this one back).
+ */
+export async function createPhoneClaimTrigger(db: Kysely<unknown>): Promise<void> {
   await sql`
-    CREATE FUNCTION held_transfers_claim_by_phone() RETURNS trigger LANGUAGE plpgsql AS $$
+    CREATE OR REPLACE FUNCTION held_transfers_claim_by_phone() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
       IF (TG_OP = 'INSERT' OR OLD.phone IS DISTINCT FROM NEW.phone)
          AND EXISTS (SELECT 1 FROM held_transfers WHERE to_handle = NEW.phone AND status = 'held') THEN

@@ -19,6 +19,7 @@ const userFields = {
   object: Type.Literal('user'),
   email: Nullable(Type.String()),
   phone: Nullable(Type.String({ description: 'E.164' })),
+  phone_verified: Type.Boolean({ description: 'Proven theirs by a chat channel (a shared own contact).' }),
   display_name: Nullable(Type.String()),
   role: Type.String(),
   telegram_username: Nullable(Type.String()),
@@ -59,6 +60,7 @@ interface UserRow {
   id: string;
   email: string | null;
   phone: string | null;
+  phone_verified_at: Date | null;
   display_name: string | null;
   role: string;
   telegram_username: string | null;
@@ -68,7 +70,7 @@ interface UserRow {
   created_at: Date;
 }
 
-const userColumns = `u.id, u.email, u.phone, u.display_name, u.role, u.kyc_level, u.frozen_at, u.frozen_reason,
+const userColumns = `u.id, u.email, u.phone, u.phone_verified_at, u.display_name, u.role, u.kyc_level, u.frozen_at, u.frozen_reason,
   u.created_at, (SELECT i.username FROM user_identities i WHERE i.user_id = u.id AND i.provider = 'telegram'
     AND i.username IS NOT NULL ORDER BY i.created_at LIMIT 1) AS telegram_username`;
 
@@ -78,6 +80,7 @@ function userItem(row: UserRow) {
     object: 'user' as const,
     email: row.email,
     phone: row.phone,
+    phone_verified: row.phone !== null && row.phone_verified_at !== null,
     display_name: row.display_name,
     role: row.role,
     telegram_username: row.telegram_username,

@@ -45,8 +45,11 @@ async function savePhone(ctx: FlowContext, event: ChatEvent & { type: 'contact' 
 }
 
 /**
- * Sets the user's phone unless another user has it or they have another already (a number someone
- * signs in with is changed where they sign in, not by a chat). Saving it also queues, by trigger, a
+ * Sets the user's phone, as verified (the channel vouched it is theirs), unless another user has it
+ * verified or they have another already (a number someone signs in with is changed where they sign
+ * in, not by a chat). Another user's *unverified* copy (typed at an API registration) gives way: the
+ * owner proved the number, the registration did not; that user keeps their account and email. The
+ * same number typed at registration and now shared is verified. Saving it also queues, by trigger, a
  * claim of what is held for it; here that job is put off by `backupClaimDelayMs`, in the same
  * transaction, so the claim just above (which shows the money in this reply) runs first and the job
  * is only its backup, for a process that stops in between. Run at once, the job could win the race
@@ -56,10 +59,17 @@ async function linkPhone(ctx: FlowContext, phone: string): Promise<'linked' | 't
   const client = await ctx.services.pool.connect();
   try {
     await client.query('BEGIN');
+    // Its own statement, before the link: the unique index on phone is checked row by row.
+    await client.query(
+      `UPDATE users SET phone = NULL WHERE phone = $2 AND id <> $1 AND phone_verified_at IS NULL
+          AND EXISTS (SELECT 1 FROM users WHERE id = $1 AND (phone IS NULL OR phone = $2))`,
+      [ctx.userId, phone],
+    );
     const { rows } = await client.query<{ current: string | null; taken: boolean; updated: boolean }>(
       `WITH taken AS (SELECT 1 FROM users WHERE phone = $2 AND id <> $1),
-            linked AS (UPDATE users SET phone = $2 WHERE id = $1 AND phone IS NULL
-                         AND NOT EXISTS (SELECT 1 FROM taken) RETURNING phone)
+            linked AS (UPDATE users SET phone = $2, phone_verified_at = now()
+                        WHERE id = $1 AND (phone IS NULL OR (phone = $2 AND phone_verified_at IS NULL))
+                          AND NOT EXISTS (SELECT 1 FROM taken) RETURNING phone)
        SELECT coalesce((SELECT phone FROM linked), (SELECT phone FROM users WHERE id = $1)) AS current,
               EXISTS (SELECT 1 FROM taken) AS taken, EXISTS (SELECT 1 FROM linked) AS updated`,
       [ctx.userId, phone],

@@ -38,7 +38,15 @@ function Profile({ id, user, onChanged }: { id: string; user: User; onChanged: (
         <dl className="details">
           <Term label="Name">{text(user.display_name)}</Term>
           <Term label="Email">{text(user.email)}</Term>
-          <Term label="Phone">{text(user.phone)}</Term>
+          <Term
+            label="Phone"
+            data-testid="user-phone"
+            title="Verified: shared in a chat as the person's own. An unverified number receives nothing sent to it."
+          >
+            {user.phone
+              ? `${user.phone} (${user.phone_verified ? 'verified' : 'unverified'})`
+              : text(user.phone)}
+          </Term>
           <Term label="KYC level" data-testid="user-kyc-level">
             {kycLevelOf(user)}
           </Term>
