@@ -9,7 +9,14 @@ import {
   transferCodePattern,
   transferIdPattern,
 } from './rules.ts';
-import type { Transfer, TransferInput, TransferKind, TransferResult, TransferResultCode } from './types.ts';
+import type {
+  Alongside,
+  Transfer,
+  TransferInput,
+  TransferKind,
+  TransferResult,
+  TransferResultCode,
+} from './types.ts';
 
 /**
  * The pure heart of the ledger: applies a batch of calls to account state loaded (and locked) from
@@ -55,6 +62,8 @@ export interface BatchCall {
   readonly expiring?: boolean;
   /** New debits from an account whose debits are frozen are refused (`debit_account_frozen`). */
   readonly refuseFrozenDebits?: boolean;
+  /** Written in the batch's own statement (see `Alongside`). */
+  readonly alongside?: Alongside;
 }
 
 export interface BatchOutcome {

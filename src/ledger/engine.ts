@@ -9,8 +9,16 @@ import {
   type BatchState,
 } from './apply.ts';
 import { KnownAccounts } from './known-accounts.ts';
-import { type BatchKeys, batchKeys, type ReadTotals, readBatch, readTotals, writeBatch } from './store.ts';
-import type { TransferResult } from './types.ts';
+import {
+  type AlongsideRows,
+  type BatchKeys,
+  batchKeys,
+  type ReadTotals,
+  readBatch,
+  readTotals,
+  writeBatch,
+} from './store.ts';
+import type { Alongside, TransferResult } from './types.ts';
 
 export interface LedgerEngineOptions {
   readonly pool: Pool;
@@ -232,9 +240,10 @@ export class LedgerEngine {
     // After a race, batches lock from the start for a while: where writers contend, that is cheaper.
     let mode: Mode =
       startedMs < this.#lockFirstUntilMs ? 'lock' : startedMs < this.#readFirstUntilMs ? 'read' : 'known';
+    let alongside = calls.some((call) => call.alongside !== undefined);
     for (let attempt = 1; ; attempt++) {
       try {
-        const { outcome, readSkipped } = await this.#commit(calls, keys, mode);
+        const { outcome, readSkipped } = await this.#commit(calls, keys, mode, alongside);
         batch.forEach((queued, i) => {
           queued.resolve(outcome.results[i] as TransferResult[]);
         });
@@ -262,6 +271,13 @@ export class LedgerEngine {
           mode = 'lock';
           continue;
         }
+        if (alongside) {
+          // A side table's failure (its function missing, a row it refuses) must not stop money: the
+          // transfers go again on their own, and their callers write those rows the ordinary way.
+          this.#options.logger.warn({ err: error, transfers: size }, 'ledger batch: rows alongside failed');
+          alongside = false;
+          continue;
+        }
         this.#options.logger.error({ err: error, transfers: size, attempt }, 'ledger batch failed');
         // Nothing of the batch committed (or, if COMMIT's answer was lost, all of it did): callers
         // retry with the same ids and get `ok` or `exists`.
@@ -284,6 +300,7 @@ export class LedgerEngine {
     calls: BatchCall[],
     keys: BatchKeys,
     mode: Mode,
+    withAlongside: boolean,
   ): Promise<{ outcome: BatchOutcome; readSkipped: boolean }> {
     const locking = mode === 'lock';
     const client = await this.#options.pool.connect();
@@ -291,8 +308,16 @@ export class LedgerEngine {
     try {
       const known = mode === 'known' ? this.#fromKnown(calls, keys) : undefined;
       if (known) {
+        const side = withAlongside ? alongsideRows(calls, known.outcome) : undefined;
         // Every account of the batch is touched (each transfer applied ok), so the write checks all.
-        await writeBatch(client, known.outcome.created, [...known.state.accounts.values()], known.before);
+        await writeBatch(
+          client,
+          known.outcome.created,
+          [...known.state.accounts.values()],
+          known.before,
+          side?.rows,
+        );
+        side?.written();
         this.#known.remember(known.state.accounts.values(), Date.now());
         return { outcome: known.outcome, readSkipped: true };
       }
@@ -302,11 +327,14 @@ export class LedgerEngine {
       this.#lastNowMs = Math.max(this.#lastNowMs, state.now.getTime());
       const before = readTotals(state.accounts);
       const outcome = applyBatch(calls, state);
+      let side: ReturnType<typeof alongsideRows> | undefined;
       if (outcome.created.length > 0) {
         const touched = [...outcome.touched].map((id) => state.accounts.get(id) as AccountState);
-        await writeBatch(client, outcome.created, touched, before);
+        side = withAlongside ? alongsideRows(calls, outcome) : undefined;
+        await writeBatch(client, outcome.created, touched, before, side?.rows);
       }
       if (locking) await client.query('COMMIT');
+      side?.written();
       this.#known.remember(state.accounts.values(), Date.now());
       return { outcome, readSkipped: false };
     } catch (error) {
@@ -348,6 +376,33 @@ export class LedgerEngine {
     if (!outcome.results.every((results) => results.every((r) => r.result === 'ok'))) return undefined;
     return { state, outcome, before };
   }
+}
+
+/**
+ * The side tables' rows of a batch's calls, grouped by function, from each call's results; `written`
+ * marks their calls once the statement has committed.
+ */
+function alongsideRows(
+  calls: readonly BatchCall[],
+  outcome: BatchOutcome,
+): { rows: AlongsideRows[]; written: () => void } | undefined {
+  const byFn = new Map<string, (readonly unknown[])[]>();
+  const made: Alongside[] = [];
+  calls.forEach((call, i) => {
+    const row = call.alongside?.row(outcome.results[i] ?? []);
+    if (!call.alongside || !row) return;
+    const rows = byFn.get(call.alongside.fn) ?? [];
+    rows.push(row);
+    byFn.set(call.alongside.fn, rows);
+    made.push(call.alongside);
+  });
+  if (made.length === 0) return undefined;
+  return {
+    rows: [...byFn].map(([fn, rows]) => ({ fn, rows })),
+    written: () => {
+      for (const alongside of made) alongside.written = true;
+    },
+  };
 }
 
 /** Rolls back; returns true when the connection is unusable and must be discarded. */

@@ -2,7 +2,7 @@ import type { Pool } from '../db/pool.ts';
 import { ChatPayError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import { type AccountResult, createAccounts, getAccounts } from './accounts.ts';
-import type { EngineTransferInput } from './apply.ts';
+import type { BatchCall, EngineTransferInput } from './apply.ts';
 import { balancesAt } from './balances.ts';
 import { type BatchStats, LedgerEngine } from './engine.ts';
 import { type TransferRow, toTransfer, transferColumns } from './rows.ts';
@@ -107,10 +107,17 @@ export class Ledger {
     options: CreateTransfersOptions = {},
   ): Promise<TransferResult[]> {
     // Copy the public fields only: `reversesId` is the engine's, not a caller's.
-    const call = { transfers: transfers.map(publicFields) };
-    return this.#engine.submit(
-      options.refuseFrozenDebits === true ? { ...call, refuseFrozenDebits: true } : call,
-    );
+    const alongside = options.alongside;
+    // Its name goes into the statement's text: a plain identifier only.
+    if (alongside && !/^[a-z_][a-z0-9_]*$/.test(alongside.fn)) {
+      return Promise.reject(new Error(`not a plain SQL function name: ${alongside.fn}`));
+    }
+    const call: BatchCall = {
+      transfers: transfers.map(publicFields),
+      ...(options.refuseFrozenDebits === true ? { refuseFrozenDebits: true } : {}),
+      ...(alongside ? { alongside } : {}),
+    };
+    return this.#engine.submit(call);
   }
 
   async getTransfer(id: string): Promise<Transfer | undefined> {

@@ -142,6 +142,7 @@ export async function writeBatch(
   created: readonly Transfer[],
   accounts: readonly AccountState[],
   before: ReadTotals,
+  alongside: readonly AlongsideRows[] = [],
 ): Promise<void> {
   const transfers = created.map((t) => [
     t.id,
@@ -172,9 +173,23 @@ export async function writeBatch(
       old[4],
     ];
   });
-  await client.query({
-    name: 'ledger_write_batch',
-    text: 'SELECT ledger_write_batch($1::jsonb, $2::jsonb)',
-    values: [JSON.stringify(transfers), JSON.stringify(totals)],
-  });
+  const values: unknown[] = [JSON.stringify(transfers), JSON.stringify(totals)];
+  let text = 'SELECT ledger_write_batch($1::jsonb, $2::jsonb)';
+  let name = 'ledger_write_batch';
+  // Each side table's function in the same statement: one round trip, one commit, all or nothing.
+  for (const { fn, rows } of alongside) {
+    const columns = rows[0]?.length ?? 0;
+    if (rows.some((row) => row.length !== columns)) throw new Error(`rows of ${fn} differ in length`);
+    const first = values.length + 1;
+    text += `, ${fn}(${Array.from({ length: columns }, (_, i) => `$${first + i}`).join(', ')})`;
+    name += `+${fn}`;
+    for (let i = 0; i < columns; i++) values.push(rows.map((row) => row[i] ?? null));
+  }
+  await client.query({ name, text, values });
+}
+
+/** The rows of one side table written with a batch (see `Alongside`). */
+export interface AlongsideRows {
+  readonly fn: string;
+  readonly rows: readonly (readonly unknown[])[];
 }

@@ -1,5 +1,5 @@
 import type { Pool } from '../db/pool.ts';
-import type { Ledger, Transfer } from '../ledger/index.ts';
+import type { Alongside, Ledger, Transfer } from '../ledger/index.ts';
 import type { KycLimits } from '../payments/limits.ts';
 import type { EventBus } from '../realtime/index.ts';
 import { ChatPayError } from '../shared/errors.ts';
@@ -22,6 +22,8 @@ export interface SendInput {
   readonly pin?: string | undefined;
   /** The ledger transfer id: derived from the idempotency key, so a retried request can't pay twice. */
   readonly transferId: string;
+  /** A row that commits with the transfer, in the ledger's own statement (the API's audit entry). */
+  readonly alongside?: Alongside | undefined;
 }
 
 export interface TransferView {
@@ -98,7 +100,7 @@ export class TransferService {
     };
     // A frozen sender's wallets refuse debits: decided in the ledger batch that moves the money, and
     // checked again by its write, so a freeze that commits first is never missed (migration 0015).
-    const send = { refuseFrozenDebits: true };
+    const send = { refuseFrozenDebits: true, ...(input.alongside ? { alongside: input.alongside } : {}) };
     const limited = {
       userId: input.fromUserId,
       currency: input.currency,

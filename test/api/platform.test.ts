@@ -160,6 +160,54 @@ describe('observability', () => {
     await expect(api.services.pool.query('DELETE FROM audit_log')).rejects.toThrow(/append-only/);
   });
 
+  it("commits a transfer's audit entry and stored answer with the transfer itself, once", async () => {
+    const alice = await api.register();
+    const bob = await api.register();
+    await api.fund(alice.id, 'ETB', '10.00');
+    const send = (key: string, amount: string) =>
+      api.app.inject({
+        method: 'POST',
+        url: '/v1/transfers',
+        headers: { ...alice.auth, 'idempotency-key': key },
+        payload: { to: bob.id, amount, currency: 'ETB' },
+      });
+    const pool = api.services.pool;
+    const entries = async (requestId: unknown) =>
+      (
+        await pool.query<{ status: number; object: string | null; action: string; xmin: string }>(
+          'SELECT status, object, action, xmin::text FROM audit_log WHERE request_id = $1',
+          [requestId],
+        )
+      ).rows;
+
+    const paid = await send('alongside-1', '1.00');
+    expect(paid.statusCode, paid.body).toBe(201);
+    const id = paid.json().id as string;
+    const [entry, ...more] = await entries(paid.headers['request-id']);
+    expect(more).toEqual([]);
+    expect(entry).toMatchObject({ status: 201, object: id, action: 'POST /v1/transfers' });
+    // The same transaction wrote both rows: no transfer can commit without its entry.
+    const { rows } = await pool.query<{ xmin: string }>(
+      'SELECT xmin::text FROM ledger_transfers WHERE id = $1',
+      [id],
+    );
+    expect(rows[0]?.xmin).toBe(entry?.xmin);
+    const replay = await send('alongside-1', '1.00');
+    expect([replay.statusCode, replay.headers['idempotent-replayed'], replay.json()]).toEqual([
+      201,
+      'true',
+      paid.json(),
+    ]);
+
+    // A refusal moves nothing: its entry and answer go the ordinary way, once.
+    const refused = await send('alongside-2', '100.00');
+    expect(refused.statusCode, refused.body).toBe(402);
+    expect((await entries(refused.headers['request-id'])).map((e) => e.status)).toEqual([402]);
+    const again = await send('alongside-2', '100.00');
+    expect([again.statusCode, again.headers['idempotent-replayed']]).toEqual([402, 'true']);
+    expect(await api.available(alice.id, 'ETB')).toBe(900n);
+  });
+
   it('answers 503 audit_unavailable when the audit entry cannot be written, and the retry pays once', async () => {
     const alice = await api.register();
     const bob = await api.register();

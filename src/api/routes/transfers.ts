@@ -1,7 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { newId } from '../../shared/ids.ts';
+import { transferView } from '../../wallets/transfers.ts';
 import type { ApiServices } from '../context.ts';
+import { auditedWithLedger, auditWithLedger } from '../plugins/audit.ts';
 import { userIdOf } from '../plugins/auth.ts';
 import { idempotentId } from '../plugins/idempotency.ts';
 import { Amount, Currency, errors, Timestamp, UserId } from '../schemas.ts';
@@ -51,11 +53,19 @@ export const transferRoutes = (services: ApiServices): FastifyPluginAsyncTypebox
         },
       },
       async (request, reply) => {
+        const transferId = idempotentId('txf', request, () => newId('txf'));
+        request.audit = { object: transferId };
+        // The entry (and stored answer) of a transfer that moves commits with it, in one statement.
+        const alongside = auditWithLedger(request, 201, ([result]) =>
+          result?.result === 'ok' && result.transfer ? transferView(result.transfer) : undefined,
+        );
         const transfer = await services.transfers.send({
           fromUserId: userIdOf(request),
           ...request.body,
-          transferId: idempotentId('txf', request, () => newId('txf')),
+          transferId,
+          alongside,
         });
+        auditedWithLedger(request, alongside, 201);
         return reply.code(201).send(transfer);
       },
     );
