@@ -202,7 +202,9 @@ describe('observability', () => {
     // A refusal moves nothing: its entry and answer go the ordinary way, once.
     const refused = await send('alongside-2', '100.00');
     expect(refused.statusCode, refused.body).toBe(402);
-    expect((await entries(refused.headers['request-id'])).map((e) => e.status)).toEqual([402]);
+    expect((await entries(refused.headers['request-id'])).map((e) => [e.status, e.object])).toEqual([
+      [402, null],
+    ]);
     const again = await send('alongside-2', '100.00');
     expect([again.statusCode, again.headers['idempotent-replayed']]).toEqual([402, 'true']);
     expect(await api.available(alice.id, 'ETB')).toBe(900n);

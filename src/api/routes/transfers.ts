@@ -53,18 +53,19 @@ export const transferRoutes = (services: ApiServices): FastifyPluginAsyncTypebox
         },
       },
       async (request, reply) => {
-        const transferId = idempotentId('txf', request, () => newId('txf'));
-        request.audit = { object: transferId };
         // The entry (and stored answer) of a transfer that moves commits with it, in one statement.
-        const alongside = auditWithLedger(request, 201, ([result]) =>
-          result?.result === 'ok' && result.transfer ? transferView(result.transfer) : undefined,
-        );
+        const alongside = auditWithLedger(request, 201, ([result]) => {
+          if (result?.result !== 'ok' || !result.transfer) return undefined;
+          request.audit = { object: result.transfer.id };
+          return transferView(result.transfer);
+        });
         const transfer = await services.transfers.send({
           fromUserId: userIdOf(request),
           ...request.body,
-          transferId,
+          transferId: idempotentId('txf', request, () => newId('txf')),
           alongside,
         });
+        request.audit = { object: transfer.id };
         auditedWithLedger(request, alongside, 201);
         return reply.code(201).send(transfer);
       },
