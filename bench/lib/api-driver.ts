@@ -4,7 +4,7 @@
  * sends back one ScenarioLine per scenario. Exits if the benchmark that started it goes away.
  */
 import { randomBytes } from 'node:crypto';
-import { type LoadRequest, type LoadResult, runOpenLoop } from './api-load.ts';
+import { type LoadRequest, type LoadResult, runOpenLoop, timelineSliceMs } from './api-load.ts';
 import { describeServer, scrapeCounters, waitForQuiet } from './api-metrics.ts';
 import type { DriverConfig, DriverMessage, Endpoint, ScenarioConfig, ScenarioLine } from './api-protocol.ts';
 import { round } from './database.ts';
@@ -48,6 +48,7 @@ async function drive(config: DriverConfig): Promise<void> {
       makeRequest: requestMaker(scenario.endpoint, config.users),
     });
     reportFailures(scenario.endpoint, result);
+    if (process.env.BENCH_TIMELINE) reportTimeline(scenario.endpoint, result);
     const server = describeServer(scenario.endpoint, before, await scrapeCounters(config.baseUrl));
     if (server) process.stderr.write(`api driver: ${scenario.endpoint} (with warm-up): ${server}\n`);
     await tell({ type: 'result', line: scenarioLine(scenario, result, config.durationMs) });
@@ -112,5 +113,16 @@ function reportFailures(endpoint: Endpoint, result: LoadResult): void {
 function tell(message: DriverMessage): Promise<void> {
   return new Promise((resolve, reject) =>
     process.send?.(message, undefined, {}, (error) => (error ? reject(error) : resolve())),
+  );
+}
+
+/** BENCH_TIMELINE: the measured window slice by slice (max latency, requests over 50 ms), on stderr. */
+function reportTimeline(endpoint: Endpoint, result: LoadResult): void {
+  const slices = result.timeline.map(
+    (slice, i) =>
+      `${((i * timelineSliceMs) / 1000).toFixed(2)}s max ${Math.round(slice.maxUs / 1000)} ms, ${slice.over50msCount}/${slice.count} over 50 ms`,
+  );
+  process.stderr.write(
+    `api driver: ${endpoint} timeline (by intended send time):\n  ${slices.join('\n  ')}\n`,
   );
 }

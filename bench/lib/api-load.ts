@@ -33,7 +33,17 @@ export interface LoadResult {
   readonly latencyUs: hdr.Histogram;
   /** Why the errors happened, for the operator reading stderr. */
   readonly failures: ReadonlyMap<string, number>;
+  /** The measured window in slices of `timelineSliceMs`, by intended send time: where a tail came from. */
+  readonly timeline: readonly TimelineSlice[];
 }
+
+export interface TimelineSlice {
+  readonly count: number;
+  readonly maxUs: number;
+  readonly over50msCount: number;
+}
+
+export const timelineSliceMs = 250;
 
 const latencyUsMax = 60_000_000;
 const sweepIntervalMs = 250;
@@ -69,6 +79,11 @@ export async function runOpenLoop(options: LoadOptions): Promise<LoadResult> {
   const expired = new Set<InFlight>();
   let completed = 0;
   let errors = 0;
+  const timeline = Array.from({ length: Math.ceil(options.durationMs / timelineSliceMs) }, () => ({
+    count: 0,
+    maxUs: 0,
+    over50msCount: 0,
+  }));
   let drained: () => void = () => undefined;
 
   const fail = (measured: boolean, reason: string) => {
@@ -93,7 +108,14 @@ export async function runOpenLoop(options: LoadOptions): Promise<LoadResult> {
       if (outcome.status > 0 && endMs >= windowStartMs && endMs < windowEndMs) completed++;
       // A timed-out request took at least this long: leaving it out would flatter the percentiles.
       if (measured && (outcome.status > 0 || outcome.reason === 'timeout')) {
-        latencyUs.recordValue(Math.min(latencyUsMax, Math.max(1, Math.round((endMs - intendedMs) * 1000))));
+        const us = Math.min(latencyUsMax, Math.max(1, Math.round((endMs - intendedMs) * 1000)));
+        latencyUs.recordValue(us);
+        const slice = timeline[Math.floor((intendedMs - windowStartMs) / timelineSliceMs)];
+        if (slice) {
+          slice.count++;
+          slice.maxUs = Math.max(slice.maxUs, us);
+          if (us > 50_000) slice.over50msCount++;
+        }
       }
       if (outcome.status !== options.expectedStatus)
         fail(measured, outcome.reason ?? `HTTP ${outcome.status}`);
@@ -118,7 +140,7 @@ export async function runOpenLoop(options: LoadOptions): Promise<LoadResult> {
     clearInterval(sweeper);
     await client.close();
   }
-  return { completed, errors, latencyUs, failures };
+  return { completed, errors, latencyUs, failures, timeline };
 }
 
 /**
