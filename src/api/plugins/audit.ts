@@ -32,6 +32,9 @@ const retryDelaysMs = [50, 250];
  * answer's scope, key and body.
  */
 type AuditEntry = readonly (string | number | null)[];
+const objectColumn = 2;
+const answerKeyColumn = 10;
+const answerBodyColumn = 11;
 
 const auditFunction = 'audit_write_batch';
 // Every row waiting at that moment in one statement (one commit), answers included (migration 0012).
@@ -85,22 +88,34 @@ function auditEntry(
 /**
  * The audit entry of a request that moves money, written in the ledger's own statement with its
  * transfers (see `Alongside` in ledger/types.ts): one commit instead of two on the API's busiest
- * path, and an entry that can't be missing for a transfer that committed. `answerOf` gives the body
- * the request will be answered with `statusCode`, from the ledger's results; undefined (a refusal,
- * a retry finding its transfer) leaves the entry to the ordinary path. Once the ledger has written
- * it, the request's answer with that status is not audited again.
+ * path, and an entry that can't be missing for a transfer that committed. `made` gives the object
+ * and the body the request will be answered with `statusCode`, from the ledger's results; undefined
+ * (a refusal, a retry finding its transfer) leaves the entry to the ordinary path. Once the ledger
+ * has written it, the request's answer with that status is not audited again.
+ *
+ * The entry is taken from the request now, and the row holds only its values, never the request: the
+ * row rides in the ledger's batch, and a request reachable from there could drag its whole object
+ * graph into the old generation (see known-accounts.ts for how garbage gets promoted there).
  */
 export function auditWithLedger(
   request: FastifyRequest,
   statusCode: number,
-  answerOf: (results: readonly TransferResult[]) => unknown,
+  made: (
+    results: readonly TransferResult[],
+  ) => { readonly object: string; readonly answer: unknown } | undefined,
 ): Alongside {
+  const entry = auditEntry(request, statusCode, false, null);
+  const storesAnswer = entry[answerKeyColumn] !== null;
   return {
     fn: auditFunction,
     written: false,
     row: (results) => {
-      const answer = answerOf(results);
-      return answer === undefined ? undefined : auditEntry(request, statusCode, false, answer);
+      const outcome = made(results);
+      if (outcome === undefined) return undefined;
+      const row = [...entry];
+      row[objectColumn] = outcome.object;
+      row[answerBodyColumn] = storesAnswer ? JSON.stringify(outcome.answer) : null;
+      return row;
     },
   };
 }

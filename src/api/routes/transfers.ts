@@ -54,11 +54,11 @@ export const transferRoutes = (services: ApiServices): FastifyPluginAsyncTypebox
       },
       async (request, reply) => {
         // The entry (and stored answer) of a transfer that moves commits with it, in one statement.
-        const alongside = auditWithLedger(request, 201, ([result]) => {
-          if (result?.result !== 'ok' || !result.transfer) return undefined;
-          request.audit = { object: result.transfer.id };
-          return transferView(result.transfer);
-        });
+        const alongside = auditWithLedger(request, 201, ([result]) =>
+          result?.result === 'ok' && result.transfer
+            ? { object: result.transfer.id, answer: transferView(result.transfer) }
+            : undefined,
+        );
         const transfer = await services.transfers.send({
           fromUserId: userIdOf(request),
           ...request.body,
