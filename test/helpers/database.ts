@@ -3,7 +3,8 @@ import pg from 'pg';
 import { afterAll, inject } from 'vitest';
 import { migrateToLatest } from '../../src/db/migrate.ts';
 import { createPool, type Pool } from '../../src/db/pool.ts';
-import { Ledger, type LedgerOptions } from '../../src/ledger/index.ts';
+import { type BatchStats, Ledger, type LedgerOptions } from '../../src/ledger/index.ts';
+import { newId } from '../../src/shared/ids.ts';
 import { createLogger, type Logger } from '../../src/shared/logger.ts';
 import { Secret } from '../../src/shared/secret.ts';
 
@@ -61,4 +62,46 @@ export function testLedger(pool: Pool, options: Partial<LedgerOptions> = {}): Le
   });
   afterAll(() => ledger.close());
   return ledger;
+}
+
+/** Two ledgers on one fresh database, standing for two processes; `batchesOfA` records A's batches. */
+export async function twoLedgers(): Promise<{
+  db: TestDatabase;
+  a: Ledger;
+  b: Ledger;
+  batchesOfA: BatchStats[];
+}> {
+  const db = await freshDatabase();
+  const a = testLedger(db.pool);
+  const b = testLedger(db.pool);
+  const batchesOfA: BatchStats[] = [];
+  a.onBatch((stats) => batchesOfA.push(stats));
+  return { db, a, b, batchesOfA };
+}
+
+/** Two ETB wallets, `wallet` funded with `funding` from a suspense account `source`, and `other`. */
+export async function fundedWallets(
+  ledger: Ledger,
+  funding: bigint,
+): Promise<{ wallet: string; other: string; source: string }> {
+  const wallet = newId('wal');
+  const other = newId('wal');
+  const source = newId('sys');
+  await ledger.createAccounts([
+    { id: wallet, currency: 'ETB', kind: 'wallet', flags: { debitsMustNotExceedCredits: true } },
+    { id: other, currency: 'ETB', kind: 'wallet', flags: { debitsMustNotExceedCredits: true } },
+    { id: source, currency: 'ETB', kind: 'suspense' },
+  ]);
+  const [funded] = await ledger.createTransfers([
+    {
+      id: newId('txf'),
+      debitAccountId: source,
+      creditAccountId: wallet,
+      amount: funding,
+      currency: 'ETB',
+      code: 'deposit',
+    },
+  ]);
+  if (funded?.result !== 'ok') throw new Error(`funding failed: ${funded?.result}`);
+  return { wallet, other, source };
 }

@@ -4,21 +4,13 @@
  * side table that fails never stops the money. Two ledgers on one database stand for two processes.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { BatchStats } from '../../src/ledger/engine.ts';
-import type { Alongside, Ledger, TransferResult } from '../../src/ledger/index.ts';
+import type { Alongside, TransferResult } from '../../src/ledger/index.ts';
 import { newId } from '../../src/shared/ids.ts';
-import { freshDatabase, type TestDatabase, testLedger } from '../helpers/database.ts';
+import { fundedWallets, twoLedgers } from '../helpers/database.ts';
 
-let db: TestDatabase;
-let a: Ledger;
-let b: Ledger;
-const batchesOfA: BatchStats[] = [];
+const { db, a, b, batchesOfA } = await twoLedgers();
 
 beforeAll(async () => {
-  db = await freshDatabase();
-  a = testLedger(db.pool);
-  b = testLedger(db.pool);
-  a.onBatch((stats) => batchesOfA.push(stats));
   // A side table, and a function taking one array per column, as audit_write_batch does. `calls`
   // counts the function's calls: the rows of one batch go in one.
   await db.pool.query(`
@@ -33,28 +25,7 @@ beforeAll(async () => {
     $$;`);
 });
 
-async function accounts(funding: bigint) {
-  const wallet = newId('wal');
-  const other = newId('wal');
-  const source = newId('sys');
-  await a.createAccounts([
-    { id: wallet, currency: 'ETB', kind: 'wallet', flags: { debitsMustNotExceedCredits: true } },
-    { id: other, currency: 'ETB', kind: 'wallet', flags: { debitsMustNotExceedCredits: true } },
-    { id: source, currency: 'ETB', kind: 'suspense' },
-  ]);
-  const [funded] = await a.createTransfers([
-    {
-      id: newId('txf'),
-      debitAccountId: source,
-      creditAccountId: wallet,
-      amount: funding,
-      currency: 'ETB',
-      code: 'deposit',
-    },
-  ]);
-  expect(funded?.result).toBe('ok');
-  return { wallet, other };
-}
+const accounts = (funding: bigint) => fundedWallets(a, funding);
 
 /** A row of `side_write` for an `ok` transfer, with the results each attempt saw. */
 function sideRow(note: string, seen: TransferResult[][] = []): Alongside {

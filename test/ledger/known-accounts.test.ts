@@ -3,47 +3,15 @@
  * committed totals writes at once, compare-and-set. Two ledgers on one database stand for two
  * processes, so that one's knowledge goes stale when the other writes.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
-import type { BatchStats } from '../../src/ledger/engine.ts';
+import { describe, expect, it } from 'vitest';
 import { availableBalance, type Ledger } from '../../src/ledger/index.ts';
 import { KnownAccounts } from '../../src/ledger/known-accounts.ts';
 import { newId } from '../../src/shared/ids.ts';
-import { freshDatabase, type TestDatabase, testLedger } from '../helpers/database.ts';
+import { fundedWallets, twoLedgers } from '../helpers/database.ts';
 
-let db: TestDatabase;
-let a: Ledger;
-let b: Ledger;
-const batchesOfA: BatchStats[] = [];
+const { db, a, b, batchesOfA } = await twoLedgers();
 
-beforeAll(async () => {
-  db = await freshDatabase();
-  a = testLedger(db.pool);
-  b = testLedger(db.pool);
-  a.onBatch((stats) => batchesOfA.push(stats));
-});
-
-async function accounts(funding: bigint) {
-  const wallet = newId('wal');
-  const other = newId('wal');
-  const source = newId('sys');
-  await a.createAccounts([
-    { id: wallet, currency: 'ETB', kind: 'wallet', flags: { debitsMustNotExceedCredits: true } },
-    { id: other, currency: 'ETB', kind: 'wallet', flags: { debitsMustNotExceedCredits: true } },
-    { id: source, currency: 'ETB', kind: 'suspense' },
-  ]);
-  const [funded] = await a.createTransfers([
-    {
-      id: newId('txf'),
-      debitAccountId: source,
-      creditAccountId: wallet,
-      amount: funding,
-      currency: 'ETB',
-      code: 'deposit',
-    },
-  ]);
-  expect(funded?.result).toBe('ok');
-  return { wallet, other, source };
-}
+const accounts = (funding: bigint) => fundedWallets(a, funding);
 
 /** One transfer through `ledger`; its result and how A's batch went (when A ran it). */
 async function send(ledger: Ledger, from: string, to: string, amount: bigint, id = newId('txf')) {
