@@ -289,6 +289,12 @@ async function releaseUsername(
   username: string | null,
 ): Promise<void> {
   if (username === null) return;
+  // Takers of one name queue here until the transaction ends, so the later one sees the earlier's
+  // committed copy and clears it; without the lock both cleared nothing, and the later one's write
+  // failed on the unique index (the update was then handled again from the start).
+  await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
+    `username:${provider}:${username.toLowerCase()}`,
+  ]);
   await client.query(
     `UPDATE user_identities SET username = NULL
       WHERE provider = $1 AND lower(username) = lower($3) AND external_id <> $2`,

@@ -39,6 +39,25 @@ describe('chat usernames', () => {
     expect(await users.byChat('telegram', '810999')).toBeUndefined();
   });
 
+  it('go to one of two people taking a name at once, with no error', async () => {
+    // Known identities, so each update takes the name with the same path (the session's rename).
+    const ids = ['830001', '830002'];
+    for (const id of ids) await users.fromChat('telegram', id, { username: `racer_${id}` });
+    for (let round = 0; round < 10; round++) {
+      const name = `raced_${round}`;
+      const results = await Promise.allSettled(
+        ids.map((id) => users.fromChat('telegram', id, { username: name })),
+      );
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled']);
+      const { rows } = await api.database.pool.query<{ external_id: string }>(
+        `SELECT external_id FROM user_identities WHERE provider = 'telegram' AND lower(username) = $1`,
+        [name],
+      );
+      expect(rows).toHaveLength(1);
+      expect(ids).toContain(rows[0]?.external_id);
+    }
+  });
+
   it('follow a rename in a chat the bot already knows, on the next message', async () => {
     const bot = testFlowEngine(api);
     let seq = 0;
