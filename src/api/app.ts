@@ -181,6 +181,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
 
   await registerWebSocket(app);
+  app.decorateRequest('matchedRoute', null); // routeOf (context.ts)
   registerRequestId(app);
   // Only the console's operator routes read a cookie (auth.ts parses it there); parsing every
   // request's Cookie header would cost each API call for nothing. Setting cookies still works.

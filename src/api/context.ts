@@ -1,3 +1,4 @@
+import type { FastifyRequest } from 'fastify';
 import type { WebhookReplySlot } from '../channels/telegram/webhook-reply.ts';
 import type { Pool } from '../db/pool.ts';
 import type { Ledger } from '../ledger/index.ts';
@@ -73,6 +74,24 @@ export function principalKey(principal: Principal | null, ip: string): string {
     : `merchant:${principal.merchantId}:${principal.mode}`;
 }
 
+/** The matched route's pattern (`/v1/transfers/:id`; undefined when none matched) and its config. */
+export interface MatchedRoute {
+  readonly url: string | undefined;
+  readonly config: FastifyRequest['routeOptions']['config'];
+}
+
+/**
+ * The request's matched route, read once: Fastify's `request.routeOptions` builds a new thirteen-field
+ * object on every access, and the hooks every request passes through (auth, rate limit, idempotency,
+ * audit, metrics) ask ten times or more.
+ */
+export function routeOf(request: FastifyRequest): MatchedRoute {
+  if (request.matchedRoute) return request.matchedRoute;
+  const { url, config } = request.routeOptions;
+  request.matchedRoute = { url, config };
+  return request.matchedRoute;
+}
+
 declare module 'fastify' {
   interface FastifyContextConfig {
     access?: Access;
@@ -94,6 +113,8 @@ declare module 'fastify' {
     auditReads?: boolean;
   }
   interface FastifyRequest {
+    /** Set by `routeOf` (decorated in app.ts). */
+    matchedRoute: MatchedRoute | null;
     principal: Principal | null;
     /** The Idempotency-Key of this request, scoped to its principal, when it had one. */
     idempotency: { readonly scope: string; readonly key: string } | null;

@@ -3,7 +3,7 @@ import { Batcher } from '../../db/batcher.ts';
 import type { Pool } from '../../db/pool.ts';
 import type { Alongside, TransferResult } from '../../ledger/index.ts';
 import { ChatPayError } from '../../shared/errors.ts';
-import { principalKey } from '../context.ts';
+import { principalKey, routeOf } from '../context.ts';
 import { envelope } from './errors.ts';
 
 /** What a handler may add to its request's audit entry: the object acted on, and its states. */
@@ -71,7 +71,7 @@ function auditEntry(
   const storeAnswer = claim !== null && statusCode < 500 && !replayed;
   return [
     principalOf(request),
-    `${request.method} ${request.routeOptions.url}`,
+    `${request.method} ${routeOf(request).url}`,
     details.object ?? null,
     details.before === undefined ? null : JSON.stringify(details.before),
     details.after === undefined ? null : JSON.stringify(details.after),
@@ -186,12 +186,13 @@ export function registerAudit(app: FastifyInstance, pool: Pool): void {
   // for when it can't be). A callback hook: most requests are reads, which pass straight
   // through without a promise.
   app.addHook('onSend', (request, reply, payload, done) => {
-    const config = request.routeOptions.config;
+    const route = routeOf(request);
+    const config = route.config;
     const read = request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS';
     if (
       (read && !config.auditReads) ||
       config.inbox ||
-      !(request.routeOptions.url ?? '').startsWith('/v1') ||
+      !(route.url ?? '').startsWith('/v1') ||
       request.auditedWithLedger === reply.statusCode
     ) {
       done(null, payload);

@@ -3,7 +3,7 @@ import type { KeyMode } from '../../merchants/index.ts';
 import { ChatPayError } from '../../shared/errors.ts';
 import { sameSecret } from '../../shared/hash.ts';
 import { operatorRoles } from '../../users/index.ts';
-import type { ApiServices, Principal } from '../context.ts';
+import { type ApiServices, type Principal, routeOf } from '../context.ts';
 
 /**
  * Checks, before anything else runs, that the caller may use the route: `public` routes let anyone
@@ -14,11 +14,12 @@ export function registerAuth(app: FastifyInstance, services: ApiServices): void 
   app.decorateRequest('principal', null);
   app.decorateRequest('consoleSession', null);
   app.addHook('onRequest', async (request) => {
-    const config = request.routeOptions.config;
+    const route = routeOf(request);
+    const config = route.config;
     const access = config.access;
     if (access === 'public') return;
     if (access === undefined) {
-      if (request.routeOptions.url === undefined || !request.url.startsWith('/v1')) return;
+      if (route.url === undefined || !request.url.startsWith('/v1')) return;
       throw new ChatPayError('forbidden');
     }
     const token = bearerToken(request.headers.authorization, config.tokenInQuery ? request.query : undefined);

@@ -5,7 +5,7 @@ import { purgeOlderThan } from '../../db/purge.ts';
 import { canonicalJson } from '../../ledger/rules.ts';
 import { ChatPayError } from '../../shared/errors.ts';
 import { sha256Hex } from '../../shared/hash.ts';
-import { principalKey } from '../context.ts';
+import { principalKey, routeOf } from '../context.ts';
 
 const keyPattern = /^[\x21-\x7e]{1,255}$/;
 // A request still "in progress" after this long is taken to have died with its process; a retry
@@ -26,7 +26,7 @@ function scopeOf(request: FastifyRequest): string {
 
 function requestHash(request: FastifyRequest): string {
   return sha256Hex(
-    `${request.method} ${request.routeOptions.url}\n${JSON.stringify(request.params)}\n${canonicalJson(request.body)}`,
+    `${request.method} ${routeOf(request).url}\n${JSON.stringify(request.params)}\n${canonicalJson(request.body)}`,
   );
 }
 
@@ -41,7 +41,7 @@ export function registerIdempotency(app: FastifyInstance, pool: Pool): void {
   app.decorateRequest('idempotency', null);
   const claims = claimBatcher(pool);
   app.addHook('preHandler', async (request, reply) => {
-    if (request.method !== 'POST' || request.routeOptions.config.idempotent === false) return;
+    if (request.method !== 'POST' || routeOf(request).config.idempotent === false) return;
     const key = request.headers['idempotency-key'];
     if (key === undefined) return;
     if (typeof key !== 'string' || !keyPattern.test(key)) throw new ChatPayError('idempotency_key_invalid');

@@ -5,6 +5,7 @@ import type { Ledger } from '../../ledger/index.ts';
 import { ChatPayError } from '../../shared/errors.ts';
 import { sameSecret } from '../../shared/hash.ts';
 import type { Secret } from '../../shared/secret.ts';
+import { routeOf } from '../context.ts';
 import { bearerToken } from './auth.ts';
 
 /** `open`: anyone who reaches the port (development); a token: its bearer only; `closed`: no one. */
@@ -73,7 +74,7 @@ export function registerMetrics(
   });
   app.addHook('onClose', async () => unsubscribe());
   app.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url ?? 'unmatched';
+    const route = routeOf(request).url ?? 'unmatched';
     requests.observe(
       { route, method: request.method, status: String(reply.statusCode) },
       reply.elapsedTime / 1000,

@@ -2,7 +2,7 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import { ChatPayError } from '../../shared/errors.ts';
-import { principalKey } from '../context.ts';
+import { principalKey, routeOf } from '../context.ts';
 
 export interface RateLimits {
   /** Per signed-in caller (per IP when anonymous), per minute, on every /v1 route. */
@@ -20,7 +20,7 @@ export const authRateLimited = new Set([
 ]);
 
 function keyOf(request: FastifyRequest): string {
-  if (authRateLimited.has(request.routeOptions.url ?? '')) return `auth:${request.ip}`;
+  if (authRateLimited.has(routeOf(request).url ?? '')) return `auth:${request.ip}`;
   return principalKey(request.principal, request.ip);
 }
 
@@ -38,11 +38,11 @@ export async function registerRateLimit(
     global: true,
     hook: 'preHandler',
     max: (request) =>
-      authRateLimited.has(request.routeOptions.url ?? '') ? limits.authPerMinute : limits.perMinute,
+      authRateLimited.has(routeOf(request).url ?? '') ? limits.authPerMinute : limits.perMinute,
     timeWindow: 60_000,
     keyGenerator: keyOf,
     allowList: (request) =>
-      !(request.routeOptions.url ?? '').startsWith('/v1') || request.routeOptions.config.inbox === true,
+      !(routeOf(request).url ?? '').startsWith('/v1') || routeOf(request).config.inbox === true,
     nameSpace: 'chatpay-rate-limit:',
     // Fail open: while Redis is away requests go unlimited rather than failing (authentication still
     // applies, and /ready reports the outage to the load balancer).
