@@ -20,6 +20,7 @@ import * as m0016 from './migrations/0016-worker-heartbeats.ts';
 import * as m0017 from './migrations/0017-derived-csrf.ts';
 import * as m0018 from './migrations/0018-dashboard-modes.ts';
 import * as m0019 from './migrations/0019-verified-phones.ts';
+import * as m0020 from './migrations/0020-audit-rows-json.ts';
 import type { Pool } from './pool.ts';
 
 /** Every migration, in order. Registration is this one literal: add a file, add a line. */
@@ -43,6 +44,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0017-derived-csrf': m0017,
   '0018-dashboard-modes': m0018,
   '0019-verified-phones': m0019,
+  '0020-audit-rows-json': m0020,
 };
 
 /**

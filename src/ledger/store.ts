@@ -177,13 +177,11 @@ export async function writeBatch(
   let text = 'SELECT ledger_write_batch($1::jsonb, $2::jsonb)';
   let name = 'ledger_write_batch';
   // Each side table's function in the same statement: one round trip, one commit, all or nothing.
+  // Its rows travel as JSON too, one parameter.
   for (const { fn, rows } of alongside) {
-    const columns = rows[0]?.length ?? 0;
-    if (rows.some((row) => row.length !== columns)) throw new Error(`rows of ${fn} differ in length`);
-    const first = values.length + 1;
-    text += `, ${fn}(${Array.from({ length: columns }, (_, i) => `$${first + i}`).join(', ')})`;
+    values.push(JSON.stringify(rows));
+    text += `, ${fn}($${values.length}::jsonb)`;
     name += `+${fn}`;
-    for (let i = 0; i < columns; i++) values.push(rows.map((row) => row[i] ?? null));
   }
   await client.query({ name, text, values });
 }

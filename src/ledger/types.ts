@@ -65,7 +65,8 @@ export interface CreateTransfersOptions {
  * A row written in the statement that commits the call's transfers, so that the two commit together
  * or not at all, in one round trip and one commit instead of two: the audit row and stored answer of
  * the API request that moved the money (src/api/plugins/audit.ts). `fn` is a SQL function taking one
- * array per column; the rows of every call of a batch naming the same function go in one call of it.
+ * jsonb argument, the rows as an array of arrays; the rows of every call of a batch naming the same
+ * function go in one call of it.
  *
  * The row is made from the call's results on each attempt of its batch (a retried batch may answer
  * differently), and only when `row` returns one. If the statement fails for any reason but a race
@@ -75,7 +76,7 @@ export interface CreateTransfersOptions {
 export interface Alongside {
   /** A plain SQL function name (letters, digits, underscores). */
   readonly fn: string;
-  /** This call's row, one value per column of `fn`, given its results; undefined for none. */
+  /** This call's row (a JSON array, one value per column of `fn`), given its results; undefined for none. */
   readonly row: (results: readonly TransferResult[]) => readonly unknown[] | undefined;
   /** Set by the ledger once the row has committed with the transfers. */
   written: boolean;

@@ -223,7 +223,7 @@ describe('observability', () => {
       });
     const pool = api.services.pool;
     // The audit statement fails (as in a failover): the transfer commits, the answer can't be recorded.
-    await pool.query('ALTER FUNCTION audit_write_batch RENAME TO audit_write_batch_away');
+    await pool.query('ALTER FUNCTION audit_write_rows RENAME TO audit_write_rows_away');
     let first: Awaited<ReturnType<typeof send>>;
     let keyless: Awaited<ReturnType<typeof send>>;
     try {
@@ -236,7 +236,7 @@ describe('observability', () => {
         payload: { to: bob.id, amount: '2.00', currency: 'ETB' },
       });
     } finally {
-      await pool.query('ALTER FUNCTION audit_write_batch_away RENAME TO audit_write_batch');
+      await pool.query('ALTER FUNCTION audit_write_rows_away RENAME TO audit_write_rows');
     }
     expect(first.statusCode, first.body).toBe(503);
     expect(first.json().error).toMatchObject({

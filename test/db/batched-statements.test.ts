@@ -1,7 +1,7 @@
 /**
  * Group commit for small statements (src/db/batcher.ts) and the statements that use it: many callers,
  * one statement, each caller still gets its own answer, failures reach exactly the callers of the
- * failed batch, the audit batch (migration 0012) never falls back to a sequential scan, and the hot
+ * failed batch, the audit batch (migrations 0012, 0020) never falls back to a sequential scan, and the hot
  * batch statements are planned once per connection rather than on every call (migration 0013).
  */
 import pg from 'pg';
@@ -242,19 +242,23 @@ describe('batched statements against PostgreSQL', () => {
     try {
       const seqScans = () => seqScansOf(client, ['idempotency_keys']);
       const audit = (scope: string, key: string) =>
-        client.query('SELECT audit_write_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)', [
-          [scope],
-          ['POST /v1/transfers'],
-          [null],
-          [null],
-          [null],
-          [201],
-          ['127.0.0.1'],
-          ['test'],
-          ['req_1'],
-          [scope],
-          [key],
-          ['{"ok":true}'],
+        client.query('SELECT audit_write_rows($1::jsonb)', [
+          JSON.stringify([
+            [
+              scope,
+              'POST /v1/transfers',
+              null,
+              null,
+              null,
+              201,
+              '127.0.0.1',
+              'test',
+              'req_1',
+              scope,
+              key,
+              '{"ok":true}',
+            ],
+          ]),
         ]);
       const claim = (scope: string, key: string) =>
         client.query(
@@ -327,10 +331,10 @@ describe('batched statements against PostgreSQL', () => {
   it('keeps the ledger and audit batch functions on one generic plan of index lookups (migration 0013)', async () => {
     const { rows: config } = await pool.query<{ proname: string; proconfig: string[] }>(
       `SELECT proname, proconfig FROM pg_proc
-        WHERE proname IN ('ledger_read_batch', 'ledger_write_batch', 'audit_write_batch') ORDER BY proname`,
+        WHERE proname IN ('ledger_read_batch', 'ledger_write_batch', 'audit_write_rows') ORDER BY proname`,
     );
     expect(config.map((r) => r.proname)).toEqual([
-      'audit_write_batch',
+      'audit_write_rows',
       'ledger_read_batch',
       'ledger_write_batch',
     ]);

@@ -11,16 +11,16 @@ import { fundedWallets, twoLedgers } from '../helpers/database.ts';
 const { db, a, b, batchesOfA } = await twoLedgers();
 
 beforeAll(async () => {
-  // A side table, and a function taking one array per column, as audit_write_batch does. `calls`
-  // counts the function's calls: the rows of one batch go in one.
+  // A side table, and a function taking the rows as one jsonb array, as audit_write_rows does.
+  // `side_calls` counts the function's calls: the rows of one batch go in one.
   await db.pool.query(`
     CREATE TABLE side_rows (transfer_id text NOT NULL, note text NOT NULL);
     CREATE TABLE side_calls (n int NOT NULL);
-    CREATE FUNCTION side_write(ids text[], notes text[]) RETURNS void LANGUAGE sql AS $$
-      INSERT INTO side_calls VALUES (cardinality(ids));
-      INSERT INTO side_rows SELECT * FROM unnest(ids, notes);
+    CREATE FUNCTION side_write(entries jsonb) RETURNS void LANGUAGE sql AS $$
+      INSERT INTO side_calls VALUES (jsonb_array_length(entries));
+      INSERT INTO side_rows SELECT e->>0, e->>1 FROM jsonb_array_elements(entries) AS e;
     $$;
-    CREATE FUNCTION side_refuse(ids text[]) RETURNS void LANGUAGE plpgsql AS $$
+    CREATE FUNCTION side_refuse(entries jsonb) RETURNS void LANGUAGE plpgsql AS $$
       BEGIN RAISE EXCEPTION 'side table refuses'; END
     $$;`);
 });

@@ -27,18 +27,18 @@ const userAgentMax = 256;
 const retryDelaysMs = [50, 250];
 
 /**
- * One audit row, and for a request that carried an Idempotency-Key, the answer to replay: the
- * arguments of `audit_write_batch` (migration 0012) for one request, nine of the row then the
- * answer's scope, key and body.
+ * One audit row, and for a request that carried an Idempotency-Key, the answer to replay: a row of
+ * `audit_write_rows` (migration 0020), nine values of the row then the answer's scope, key and body.
  */
 type AuditEntry = readonly (string | number | null)[];
 const objectColumn = 2;
 const answerKeyColumn = 10;
 const answerBodyColumn = 11;
 
-const auditFunction = 'audit_write_batch';
-// Every row waiting at that moment in one statement (one commit), answers included (migration 0012).
-const insertBatch = `SELECT ${auditFunction}($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`;
+const auditFunction = 'audit_write_rows';
+// Every row waiting at that moment in one statement (one commit), answers included, as one JSON
+// parameter (migration 0020).
+const insertBatch = `SELECT ${auditFunction}($1::jsonb)`;
 
 function auditWriter(pool: Pool): Batcher<AuditEntry, void> {
   return new Batcher<AuditEntry, void>({
@@ -49,7 +49,7 @@ function auditWriter(pool: Pool): Batcher<AuditEntry, void> {
       await pool.query({
         name: 'audit_insert_batch',
         text: insertBatch,
-        values: Array.from({ length: 12 }, (_, i) => entries.map((entry) => entry[i] ?? null)),
+        values: [JSON.stringify(entries)],
       });
       return entries.map(() => undefined);
     },

@@ -12,6 +12,11 @@ import { pointLookups } from './0001-ledger.ts';
  * with people rather than with requests, stay plain.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
+  await createAuditWriteBatch(db);
+}
+
+/** The function as this migration made it (0020 replaces it, and its `down` brings it back). */
+export async function createAuditWriteBatch(db: Kysely<unknown>): Promise<void> {
   await sql
     .raw(`
 CREATE FUNCTION audit_write_batch(principals text[], actions text[], objects text[], befores text[], afters text[],
