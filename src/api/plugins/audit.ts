@@ -16,8 +16,8 @@ export interface AuditDetails {
 declare module 'fastify' {
   interface FastifyRequest {
     audit: AuditDetails | null;
-    /** The status whose audit entry was written with the ledger's transfers (`auditWithLedger`). */
-    auditedWithLedger: number | null;
+    /** An audit entry offered to the ledger (`auditWithLedger`): written once `alongside.written`. */
+    ledgerAudit: { readonly alongside: Alongside; readonly statusCode: number } | null;
   }
 }
 
@@ -91,7 +91,8 @@ function auditEntry(
  * path, and an entry that can't be missing for a transfer that committed. `made` gives the object
  * and the body the request will be answered with `statusCode`, from the ledger's results; undefined
  * (a refusal, a retry finding its transfer) leaves the entry to the ordinary path. Once the ledger
- * has written it, the request's answer with that status is not audited again.
+ * has written it, the request's answer with that status is not audited again (the onSend hook below
+ * reads `request.ledgerAudit`).
  *
  * The entry is taken from the request now, and the row holds only its values, never the request: the
  * row rides in the ledger's batch, and a request reachable from there could drag its whole object
@@ -106,7 +107,7 @@ export function auditWithLedger(
 ): Alongside {
   const entry = auditEntry(request, statusCode, false, null);
   const storesAnswer = entry[answerKeyColumn] !== null;
-  return {
+  const alongside: Alongside = {
     fn: auditFunction,
     written: false,
     row: (results) => {
@@ -118,11 +119,8 @@ export function auditWithLedger(
       return row;
     },
   };
-}
-
-/** After the ledger call: marks the request's entry as written if the ledger wrote it. */
-export function auditedWithLedger(request: FastifyRequest, alongside: Alongside, statusCode: number): void {
-  if (alongside.written) request.auditedWithLedger = statusCode;
+  request.ledgerAudit = { alongside, statusCode };
+  return alongside;
 }
 
 /**
@@ -137,7 +135,7 @@ export function auditedWithLedger(request: FastifyRequest, alongside: Alongside,
  */
 export function registerAudit(app: FastifyInstance, pool: Pool): void {
   app.decorateRequest('audit', null);
-  app.decorateRequest('auditedWithLedger', null);
+  app.decorateRequest('ledgerAudit', null);
   const writer = auditWriter(pool);
   const record = async (
     request: FastifyRequest,
@@ -193,7 +191,7 @@ export function registerAudit(app: FastifyInstance, pool: Pool): void {
       (read && !config.auditReads) ||
       config.inbox ||
       !(route.url ?? '').startsWith('/v1') ||
-      request.auditedWithLedger === reply.statusCode
+      (request.ledgerAudit?.alongside.written === true && request.ledgerAudit.statusCode === reply.statusCode)
     ) {
       done(null, payload);
       return;

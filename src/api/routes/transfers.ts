@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { newId } from '../../shared/ids.ts';
 import { transferView } from '../../wallets/transfers.ts';
 import type { ApiServices } from '../context.ts';
-import { auditedWithLedger, auditWithLedger } from '../plugins/audit.ts';
+import { auditWithLedger } from '../plugins/audit.ts';
 import { userIdOf } from '../plugins/auth.ts';
 import { idempotentId } from '../plugins/idempotency.ts';
 import { Amount, Currency, errors, Timestamp, UserId } from '../schemas.ts';
@@ -66,7 +66,6 @@ export const transferRoutes = (services: ApiServices): FastifyPluginAsyncTypebox
           alongside,
         });
         request.audit = { object: transfer.id };
-        auditedWithLedger(request, alongside, 201);
         return reply.code(201).send(transfer);
       },
     );
