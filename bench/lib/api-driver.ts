@@ -122,7 +122,8 @@ function reportTimeline(endpoint: Endpoint, result: LoadResult): void {
     (slice, i) =>
       `${((i * timelineSliceMs) / 1000).toFixed(2)}s max ${Math.round(slice.maxUs / 1000)} ms, ${slice.over50msCount}/${slice.count} over 50 ms`,
   );
+  const start = new Date(result.windowStartEpochMs).toISOString();
   process.stderr.write(
-    `api driver: ${endpoint} timeline (by intended send time):\n  ${slices.join('\n  ')}\n`,
+    `api driver: ${endpoint} timeline (by intended send time, from ${start}, ${result.windowStartEpochMs} ms):\n  ${slices.join('\n  ')}\n`,
   );
 }

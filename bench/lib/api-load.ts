@@ -35,6 +35,8 @@ export interface LoadResult {
   readonly failures: ReadonlyMap<string, number>;
   /** The measured window in slices of `timelineSliceMs`, by intended send time: where a tail came from. */
   readonly timeline: readonly TimelineSlice[];
+  /** When the measured window began, in wall-clock milliseconds: to line the timeline up with other traces. */
+  readonly windowStartEpochMs: number;
 }
 
 export interface TimelineSlice {
@@ -74,6 +76,7 @@ export async function runOpenLoop(options: LoadOptions): Promise<LoadResult> {
   const t0Ms = performance.now() + 10;
   const windowStartMs = t0Ms + options.warmupMs;
   const windowEndMs = windowStartMs + options.durationMs;
+  const windowStartEpochMs = Math.round(Date.now() + (windowStartMs - performance.now()));
   // Each request in flight, with its intended send time: the sweeper aborts the ones past their timeout.
   const inFlight = new Map<InFlight, number>();
   const expired = new Set<InFlight>();
@@ -140,7 +143,7 @@ export async function runOpenLoop(options: LoadOptions): Promise<LoadResult> {
     clearInterval(sweeper);
     await client.close();
   }
-  return { completed, errors, latencyUs, failures, timeline };
+  return { completed, errors, latencyUs, failures, timeline, windowStartEpochMs };
 }
 
 /**
