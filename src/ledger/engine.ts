@@ -388,13 +388,13 @@ function alongsideRows(
 ): { rows: AlongsideRows[]; written: () => void } | undefined {
   const byFn = new Map<string, (readonly unknown[])[]>();
   const made: Alongside[] = [];
-  calls.forEach((call, i) => {
-    const row = call.alongside?.row(outcome.results[i] ?? []);
-    if (!call.alongside || !row) return;
-    const rows = byFn.get(call.alongside.fn) ?? [];
-    rows.push(row);
-    byFn.set(call.alongside.fn, rows);
-    made.push(call.alongside);
+  calls.forEach(({ alongside }, i) => {
+    const row = alongside?.row(outcome.results[i] ?? []);
+    if (!alongside || !row) return;
+    const rows = byFn.get(alongside.fn);
+    if (rows) rows.push(row);
+    else byFn.set(alongside.fn, [row]);
+    made.push(alongside);
   });
   if (made.length === 0) return undefined;
   return {
