@@ -273,8 +273,12 @@ export class LedgerEngine {
         }
         if (alongside) {
           // A side table's failure (its function missing, a row it refuses) must not stop money: the
-          // transfers go again on their own, and their callers write those rows the ordinary way.
-          this.#options.logger.warn({ err: error, transfers: size }, 'ledger batch: rows alongside failed');
+          // transfers go again on their own, and their callers write those rows the ordinary way. The
+          // error may as well be the ledger's own (a timeout): then this attempt fails too, as below.
+          this.#options.logger.warn(
+            { err: error, transfers: size },
+            'ledger batch failed with rows alongside; trying again without them',
+          );
           alongside = false;
           continue;
         }
