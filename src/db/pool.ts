@@ -21,6 +21,43 @@ export interface PoolOptions {
 }
 
 /**
+ * A pooled connection whose `query(config)` without a callback hands pg a callback, and makes the
+ * promise itself, instead of taking pg's own promise form. With pg's promise, each finished
+ * statement (its parameters and its result) stayed reachable to V8's young-generation collector
+ * after it had answered, so every statement running at one collection was copied into the old
+ * generation at the next, where only a full collection frees it. Which reference holds it was not
+ * found; the callback form (which `pool.query` uses inside) does not create it.
+ *
+ * Measured with `--trace-gc-nvp`. In isolation (a client checked out for each of 700 statements a
+ * second with ~2 KB of JSON parameters): 470-500 KB promoted per young-generation collection through
+ * pg's promise, 16 KB through a callback. In `bench:api` at 2,000 transfers/s (two alternating pairs,
+ * the ledger's batches being the checked-out clients' statements): 661-719 against 59-63 KB promoted
+ * per collection, and pauses of 6.6-7.0 against 2.7-3.5 ms on average. A rejection keeps pg's stack
+ * that leads back to the caller rather than to the socket's read.
+ */
+class Client extends pg.Client {
+  // biome-ignore lint/suspicious/noExplicitAny: pg's overloads all end here; only the promise form is changed.
+  override query(config: any, values?: any, callback?: any): any {
+    if (
+      typeof callback === 'function' ||
+      typeof values === 'function' ||
+      typeof config?.submit === 'function' ||
+      typeof config?.callback === 'function'
+    ) {
+      return super.query(config, values, callback);
+    }
+    return new Promise((resolve, reject) => {
+      super.query(config, values, (error: Error | null, result: unknown) =>
+        error ? reject(error) : resolve(result),
+      );
+    }).catch((error: Error) => {
+      Error.captureStackTrace(error);
+      throw error;
+    });
+  }
+}
+
+/**
  * A pg pool with the listeners a long-running process needs. A client that loses its connection (a
  * PostgreSQL restart, a failover, pg_terminate_backend) emits `error`; unheard, that kills the process.
  * The pool hears it for idle clients (then drops them and connects anew on the next query), but it
@@ -28,6 +65,7 @@ export interface PoolOptions {
  */
 export function createPool(options: PoolOptions): Pool {
   const pool = new pg.Pool({
+    Client,
     connectionString: options.url.reveal(),
     max: options.max,
     application_name: options.applicationName ?? 'chatpay',
