@@ -18,6 +18,11 @@
  * transfers' median p50 went from 27.5 to 15.9 ms and median p99 from 131 to 105 ms, the ranges
  * overlapping (README, benchmark notes).
  *
+ * Still needed once pg's own promise form, which kept finished statements alive, was bypassed
+ * (src/db/pool.ts): without this collection, 1.1-1.2 MB promoted per scavenge in the transfer phase,
+ * against 71-76 KB with it (two alternating pairs, `--trace-gc-nvp`, 2026-11-24). So that was a
+ * different chain.
+ *
  * `gc` is not exposed without `--expose-gc`: the flag is set for one new context, whose `gc` then
  * collects the whole heap, and cleared again so that no later context sees it.
  */
