@@ -17,7 +17,7 @@ import type { Pool } from '../src/db/pool.ts';
 import { exited, signalAll, track } from './lib/api-children.ts';
 import { closablePool } from './lib/api-pool.ts';
 import type { DriverConfig, DriverMessage, ScenarioConfig } from './lib/api-protocol.ts';
-import { profileArgs, startApiServer } from './lib/api-server.ts';
+import { nodeFlags, profileArgs, startApiServer } from './lib/api-server.ts';
 import { fundWallets, ledgerViolations, registerUsers } from './lib/api-setup.ts';
 import { type BenchDatabase, benchDatabase } from './lib/database.ts';
 
@@ -93,15 +93,10 @@ async function load(baseUrl: string, setupPool: Pool): Promise<void> {
   await runDriver({ baseUrl, users, scenarios, warmupMs, durationMs, inFlightMax, requestTimeoutMs });
 }
 
-/** BENCH_DRIVER_NODE_ARGS: extra node flags for the load driver only (e.g. `--trace-gc`), space-separated. */
-function driverArgs(): string[] {
-  return (process.env.BENCH_DRIVER_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
-}
-
 /** Runs the load driver to completion, printing each scenario's line as soon as it arrives. */
 async function runDriver(config: DriverConfig): Promise<void> {
   const driver = track(
-    spawn(process.execPath, [...profileArgs(), ...driverArgs(), driverPath], {
+    spawn(process.execPath, [...profileArgs(), ...nodeFlags('BENCH_DRIVER_NODE_ARGS'), driverPath], {
       // Its own process group: Ctrl-C reaches only this process, which then stops the children in order.
       detached: true,
       stdio: ['ignore', 2, 'inherit', 'ipc'],

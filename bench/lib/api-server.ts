@@ -90,14 +90,21 @@ function servedUrl(child: ReturnType<typeof spawn>): Promise<string> {
 }
 
 /**
+ * Extra node flags for one child process, space-separated in the environment variable `name`:
+ * BENCH_SERVER_NODE_ARGS for the server, BENCH_DRIVER_NODE_ARGS for the load driver (`--trace-gc`, say).
+ */
+export function nodeFlags(name: string): string[] {
+  return (process.env[name] ?? '').split(' ').filter((arg) => arg !== '');
+}
+
+function serverArgs(): string[] {
+  return nodeFlags('BENCH_SERVER_NODE_ARGS');
+}
+
+/**
  * BENCH_PROFILE_DIR: the server and the load driver each write a V8 CPU profile there when they stop
  * (open them in Chrome DevTools).
  */
-/** BENCH_SERVER_NODE_ARGS: extra node flags for the server only (e.g. `--trace-deopt`), space-separated. */
-function serverArgs(): string[] {
-  return (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
-}
-
 export function profileArgs(): string[] {
   const dir = process.env.BENCH_PROFILE_DIR;
   return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
