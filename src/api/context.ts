@@ -92,6 +92,16 @@ export function routeOf(request: FastifyRequest): MatchedRoute {
   return request.matchedRoute;
 }
 
+/**
+ * A request's Idempotency-Key. `hash` is set when the key is claimed with the answer (the route's
+ * `claimWithAnswer`): nothing is stored under it yet while the handler runs.
+ */
+export interface IdempotencyClaim {
+  readonly scope: string;
+  readonly key: string;
+  readonly hash?: string;
+}
+
 declare module 'fastify' {
   interface FastifyContextConfig {
     access?: Access;
@@ -99,6 +109,13 @@ declare module 'fastify' {
     roles?: readonly Role[];
     /** POSTs are idempotent by default; routes whose answers hold secrets (tokens) opt out. */
     idempotent?: boolean;
+    /**
+     * When it says so for a request, its Idempotency-Key is claimed by storing the answer, not before
+     * the handler runs (see idempotency.ts): for handlers that change nothing before the ledger
+     * statement that moves their money, which must carry the claim (`auditWithLedger`), or nothing
+     * that can't safely happen twice.
+     */
+    claimWithAnswer?: (request: FastifyRequest) => boolean;
     /**
      * Also accept the access token as `?access_token=` (WebSocket upgrades from browsers can't set
      * headers). Only for routes that need it: URLs end up in logs and histories.
@@ -117,7 +134,7 @@ declare module 'fastify' {
     matchedRoute: MatchedRoute | null;
     principal: Principal | null;
     /** The Idempotency-Key of this request, scoped to its principal, when it had one. */
-    idempotency: { readonly scope: string; readonly key: string } | null;
+    idempotency: IdempotencyClaim | null;
     /** Set when the caller came with the console's session cookie (operator routes). */
     consoleSession: {
       readonly token: string;

@@ -21,6 +21,7 @@ import * as m0017 from './migrations/0017-derived-csrf.ts';
 import * as m0018 from './migrations/0018-dashboard-modes.ts';
 import * as m0019 from './migrations/0019-verified-phones.ts';
 import * as m0020 from './migrations/0020-audit-rows-json.ts';
+import * as m0021 from './migrations/0021-answers-claimed-with-ledger.ts';
 import type { Pool } from './pool.ts';
 
 /** Every migration, in order. Registration is this one literal: add a file, add a line. */
@@ -45,6 +46,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0018-dashboard-modes': m0018,
   '0019-verified-phones': m0019,
   '0020-audit-rows-json': m0020,
+  '0021-answers-claimed-with-ledger': m0021,
 };
 
 /**

@@ -232,9 +232,20 @@ export class LedgerEngine {
     return false;
   }
 
-  async #run(batch: QueuedCall[], size: number): Promise<void> {
-    const calls = batch.map((queued) => queued.call);
-    const keys = batchKeys(calls);
+  async #run(taken: QueuedCall[], takenSize: number): Promise<void> {
+    let batch = taken;
+    let size = takenSize;
+    let calls = batch.map((queued) => queued.call);
+    let keys = batchKeys(calls);
+    /** Answers some calls of the batch now, and goes on with the rest (false: none left). */
+    const drop = (gone: ReadonlySet<QueuedCall>, answer: (queued: QueuedCall) => void): boolean => {
+      for (const queued of gone) answer(queued);
+      batch = batch.filter((queued) => !gone.has(queued));
+      size = batch.reduce((n, queued) => n + queued.call.transfers.length, 0);
+      calls = batch.map((queued) => queued.call);
+      keys = batchKeys(calls);
+      return batch.length > 0;
+    };
     const attemptsMax = 1 + (this.#options.conflictRetriesMax ?? 5);
     const startedMs = performance.now();
     // After a race, batches lock from the start for a while: where writers contend, that is cheaper.
@@ -259,6 +270,18 @@ export class LedgerEngine {
         return;
       } catch (error) {
         this.#known.forget(keys.accountIds);
+        if (error instanceof GateRefused) {
+          // Those calls' rows lost (their key was answered first): they are answered, unmade, and
+          // the rest goes again. Each refusal takes at least one call out, so this ends.
+          const refused = new Set(error.calls.map((i) => batch[i] as QueuedCall));
+          const more = drop(refused, (queued) => {
+            if (queued.call.alongside) queued.call.alongside.refused = true;
+            queued.resolve(queued.call.transfers.map((t) => ({ id: t.id, result: 'alongside_refused' })));
+          });
+          if (!more) return;
+          attempt--;
+          continue;
+        }
         const code = (error as { code?: string }).code;
         if (code !== undefined && conflictCodes.has(code) && attempt < attemptsMax) {
           if (mode === 'known') {
@@ -275,11 +298,15 @@ export class LedgerEngine {
           // A side table's failure (its function missing, a row it refuses) must not stop money: the
           // transfers go again on their own, and their callers write those rows the ordinary way. The
           // error may as well be the ledger's own (a timeout): then this attempt fails too, as below.
+          // Calls gated by their rows can't go without them: they fail now, and their callers retry.
           this.#options.logger.warn(
             { err: error, transfers: size },
             'ledger batch failed with rows alongside; trying again without them',
           );
           alongside = false;
+          const gated = new Set(batch.filter((queued) => queued.call.alongside?.gate === true));
+          const failure = new ChatPayError('ledger_unavailable', { cause: error });
+          if (!drop(gated, (queued) => queued.reject(failure))) return;
           continue;
         }
         this.#options.logger.error({ err: error, transfers: size, attempt }, 'ledger batch failed');
@@ -320,7 +347,7 @@ export class LedgerEngine {
           [...known.state.accounts.values()],
           known.before,
           side?.rows,
-        );
+        ).catch(side?.refusals ?? rethrow);
         side?.written();
         this.#known.remember(known.state.accounts.values(), Date.now());
         return { outcome: known.outcome, readSkipped: true };
@@ -335,7 +362,9 @@ export class LedgerEngine {
       if (outcome.created.length > 0) {
         const touched = [...outcome.touched].map((id) => state.accounts.get(id) as AccountState);
         side = withAlongside ? alongsideRows(calls, outcome) : undefined;
-        await writeBatch(client, outcome.created, touched, before, side?.rows);
+        await writeBatch(client, outcome.created, touched, before, side?.rows).catch(
+          side?.refusals ?? rethrow,
+        );
       }
       if (locking) await client.query('COMMIT');
       side?.written();
@@ -384,29 +413,68 @@ export class LedgerEngine {
 
 /**
  * The side tables' rows of a batch's calls, grouped by function, from each call's results; `written`
- * marks their calls once the statement has committed.
+ * marks their calls once the statement has committed; `refusals` turns a gate function's refusal of
+ * some rows into `GateRefused`, naming their calls.
  */
 function alongsideRows(
   calls: readonly BatchCall[],
   outcome: BatchOutcome,
-): { rows: AlongsideRows[]; written: () => void } | undefined {
-  const byFn = new Map<string, (readonly unknown[])[]>();
+): { rows: AlongsideRows[]; written: () => void; refusals: (error: unknown) => never } | undefined {
+  const byFn = new Map<string, { rows: (readonly unknown[])[]; calls: number[] }>();
   const made: Alongside[] = [];
   calls.forEach(({ alongside }, i) => {
     const row = alongside?.row(outcome.results[i] ?? []);
     if (!alongside || !row) return;
-    const rows = byFn.get(alongside.fn);
-    if (rows) rows.push(row);
-    else byFn.set(alongside.fn, [row]);
+    const group = byFn.get(alongside.fn);
+    if (group) {
+      group.rows.push(row);
+      group.calls.push(i);
+    } else byFn.set(alongside.fn, { rows: [row], calls: [i] });
     made.push(alongside);
   });
   if (made.length === 0) return undefined;
   return {
-    rows: [...byFn].map(([fn, rows]) => ({ fn, rows })),
+    rows: [...byFn].map(([fn, { rows }]) => ({ fn, rows })),
     written: () => {
       for (const alongside of made) alongside.written = true;
     },
+    refusals: (error) => {
+      const refused = (error as { code?: string }).code === gateRefusedCode ? refusedRows(error) : undefined;
+      const group = refused && byFn.get(refused.fn);
+      const named = group ? refused.rows.map((row) => group.calls[row]) : [];
+      const gated = named.filter((i): i is number => i !== undefined && calls[i]?.alongside?.gate === true);
+      // Only a gate function's refusal of gate rows it was given; anything else is a failure.
+      if (gated.length === 0 || gated.length !== named.length) throw error;
+      throw new GateRefused(gated);
+    },
   };
+}
+
+// A gate function refusing rows (see `Alongside.gate`).
+const gateRefusedCode = 'CP409';
+
+/** The calls (positions in the batch) whose gate rows were refused. */
+class GateRefused extends Error {
+  readonly calls: readonly number[];
+  constructor(calls: readonly number[]) {
+    super('rows written alongside were refused');
+    this.calls = calls;
+  }
+}
+
+function refusedRows(error: unknown): { fn: string; rows: number[] } | undefined {
+  try {
+    const detail = JSON.parse(String((error as { detail?: unknown }).detail)) as unknown;
+    const { fn, rows } = (detail ?? {}) as { fn?: unknown; rows?: unknown };
+    if (typeof fn !== 'string' || !Array.isArray(rows) || !rows.every(Number.isSafeInteger)) return undefined;
+    return { fn, rows: rows as number[] };
+  } catch {
+    return undefined;
+  }
+}
+
+function rethrow(error: unknown): never {
+  throw error;
 }
 
 /** Rolls back; returns true when the connection is unusable and must be discarded. */

@@ -72,14 +72,26 @@ export interface CreateTransfersOptions {
  * differently), and only when `row` returns one. If the statement fails for any reason but a race
  * with another writer, the batch is tried again without its rows, so a broken side table never stops
  * money; `written` then stays false and the caller writes its row the ordinary way.
+ *
+ * A `gate` row is one the call's transfers must not commit without: the answer that claims an API
+ * request's Idempotency-Key (`audit_write_rows_gated`). Its function may refuse rows by raising
+ * SQLSTATE `CP409` with the detail `{"fn": <its name>, "rows": [<0-based positions in its rows>]}`;
+ * the refused calls are then answered `alongside_refused` for every transfer, none of their
+ * transfers made, and `refused` set, and the batch goes again without them. When the statement fails
+ * otherwise, gated calls are not retried without their rows: they fail (`ledger_unavailable`) and the
+ * others go on as above. A gated call must give a row whenever its results create a transfer.
  */
 export interface Alongside {
   /** A plain SQL function name (letters, digits, underscores). */
   readonly fn: string;
   /** This call's row (a JSON array, one value per column of `fn`), given its results; undefined for none. */
   readonly row: (results: readonly TransferResult[]) => readonly unknown[] | undefined;
+  /** The call's transfers commit only with this row (see above). */
+  readonly gate?: boolean;
   /** Set by the ledger once the row has committed with the transfers. */
   written: boolean;
+  /** Set by the ledger when `fn` refused a gate row: the call's transfers were not made. */
+  refused?: boolean;
 }
 
 export interface TransferFlags {
@@ -192,6 +204,8 @@ export const transferResultCodes = [
   // Linked chains.
   'linked_event_failed',
   'linked_event_chain_open',
+  // A gate row written alongside was refused (see `Alongside.gate`).
+  'alongside_refused',
 ] as const;
 
 export type TransferResultCode = (typeof transferResultCodes)[number];

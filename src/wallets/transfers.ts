@@ -82,9 +82,7 @@ export class TransferService {
     const recipient = byId ? { id: input.to } : await this.#o.users.resolveRecipient(input.to);
     if (!recipient) throw new ChatPayError('recipient_not_found', { param: 'to' });
     if (recipient.id === input.fromUserId) throw new ChatPayError('transfer_to_self', { param: 'to' });
-    const threshold = this.#o.pinRequiredAbove.get(input.currency);
-    if (threshold === undefined || amount > threshold)
-      await checkPin(this.#o.pool, input.fromUserId, input.pin);
+    if (this.#pinRequired(amount, input.currency)) await checkPin(this.#o.pool, input.fromUserId, input.pin);
     const debit = walletAccountId(input.fromUserId, input.currency);
     const credit = walletAccountId(recipient.id, input.currency);
     const metadata: Record<string, string> = { from: input.fromUserId, to: recipient.id };
@@ -133,6 +131,18 @@ export class TransferService {
       case 'exists':
         // A retry: the money moved (and both sides were told) the first time.
         return transferView(result.transfer as Transfer);
+      case 'exists_with_different_debit_account_id':
+      case 'exists_with_different_credit_account_id':
+      case 'exists_with_different_amount':
+      case 'exists_with_different_currency':
+      case 'exists_with_different_metadata':
+        // The transfer id, derived from the Idempotency-Key, was used by another request: the key
+        // was used again with another body (found here when the key is claimed with the answer).
+        throw new ChatPayError('idempotency_key_reused');
+      case 'alongside_refused':
+        // Another request under the same Idempotency-Key answered first: nothing moved, and the API
+        // answers with that request's answer (see src/api/plugins/idempotency.ts).
+        throw new ChatPayError('idempotency_key_in_progress');
       case 'debit_account_frozen':
         throw new ChatPayError('user_frozen');
       case 'exceeds_credits':
@@ -141,6 +151,24 @@ export class TransferService {
       default:
         throw new Error(`unexpected ledger result ${result?.result} for ${input.transferId}`);
     }
+  }
+
+  /**
+   * Whether sending `amount` of `currency` (as the API receives them) changes nothing before its
+   * ledger transfer: no PIN to check (a wrong one counts against the user). False for what can't be
+   * parsed: `send` refuses that.
+   */
+  changesNothingFirst(input: { readonly amount: string; readonly currency: string }): boolean {
+    try {
+      return !this.#pinRequired(parseAmount(input.amount, input.currency), input.currency);
+    } catch {
+      return false;
+    }
+  }
+
+  #pinRequired(amount: bigint, currency: string): boolean {
+    const threshold = this.#o.pinRequiredAbove.get(currency);
+    return threshold === undefined || amount > threshold;
   }
 
   async #notify(view: TransferView): Promise<void> {

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { purgeIdempotencyKeys } from '../../src/api/plugins/idempotency.ts';
-import { type TestApi, testApi } from '../helpers/api.ts';
+import { type TestApi, testApi, testPin } from '../helpers/api.ts';
 
 let api: TestApi;
 beforeAll(async () => {
@@ -14,14 +14,44 @@ async function pair(amount = '100.00') {
   return { alice, bob };
 }
 
-/** 0.01 ETB from one user to another, under an Idempotency-Key. */
-const cent = (from: { auth: { authorization: string } }, to: { id: string }, key: string) =>
-  api.app.inject({
+/** 0.01 ETB from one user to another, under an Idempotency-Key: the answer claims the key. */
+const cent = (from: { auth: { authorization: string } }, to: { id: string }, key: string, app = api.app) =>
+  app.inject({
     method: 'POST',
     url: '/v1/transfers',
     headers: { ...from.auth, 'idempotency-key': key },
     payload: { to: to.id, amount: '0.01', currency: 'ETB' },
   });
+
+/**
+ * 1,000.01 ETB, above the PIN threshold, under an Idempotency-Key: the key is claimed before the
+ * handler runs (the PIN check counts wrong tries), and the answer stored over the claim.
+ */
+const pinned = (from: { auth: { authorization: string } }, to: { id: string }, key: string) =>
+  api.app.inject({
+    method: 'POST',
+    url: '/v1/transfers',
+    headers: { ...from.auth, 'idempotency-key': key },
+    payload: { to: to.id, amount: '1000.01', currency: 'ETB', pin: testPin },
+  });
+
+/**
+ * Row writes to idempotency_keys since the start, from every connection of the pool. A backend
+ * reports its table statistics when idle, up to 10 s later unless told to flush: tell every
+ * connection of the app's pool (held at once, so each is a different backend).
+ */
+async function keyWrites(): Promise<{ inserted: number; updated: number; hot: number }> {
+  const pool = api.database.pool;
+  const clients = await Promise.all(Array.from({ length: pool.totalCount }, () => pool.connect()));
+  await Promise.all(clients.map((c) => c.query('SELECT pg_stat_force_next_flush()')));
+  for (const c of clients) c.release();
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const { rows } = await pool.query<{ ins: string; upd: string; hot: string }>(
+    `SELECT n_tup_ins AS ins, n_tup_upd AS upd, n_tup_hot_upd AS hot FROM pg_stat_user_tables
+      WHERE relname = 'idempotency_keys'`,
+  );
+  return { inserted: Number(rows[0]?.ins), updated: Number(rows[0]?.upd), hot: Number(rows[0]?.hot) };
+}
 
 const balance = async (user: { auth: { authorization: string } }) =>
   (await api.app.inject({ method: 'GET', url: '/v1/wallets/ETB', headers: user.auth })).json().available;
@@ -99,37 +129,108 @@ describe('Idempotency-Key', () => {
     expect([replay.statusCode, replay.json().id]).toEqual([201, created[0]?.json().id]);
   });
 
-  it('stores answers in place: under concurrent load, answer updates leave the indexes alone (HOT)', async () => {
+  it('claims a key with the answer that moves the money: one row insert, no claim before', async () => {
     const { alice, bob } = await pair();
-    const pool = api.database.pool;
-    // A backend reports its table statistics when idle, up to 10 s later unless told to flush: tell
-    // every connection of the app's pool (held at once, so each is a different backend).
-    const updates = async () => {
-      const clients = await Promise.all(Array.from({ length: pool.totalCount }, () => pool.connect()));
-      await Promise.all(clients.map((c) => c.query('SELECT pg_stat_force_next_flush()')));
-      for (const c of clients) c.release();
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      const { rows } = await pool.query<{ upd: string; hot: string }>(
-        `SELECT n_tup_upd AS upd, n_tup_hot_upd AS hot FROM pg_stat_user_tables WHERE relname = 'idempotency_keys'`,
-      );
-      return { all: Number(rows[0]?.upd), hot: Number(rows[0]?.hot) };
-    };
-    const before = await updates();
-    const count = 60;
-    // All claimed before any is answered: the claims fill pages first, as under load.
+    const before = await keyWrites();
+    const count = 30;
     const responses = await Promise.all(
-      Array.from({ length: count }, (_, i) => cent(alice, bob, `hot-${i}`)),
+      Array.from({ length: count }, (_, i) => cent(alice, bob, `with-answer-${i}`)),
+    );
+    expect(responses.map((r) => r.statusCode)).toEqual(responses.map(() => 201));
+    const after = await keyWrites();
+    expect([after.inserted - before.inserted, after.updated - before.updated]).toEqual([count, 0]);
+    // The answer committed with the transfer: a retry replays it.
+    const again = await cent(alice, bob, 'with-answer-3');
+    expect([again.statusCode, again.headers['idempotent-replayed'], again.json()]).toEqual([
+      201,
+      'true',
+      responses[3]?.json(),
+    ]);
+    expect(await balance(alice)).toBe('99.70');
+  });
+
+  it('answers a duplicate at another API process with the first answer, and pays once', async () => {
+    const { alice, bob } = await pair();
+    const other = await testApi({ database: api.database });
+    // Twenty at once, half to each process: each process lets one run and answers the rest 409;
+    // the two that run race to store their answers, and the loser, whose transfer was not made or
+    // was found made, answers with the winner's.
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => cent(alice, bob, 'two-processes', i % 2 ? other.app : api.app)),
+    );
+    const answered = responses.filter((r) => r.statusCode === 201);
+    expect(responses.map((r) => r.statusCode).sort()).toEqual([
+      ...answered.map(() => 201),
+      ...responses.filter((r) => r.statusCode !== 201).map(() => 409),
+    ]);
+    expect(answered.length).toBeGreaterThanOrEqual(1);
+    expect(answered.length).toBeLessThanOrEqual(2);
+    expect(new Set(answered.map((r) => r.json().id)).size).toBe(1);
+    for (const r of responses.filter((x) => x.statusCode === 409)) {
+      expect(r.json().error.code).toBe('idempotency_key_in_progress');
+    }
+    expect(await balance(alice)).toBe('99.99');
+    expect(await balance(bob)).toBe('0.01');
+    for (const app of [api.app, other.app]) {
+      const again = await cent(alice, bob, 'two-processes', app);
+      expect([again.statusCode, again.headers['idempotent-replayed'], again.json().id]).toEqual([
+        201,
+        'true',
+        answered[0]?.json().id,
+      ]);
+    }
+  });
+
+  it('refuses another body under a key whose request is still running here, at once', async () => {
+    const { alice, bob } = await pair();
+    const headers = { ...alice.auth, 'idempotency-key': 'running' };
+    const [first, second] = await Promise.all(
+      ['1.00', '2.00'].map((amount) =>
+        api.app.inject({
+          method: 'POST',
+          url: '/v1/transfers',
+          headers,
+          payload: { to: bob.id, amount, currency: 'ETB' },
+        }),
+      ),
+    );
+    expect([first?.statusCode, second?.statusCode, second?.json().error.code]).toEqual([
+      201,
+      422,
+      'idempotency_key_reused',
+    ]);
+    expect(await balance(alice)).toBe('99.00');
+  });
+
+  it('above the PIN threshold, claims the key before the handler and stores the answer over the claim', async () => {
+    const alice = await api.registerWithPin({ currency: 'ETB', amount: '70000.00' });
+    const bob = await api.register();
+    const before = await keyWrites();
+    const count = 20;
+    const responses = await Promise.all(
+      Array.from({ length: count }, (_, i) => pinned(alice, bob, `claimed-first-${i}`)),
     );
     expect(responses.every((r) => r.statusCode === 201)).toBe(true);
-    const after = await updates();
-    expect(after.all - before.all).toBe(count);
-    expect(after.hot - before.hot).toBeGreaterThanOrEqual(count * 0.9);
+    const after = await keyWrites();
+    expect([after.inserted - before.inserted, after.updated - before.updated]).toEqual([count, count]);
+    // A wrong PIN counts once, however often the request is retried: the retry is answered from the key.
+    const wrong = { ...alice.auth, 'idempotency-key': 'wrong-pin' };
+    const payload = { to: bob.id, amount: '1000.01', currency: 'ETB', pin: '0000' };
+    for (let i = 0; i < 6; i++) {
+      const res = await api.app.inject({ method: 'POST', url: '/v1/transfers', headers: wrong, payload });
+      expect([res.statusCode, res.json().error.code]).toEqual([403, 'pin_incorrect']);
+    }
+    const right = await pinned(alice, bob, 'right-pin');
+    expect(right.statusCode, right.body).toBe(201); // not locked: one wrong try, not six
   });
 
   it('claims commit without a disk flush, but leave every pooled connection synchronous', async () => {
-    const { alice, bob } = await pair();
+    const alice = await api.registerWithPin({ currency: 'ETB', amount: '30000.00' });
+    const bob = await api.register();
     const pool = api.database.pool;
-    const responses = await Promise.all(Array.from({ length: 20 }, (_, i) => cent(alice, bob, `flush-${i}`)));
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => pinned(alice, bob, `flush-${i}`)),
+    );
     expect(responses.every((r) => r.statusCode === 201)).toBe(true);
     // The claims ran on these connections: had the setting outlived its transaction, the ledger's
     // and every other write on them would no longer wait for the disk.
@@ -145,9 +246,9 @@ describe('Idempotency-Key', () => {
       for (const c of clients) c.release();
     }
     // Each claim was stored (and answered): the retry replays instead of paying again.
-    const again = await cent(alice, bob, 'flush-7');
+    const again = await pinned(alice, bob, 'flush-7');
     expect(again.headers['idempotent-replayed']).toBe('true');
-    expect(await balance(alice)).toBe('99.80');
+    expect(await balance(alice)).toBe('9999.80');
   });
 
   it('replays a refusal too, but forgets a validation failure', async () => {
@@ -162,6 +263,8 @@ describe('Idempotency-Key', () => {
       'insufficient_funds',
       'true',
     ]);
+    // The retry could pay now, but its key's answer is the refusal: nothing moved.
+    expect([await balance(alice), await balance(bob)]).toEqual(['15.00', '0.00']);
     const badKey = { ...alice.auth, 'idempotency-key': 'bad-body' };
     const invalid = await api.app.inject({
       method: 'POST',

@@ -2,9 +2,10 @@ import type { InjectOptions } from 'fastify';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../../src/shared/ids.ts';
+import { parseAmount } from '../../src/shared/money.ts';
 import { connectRedis } from '../../src/shared/redis.ts';
 import { Secret } from '../../src/shared/secret.ts';
-import { type TestApi, testApi } from '../helpers/api.ts';
+import { type TestApi, testApi, testPin } from '../helpers/api.ts';
 import { quietLogger } from '../helpers/database.ts';
 
 const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -210,56 +211,66 @@ describe('observability', () => {
     expect(await api.available(alice.id, 'ETB')).toBe(900n);
   });
 
-  it('answers 503 audit_unavailable when the audit entry cannot be written, and the retry pays once', async () => {
-    const alice = await api.register();
-    const bob = await api.register();
-    await api.fund(alice.id, 'ETB', '10.00');
-    const send = () =>
-      api.app.inject({
-        method: 'POST',
-        url: '/v1/transfers',
-        headers: { ...alice.auth, 'idempotency-key': 'audit-outage-1' },
-        payload: { to: bob.id, amount: '1.00', currency: 'ETB' },
+  it.each([
+    // Below the PIN threshold the answer claims the key in the ledger's statement: no answer, no transfer.
+    { amount: '1.00', claimed: 'with its answer', movedFirst: false },
+    // Above it the key was claimed before the handler: the transfer commits, the answer can't be stored.
+    { amount: '1000.01', claimed: 'before the handler', movedFirst: true },
+  ])(
+    'answers 503 audit_unavailable when the audit entry cannot be written (key claimed $claimed), and the retry pays once',
+    async ({ amount, movedFirst }) => {
+      const alice = await api.registerWithPin({ currency: 'ETB', amount: '2000.00' });
+      const bob = await api.register();
+      const key = `audit-outage-${amount}`;
+      const send = () =>
+        api.app.inject({
+          method: 'POST',
+          url: '/v1/transfers',
+          headers: { ...alice.auth, 'idempotency-key': key },
+          payload: { to: bob.id, amount, currency: 'ETB', pin: testPin },
+        });
+      const units = parseAmount(amount, 'ETB');
+      const pool = api.services.pool;
+      // The audit statement fails (as in a failover).
+      await pool.query('ALTER FUNCTION audit_write_rows RENAME TO audit_write_rows_away');
+      let first: Awaited<ReturnType<typeof send>>;
+      let keyless: Awaited<ReturnType<typeof send>>;
+      try {
+        first = await send();
+        // Without a key a retry would be a new transfer: that request keeps its real answer.
+        keyless = await api.app.inject({
+          method: 'POST',
+          url: '/v1/transfers',
+          headers: alice.auth,
+          payload: { to: bob.id, amount: '2.00', currency: 'ETB' },
+        });
+      } finally {
+        await pool.query('ALTER FUNCTION audit_write_rows_away RENAME TO audit_write_rows');
+      }
+      expect(first.statusCode, first.body).toBe(503);
+      expect(first.json().error).toMatchObject({
+        code: 'audit_unavailable',
+        request_id: first.headers['request-id'],
       });
-    const pool = api.services.pool;
-    // The audit statement fails (as in a failover): the transfer commits, the answer can't be recorded.
-    await pool.query('ALTER FUNCTION audit_write_rows RENAME TO audit_write_rows_away');
-    let first: Awaited<ReturnType<typeof send>>;
-    let keyless: Awaited<ReturnType<typeof send>>;
-    try {
-      first = await send();
-      // Without a key a retry would be a new transfer: that request keeps its real answer.
-      keyless = await api.app.inject({
-        method: 'POST',
-        url: '/v1/transfers',
-        headers: alice.auth,
-        payload: { to: bob.id, amount: '2.00', currency: 'ETB' },
-      });
-    } finally {
-      await pool.query('ALTER FUNCTION audit_write_rows_away RENAME TO audit_write_rows');
-    }
-    expect(first.statusCode, first.body).toBe(503);
-    expect(first.json().error).toMatchObject({
-      code: 'audit_unavailable',
-      request_id: first.headers['request-id'],
-    });
-    expect(keyless.statusCode, keyless.body).toBe(201);
-    expect(await api.available(alice.id, 'ETB')).toBe(700n); // both moved
-    const { rows: lost } = await pool.query('SELECT 1 FROM audit_log WHERE request_id = $1', [
-      first.headers['request-id'],
-    ]);
-    expect(lost).toEqual([]);
+      expect(keyless.statusCode, keyless.body).toBe(201);
+      expect(await api.available(alice.id, 'ETB')).toBe(200_000n - 200n - (movedFirst ? units : 0n));
+      const { rows: lost } = await pool.query('SELECT 1 FROM audit_log WHERE request_id = $1', [
+        first.headers['request-id'],
+      ]);
+      expect(lost).toEqual([]);
 
-    // The claim was released: the retry runs at once, finds the transfer, answers it and is audited.
-    const retry = await send();
-    expect(retry.statusCode, retry.body).toBe(201);
-    expect(retry.json()).toMatchObject({ amount: '1.00', to: { user_id: bob.id } });
-    expect(await api.available(alice.id, 'ETB')).toBe(700n); // the keyed one once
-    const { rows } = await pool.query('SELECT status FROM audit_log WHERE request_id = $1', [
-      retry.headers['request-id'],
-    ]);
-    expect(rows).toEqual([{ status: 201 }]);
-  });
+      // Nothing is left under the key: the retry runs at once, pays (or finds the transfer), answers
+      // and is audited.
+      const retry = await send();
+      expect(retry.statusCode, retry.body).toBe(201);
+      expect(retry.json()).toMatchObject({ amount, to: { user_id: bob.id } });
+      expect(await api.available(alice.id, 'ETB')).toBe(200_000n - 200n - units); // the keyed one once
+      const { rows } = await pool.query('SELECT status FROM audit_log WHERE request_id = $1', [
+        retry.headers['request-id'],
+      ]);
+      expect(rows).toEqual([{ status: 201 }]);
+    },
+  );
 });
 
 describe('secrets never leak', () => {

@@ -6,6 +6,7 @@ import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import * as m0020 from '../../src/db/migrations/0020-audit-rows-json.ts';
+import * as m0021 from '../../src/db/migrations/0021-answers-claimed-with-ledger.ts';
 import { freshDatabase } from '../helpers/database.ts';
 
 const db = await freshDatabase(2);
@@ -63,6 +64,8 @@ describe('migration 0020', () => {
       dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: db.url, max: 1 }) }),
     });
     try {
+      // 0021 replaced the function since: step back over it first.
+      await m0021.down(kysely);
       await m0020.down(kysely);
       expect(await auditFunctions()).toEqual([
         {
@@ -77,6 +80,7 @@ describe('migration 0020', () => {
           proconfig: expect.arrayContaining(['plan_cache_mode=force_generic_plan']),
         },
       ]);
+      await m0021.up(kysely);
     } finally {
       await kysely.destroy();
     }

@@ -22,6 +22,25 @@ beforeAll(async () => {
     $$;
     CREATE FUNCTION side_refuse(entries jsonb) RETURNS void LANGUAGE plpgsql AS $$
       BEGIN RAISE EXCEPTION 'side table refuses'; END
+    $$;
+    CREATE TABLE gate_rows (key text PRIMARY KEY, transfer_id text NOT NULL);
+    -- A gate, as audit_write_rows_gated: a row whose key is taken is refused, naming its position.
+    CREATE FUNCTION side_gate(entries jsonb) RETURNS void LANGUAGE plpgsql AS $$
+      DECLARE lost integer[];
+      BEGIN
+        SELECT coalesce(array_agg((n - 1)::integer ORDER BY n), '{}') INTO lost
+          FROM jsonb_array_elements(entries) WITH ORDINALITY AS t(e, n)
+         WHERE EXISTS (SELECT 1 FROM gate_rows g WHERE g.key = e->>0);
+        IF cardinality(lost) > 0 THEN
+          RAISE EXCEPTION 'taken' USING ERRCODE = 'CP409',
+            DETAIL = json_build_object('fn', 'side_gate', 'rows', lost)::text;
+        END IF;
+        INSERT INTO gate_rows SELECT e->>0, e->>1 FROM jsonb_array_elements(entries) AS e;
+      END
+    $$;
+    -- Refuses with a gate's code, but names rows of another function.
+    CREATE FUNCTION side_misnamed(entries jsonb) RETURNS void LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION 'taken' USING ERRCODE = 'CP409', DETAIL = '{"fn": "side_gate", "rows": [0]}'; END
     $$;`);
 });
 
@@ -120,6 +139,74 @@ describe('rows written alongside a batch', () => {
     expect(result?.result).toBe('ok');
     expect(alongside.written).toBe(false);
     expect((await a.getTransfer(id))?.amount).toBe(100n);
+  });
+
+  it('gate their transfers: a refused row leaves its transfer unmade, and its neighbours go on', async () => {
+    const { wallet, other } = await accounts(1_000n);
+    await db.pool.query(`INSERT INTO gate_rows VALUES ('taken', 'earlier')`);
+    const keys = ['free-1', 'taken', 'free-2', 'free-3'];
+    const ids = keys.map(() => newId('txf'));
+    const gates: Alongside[] = keys.map((key) => ({
+      fn: 'side_gate',
+      gate: true,
+      written: false,
+      row: (results) => (results[0]?.result === 'ok' ? [key, results[0].id] : undefined),
+    }));
+    const batches = batchesOfA.length;
+    // Submitted together: one batch, whose statement the refusal fails whole at first.
+    const results = await Promise.all(
+      ids.map((id, i) =>
+        a.createTransfers([transfer(wallet, other, 10n, id)], { alongside: gates[i] as Alongside }),
+      ),
+    );
+    expect(results.map(([r]) => r?.result)).toEqual(['ok', 'alongside_refused', 'ok', 'ok']);
+    expect(gates.map((g) => [g.written, g.refused === true])).toEqual([
+      [true, false],
+      [false, true],
+      [true, false],
+      [true, false],
+    ]);
+    expect(batchesOfA.length - batches).toBeLessThan(keys.length); // not one call at a time
+    expect(await a.getTransfer(ids[1] as string)).toBeUndefined();
+    const { rows } = await db.pool.query<{ key: string; transfer_id: string }>(
+      'SELECT key, transfer_id FROM gate_rows WHERE key = ANY($1) ORDER BY key',
+      [keys],
+    );
+    expect(rows).toEqual([
+      { key: 'free-1', transfer_id: ids[0] },
+      { key: 'free-2', transfer_id: ids[2] },
+      { key: 'free-3', transfer_id: ids[3] },
+      { key: 'taken', transfer_id: 'earlier' },
+    ]);
+    expect((await a.getAccount(wallet))?.debitsPosted).toBe(30n);
+  });
+
+  it('gate their transfers when the function fails: the gated call fails, ungated neighbours commit', async () => {
+    const { wallet, other } = await accounts(1_000n);
+    const [gatedId, plainId] = [newId('txf'), newId('txf')];
+    const gated: Alongside = { fn: 'side_refuse', gate: true, written: false, row: () => [gatedId] };
+    const plain: Alongside = { fn: 'side_refuse', written: false, row: () => [plainId] };
+    const [g, p] = await Promise.allSettled([
+      a.createTransfers([transfer(wallet, other, 100n, gatedId)], { alongside: gated }),
+      a.createTransfers([transfer(wallet, other, 100n, plainId)], { alongside: plain }),
+    ]);
+    expect(g).toMatchObject({ status: 'rejected', reason: { code: 'ledger_unavailable' } });
+    expect(p).toMatchObject({ status: 'fulfilled', value: [{ result: 'ok' }] });
+    expect([gated.written, plain.written]).toEqual([false, false]);
+    expect(await a.getTransfer(gatedId)).toBeUndefined();
+    expect((await a.getTransfer(plainId))?.amount).toBe(100n);
+  });
+
+  it("take a gate's refusal only for gate rows it names: otherwise it is a failure", async () => {
+    const { wallet, other } = await accounts(1_000n);
+    const id = newId('txf');
+    // The function names rows of `side_gate`, which this batch did not call.
+    const gated: Alongside = { fn: 'side_misnamed', gate: true, written: false, row: () => [id] };
+    await expect(
+      a.createTransfers([transfer(wallet, other, 100n, id)], { alongside: gated }),
+    ).rejects.toMatchObject({ code: 'ledger_unavailable' });
+    expect(gated.refused).toBeUndefined();
+    expect(await a.getTransfer(id)).toBeUndefined();
   });
 
   it('name a plain function, or the call is refused and nothing moves', async () => {

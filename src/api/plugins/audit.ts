@@ -3,8 +3,9 @@ import { Batcher } from '../../db/batcher.ts';
 import type { Pool } from '../../db/pool.ts';
 import type { Alongside, TransferResult } from '../../ledger/index.ts';
 import { ChatPayError } from '../../shared/errors.ts';
-import { principalKey, routeOf } from '../context.ts';
+import { type IdempotencyClaim, principalKey, routeOf } from '../context.ts';
 import { envelope } from './errors.ts';
+import { answerStored } from './idempotency.ts';
 
 /** What a handler may add to its request's audit entry: the object acted on, and its states. */
 export interface AuditDetails {
@@ -28,7 +29,8 @@ const retryDelaysMs = [50, 250];
 
 /**
  * One audit row, and for a request that carried an Idempotency-Key, the answer to replay: a row of
- * `audit_write_rows` (migration 0020), nine values of the row then the answer's scope, key and body.
+ * `audit_write_rows` (migrations 0020, 0021), nine values of the row then the answer's scope, key and
+ * body, and the request's hash when the answer claims the key (see idempotency.ts).
  */
 type AuditEntry = readonly (string | number | null)[];
 const objectColumn = 2;
@@ -36,22 +38,29 @@ const answerKeyColumn = 10;
 const answerBodyColumn = 11;
 
 const auditFunction = 'audit_write_rows';
+// The same, for an answer that must claim its key for the transfers it rides with to commit.
+const gatedAuditFunction = 'audit_write_rows_gated';
 // Every row waiting at that moment in one statement (one commit), answers included, as one JSON
-// parameter (migration 0020).
-const insertBatch = `SELECT ${auditFunction}($1::jsonb)`;
+// parameter (migration 0020). It returns the positions of rows whose answers lost their keys to
+// answers stored first (migration 0021): neither their answers nor their entries were written.
+const insertBatch = `SELECT ${auditFunction}($1::jsonb) AS lost`;
 
-function auditWriter(pool: Pool): Batcher<AuditEntry, void> {
-  return new Batcher<AuditEntry, void>({
+/** Whether the entry was written, or not because its answer found another stored under its key. */
+type Written = 'written' | 'lost';
+
+function auditWriter(pool: Pool): Batcher<AuditEntry, Written> {
+  return new Batcher<AuditEntry, Written>({
     inFlightMax: 2,
     // A row the database refuses costs only its own request's audit entry, not its neighbours'.
     isolateFailures: true,
     run: async (entries) => {
-      await pool.query({
+      const { rows } = await pool.query<{ lost: number[] }>({
         name: 'audit_insert_batch',
         text: insertBatch,
         values: [JSON.stringify(entries)],
       });
-      return entries.map(() => undefined);
+      const lost = new Set(rows[0]?.lost);
+      return entries.map((_, i) => (lost.has(i) ? 'lost' : 'written'));
     },
   });
 }
@@ -69,7 +78,7 @@ function auditEntry(
   const details = request.audit ?? {};
   const claim = request.idempotency;
   const storeAnswer = claim !== null && statusCode < 500 && !replayed;
-  return [
+  const entry = [
     principalOf(request),
     `${request.method} ${routeOf(request).url}`,
     details.object ?? null,
@@ -83,6 +92,8 @@ function auditEntry(
     storeAnswer ? claim.key : null,
     storeAnswer ? (typeof payload === 'string' ? payload : JSON.stringify(payload)) : null,
   ];
+  if (storeAnswer && claim.hash !== undefined) entry.push(claim.hash);
+  return entry;
 }
 
 /**
@@ -93,6 +104,10 @@ function auditEntry(
  * (a refusal, a retry finding its transfer) leaves the entry to the ordinary path. Once the ledger
  * has written it, the request's answer with that status is not audited again (the onSend hook below
  * reads `request.ledgerAudit`).
+ *
+ * When the answer claims the request's Idempotency-Key (`claimWithAnswer`, see idempotency.ts), the
+ * row is the transfers' gate: they commit only if the answer does, and if another answer was stored
+ * under the key first, they are not made (`alongside.refused`) and the request answers with that one.
  *
  * The entry is taken from the request now, and the row holds only its values, never the request: the
  * row rides in the ledger's batch, and a request reachable from there could drag its whole object
@@ -107,8 +122,10 @@ export function auditWithLedger(
 ): Alongside {
   const entry = auditEntry(request, statusCode, false, null);
   const storesAnswer = entry[answerKeyColumn] !== null;
+  const gate = request.idempotency?.hash !== undefined;
   const alongside: Alongside = {
-    fn: auditFunction,
+    fn: gate ? gatedAuditFunction : auditFunction,
+    gate,
     written: false,
     row: (results) => {
       const outcome = made(results);
@@ -142,17 +159,16 @@ export function registerAudit(app: FastifyInstance, pool: Pool): void {
     statusCode: number,
     replayed: boolean,
     payload: unknown,
-  ): Promise<boolean> => {
+  ): Promise<Written | 'failed'> => {
     const entry = auditEntry(request, statusCode, replayed, payload);
     for (let attempt = 0; ; attempt++) {
       try {
-        await writer.submit(entry);
-        return true;
+        return await writer.submit(entry);
       } catch (error) {
         const delayMs = retryDelaysMs[attempt];
         if (delayMs === undefined) {
           request.log.error({ err: error }, 'audit entry not written');
-          return false;
+          return 'failed';
         }
         await new Promise((resolve) => setTimeout(resolve, delayMs));
       }
@@ -170,13 +186,16 @@ export function registerAudit(app: FastifyInstance, pool: Pool): void {
   const unacknowledged = async (
     request: FastifyRequest,
     reply: FastifyReply,
-    claim: { readonly scope: string; readonly key: string },
+    claim: IdempotencyClaim,
   ): Promise<string> => {
-    await pool
-      .query('DELETE FROM idempotency_keys WHERE principal = $1 AND key = $2', [claim.scope, claim.key])
-      .catch((error: unknown) =>
-        request.log.warn({ err: error }, 'idempotency claim kept until its lease ends'),
-      );
+    // A key claimed with its answer holds nothing yet: its answer was not written.
+    if (claim.hash === undefined) {
+      await pool
+        .query('DELETE FROM idempotency_keys WHERE principal = $1 AND key = $2', [claim.scope, claim.key])
+        .catch((error: unknown) =>
+          request.log.warn({ err: error }, 'idempotency claim kept until its lease ends'),
+        );
+    }
     reply.code(503).header('content-type', 'application/json; charset=utf-8');
     return JSON.stringify(envelope(new ChatPayError('audit_unavailable'), request.id));
   };
@@ -196,12 +215,28 @@ export function registerAudit(app: FastifyInstance, pool: Pool): void {
       done(null, payload);
       return;
     }
-    const replayed = reply.getHeader('idempotent-replayed') !== undefined;
-    void record(request, reply.statusCode, replayed, payload)
-      .then(async (written) => {
-        const claim = request.idempotency;
-        done(null, written || !claim ? payload : await unacknowledged(request, reply, claim));
-      })
+    void answer(request, reply, payload)
+      .then((body) => done(null, body))
       .catch((error: unknown) => done(error as Error));
   });
+  /**
+   * Audits the request's answer and stores it for replay; the body to send. An answer that claims
+   * its key and finds another stored first (here, or in the ledger's statement, which then made no
+   * transfer) is replaced by that one, which is audited instead.
+   */
+  const answer = async (request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> => {
+    let body = payload;
+    let replayed = reply.getHeader('idempotent-replayed') !== undefined;
+    if (request.ledgerAudit?.alongside.refused === true) {
+      body = await answerStored(pool, request, reply);
+      replayed = true;
+    }
+    let written = await record(request, reply.statusCode, replayed, body);
+    if (written === 'lost') {
+      body = await answerStored(pool, request, reply);
+      written = await record(request, reply.statusCode, true, body);
+    }
+    const claim = request.idempotency;
+    return written !== 'failed' || !claim ? body : await unacknowledged(request, reply, claim);
+  };
 }

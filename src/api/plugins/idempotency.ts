@@ -6,6 +6,7 @@ import { canonicalJson } from '../../ledger/rules.ts';
 import { ChatPayError } from '../../shared/errors.ts';
 import { sha256Hex } from '../../shared/hash.ts';
 import { principalKey, routeOf } from '../context.ts';
+import { envelope } from './errors.ts';
 
 const keyPattern = /^[\x21-\x7e]{1,255}$/;
 // A request still "in progress" after this long is taken to have died with its process; a retry
@@ -36,28 +37,50 @@ function requestHash(request: FastifyRequest): string {
  * the same key with another body is refused with `idempotency_key_reused`; a duplicate arriving while
  * the first is still running gets `idempotency_key_in_progress`. Responses of 5xx are not kept, so the
  * client may retry. Runs after validation and authentication, so bad input stores nothing.
+ *
+ * A key is claimed before the handler runs (a row `in_progress`, answered later), except where the
+ * route's `claimWithAnswer` says otherwise for the request (`POST /v1/transfers` below the PIN
+ * threshold): then the answer itself claims the key, in the statement that stores it, and the
+ * request costs one statement less. Those handlers change nothing before the ledger statement that
+ * moves their money, and that statement carries the answer (`auditWithLedger`), gated: if another
+ * answer is stored under the key first, the transfer is not made. Any other answer (a refusal, a
+ * retry finding its transfer) is stored by the audit hook the same way; whichever loses answers with
+ * what is stored (`answerStored`). A duplicate arriving at this process while the first runs gets
+ * `idempotency_key_in_progress` as before; one arriving at another API process at that moment runs,
+ * and is answered with the first's answer (its transfer id is the first's, so it can't pay twice).
  */
 export function registerIdempotency(app: FastifyInstance, pool: Pool): void {
   app.decorateRequest('idempotency', null);
   const claims = claimBatcher(pool);
+  // Requests of this process whose keys are claimed with their answers, until they answer.
+  const running = new Map<string, { readonly hash: string; readonly sinceMs: number }>();
   app.addHook('preHandler', async (request, reply) => {
-    if (request.method !== 'POST' || routeOf(request).config.idempotent === false) return;
+    const config = routeOf(request).config;
+    if (request.method !== 'POST' || config.idempotent === false) return;
     const key = request.headers['idempotency-key'];
     if (key === undefined) return;
     if (typeof key !== 'string' || !keyPattern.test(key)) throw new ChatPayError('idempotency_key_invalid');
     const scope = scopeOf(request);
     const hash = requestHash(request);
+    if (config.claimWithAnswer?.(request) === true) {
+      const id = `${scope}\n${key}`;
+      const first = running.get(id);
+      // An entry older than the lease is a request that never answered (it can't happen, but a stuck
+      // entry must not refuse the key forever).
+      if (first && performance.now() - first.sinceMs < inProgressLeaseSeconds * 1000) {
+        throw new ChatPayError(
+          first.hash === hash ? 'idempotency_key_in_progress' : 'idempotency_key_reused',
+        );
+      }
+      running.set(id, { hash, sinceMs: performance.now() });
+      request.idempotency = { scope, key, hash };
+      return;
+    }
     if (await claims.submit({ scope, key, hash })) {
       request.idempotency = { scope, key };
       return;
     }
-    const { rows } = await pool.query<StoredKey>({
-      name: 'idempotency_read',
-      text: `SELECT request_hash, state, response_status, response_body, locked_until < now() AS lease_expired
-         FROM idempotency_keys WHERE principal = $1 AND key = $2`,
-      values: [scope, key],
-    });
-    const stored = rows[0];
+    const stored = await readStored(pool, scope, key);
     if (!stored) throw new ChatPayError('idempotency_key_in_progress'); // deleted a moment ago: retry
     if (stored.request_hash !== hash) throw new ChatPayError('idempotency_key_reused');
     if (stored.state === 'done') return replay(reply, stored);
@@ -68,11 +91,20 @@ export function registerIdempotency(app: FastifyInstance, pool: Pool): void {
   });
 
   // The answer is stored by the audit hook, in the same statement as the request's audit row (one
-  // write per request instead of two). Here only a failure is handled: a 5xx answer is not kept, so
-  // the client may retry.
+  // write per request instead of two). Here a claimed key whose request failed (5xx) is released, so
+  // that the client may retry; and a request claiming with its answer leaves `running`.
   app.addHook('onSend', (request, reply, payload, done) => {
     const claim = request.idempotency;
-    if (!claim || reply.statusCode < 500 || reply.getHeader('idempotent-replayed')) {
+    if (claim?.hash !== undefined) {
+      const id = `${claim.scope}\n${claim.key}`;
+      if (running.get(id)?.hash === claim.hash) running.delete(id);
+    }
+    if (
+      !claim ||
+      claim.hash !== undefined ||
+      reply.statusCode < 500 ||
+      reply.getHeader('idempotent-replayed')
+    ) {
       done(null, payload);
       return;
     }
@@ -80,6 +112,41 @@ export function registerIdempotency(app: FastifyInstance, pool: Pool): void {
       .query('DELETE FROM idempotency_keys WHERE principal = $1 AND key = $2', [claim.scope, claim.key])
       .then(() => done(null, payload), done);
   });
+}
+
+async function readStored(pool: Pool, scope: string, key: string): Promise<StoredKey | undefined> {
+  const { rows } = await pool.query<StoredKey>({
+    name: 'idempotency_read',
+    text: `SELECT request_hash, state, response_status, response_body, locked_until < now() AS lease_expired
+       FROM idempotency_keys WHERE principal = $1 AND key = $2`,
+    values: [scope, key],
+  });
+  return rows[0];
+}
+
+/**
+ * The answer of a request claiming its key with its answer, once another answer was stored under
+ * the key first: that answer replayed, or `idempotency_key_reused` for another body, or
+ * `idempotency_key_in_progress` while that one still runs. Sets the reply's status and headers and
+ * returns the body.
+ */
+export async function answerStored(
+  pool: Pool,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<string> {
+  const claim = request.idempotency;
+  const stored = claim ? await readStored(pool, claim.scope, claim.key) : undefined;
+  reply.header('content-type', 'application/json; charset=utf-8');
+  if (stored && stored.request_hash === claim?.hash && stored.state === 'done') {
+    reply.code(stored.response_status ?? 200).header('Idempotent-Replayed', 'true');
+    return JSON.stringify(stored.response_body);
+  }
+  const refusal = new ChatPayError(
+    stored && stored.request_hash !== claim?.hash ? 'idempotency_key_reused' : 'idempotency_key_in_progress',
+  );
+  reply.code(refusal.status);
+  return JSON.stringify(envelope(refusal, request.id));
 }
 
 interface Claim {

@@ -23,12 +23,19 @@ export const TransferSchema = Type.Object(
   { $id: 'Transfer' },
 );
 
+type SendBody = { readonly amount: string; readonly currency: string };
+
 export const transferRoutes = (services: ApiServices): FastifyPluginAsyncTypebox =>
   async function routes(app) {
     app.post(
       '/v1/transfers',
       {
-        config: { access: 'user' },
+        config: {
+          access: 'user',
+          // Below the PIN threshold nothing changes before the ledger statement, which carries the
+          // answer: the key is claimed there (see plugins/idempotency.ts).
+          claimWithAnswer: (request) => services.transfers.changesNothingFirst(request.body as SendBody),
+        },
         schema: {
           tags: ['transfers'],
           summary: 'Send money to another user',

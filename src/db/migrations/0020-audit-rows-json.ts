@@ -16,6 +16,12 @@ const oldSignature =
  * function keeps 0012's index-only planner settings and 0013's generic plan.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
+  await createAuditWriteRows(db);
+  await sql.raw(`DROP FUNCTION ${oldSignature}`).execute(db);
+}
+
+/** This migration's function (0021 replaces it, and brings it back on the way down). */
+export async function createAuditWriteRows(db: Kysely<unknown>): Promise<void> {
   await sql
     .raw(`
 CREATE FUNCTION audit_write_rows(entries jsonb)
@@ -31,7 +37,6 @@ BEGIN
 END
 $fn$`)
     .execute(db);
-  await sql.raw(`DROP FUNCTION ${oldSignature}`).execute(db);
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
