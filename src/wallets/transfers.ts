@@ -131,14 +131,6 @@ export class TransferService {
       case 'exists':
         // A retry: the money moved (and both sides were told) the first time.
         return transferView(result.transfer as Transfer);
-      case 'exists_with_different_debit_account_id':
-      case 'exists_with_different_credit_account_id':
-      case 'exists_with_different_amount':
-      case 'exists_with_different_currency':
-      case 'exists_with_different_metadata':
-        // The transfer id, derived from the Idempotency-Key, was used by another request: the key
-        // was used again with another body (found here when the key is claimed with the answer).
-        throw new ChatPayError('idempotency_key_reused');
       case 'alongside_refused':
         // Another request under the same Idempotency-Key answered first: nothing moved, and the API
         // answers with that request's answer (see src/api/plugins/idempotency.ts).
@@ -149,6 +141,10 @@ export class TransferService {
       case 'debit_account_not_found': // no wallet in this currency yet: nothing to send
         throw new ChatPayError('insufficient_funds', { param: 'amount' });
       default:
+        // The transfer id, derived from the Idempotency-Key, was used by another request: the key
+        // was used again with another body (found here when the key is claimed with the answer).
+        if (result?.result.startsWith('exists_with_different_'))
+          throw new ChatPayError('idempotency_key_reused');
         throw new Error(`unexpected ledger result ${result?.result} for ${input.transferId}`);
     }
   }

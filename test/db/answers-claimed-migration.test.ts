@@ -7,26 +7,14 @@ import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import * as m0021 from '../../src/db/migrations/0021-answers-claimed-with-ledger.ts';
+import { auditWriteRow } from '../helpers/audit-rows.ts';
 import { freshDatabase } from '../helpers/database.ts';
 
 const db = await freshDatabase(2);
 
 /** A row of `audit_write_rows`: answered under `key`, claiming it when `hash` is given. */
-const row = (request: string, key: string | null, hash?: string) => [
-  'user:usr_a',
-  'POST /v1/transfers',
-  null,
-  null,
-  null,
-  201,
-  '127.0.0.1',
-  'test',
-  request,
-  key === null ? null : 'user:usr_a',
-  key,
-  key === null ? null : JSON.stringify({ request }),
-  ...(hash === undefined ? [] : [hash]),
-];
+const row = (request: string, key: string | null, hash?: string) =>
+  auditWriteRow({ request, key, body: JSON.stringify({ request }), ...(hash === undefined ? {} : { hash }) });
 
 const write = async (rows: unknown[][]) =>
   (

@@ -7,6 +7,7 @@ import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import * as m0020 from '../../src/db/migrations/0020-audit-rows-json.ts';
 import * as m0021 from '../../src/db/migrations/0021-answers-claimed-with-ledger.ts';
+import { auditWriteRow } from '../helpers/audit-rows.ts';
 import { freshDatabase } from '../helpers/database.ts';
 
 const db = await freshDatabase(2);
@@ -24,20 +25,15 @@ describe('migration 0020', () => {
       `INSERT INTO idempotency_keys (principal, key, request_hash, state, locked_until)
        VALUES ('user:usr_a', 'k1', 'h', 'in_progress', now() + interval '1 minute')`,
     );
-    const row = (request: string, key: string | null) => [
-      'user:usr_a',
-      'POST /v1/transfers',
-      'txf_1',
-      null,
-      '{"amount":"1.00"}',
-      201,
-      '127.0.0.1',
-      'ua "quoted" \\ back',
-      request,
-      key === null ? null : 'user:usr_a',
-      key,
-      key === null ? null : '{"id":"txf_1","note":"say \\"hi\\""}',
-    ];
+    const row = (request: string, key: string | null) =>
+      auditWriteRow({
+        request,
+        key,
+        object: 'txf_1',
+        after: '{"amount":"1.00"}',
+        userAgent: 'ua "quoted" \\ back',
+        body: '{"id":"txf_1","note":"say \\"hi\\""}',
+      });
     await db.pool.query('SELECT audit_write_rows($1::jsonb)', [
       JSON.stringify([row('req_m1', 'k1'), row('req_m2', null)]),
     ]);

@@ -12,6 +12,7 @@ import { ChatPayError } from '../../src/shared/errors.ts';
 import { assertNotFrozen, freezeUser } from '../../src/users/freeze.ts';
 import { Users } from '../../src/users/users.ts';
 import { Wallets } from '../../src/wallets/wallets.ts';
+import { auditWriteRow } from '../helpers/audit-rows.ts';
 import { freshDatabase, testLedger } from '../helpers/database.ts';
 
 const { pool, url } = await freshDatabase();
@@ -243,22 +244,7 @@ describe('batched statements against PostgreSQL', () => {
       const seqScans = () => seqScansOf(client, ['idempotency_keys']);
       const audit = (scope: string, key: string) =>
         client.query('SELECT audit_write_rows($1::jsonb)', [
-          JSON.stringify([
-            [
-              scope,
-              'POST /v1/transfers',
-              null,
-              null,
-              null,
-              201,
-              '127.0.0.1',
-              'test',
-              'req_1',
-              scope,
-              key,
-              '{"ok":true}',
-            ],
-          ]),
+          JSON.stringify([auditWriteRow({ request: 'req_1', principal: scope, key })]),
         ]);
       const claim = (scope: string, key: string) =>
         client.query(

@@ -80,13 +80,9 @@ export function registerIdempotency(app: FastifyInstance, pool: Pool): void {
       request.idempotency = { scope, key };
       return;
     }
-    const stored = await readStored(pool, scope, key);
-    if (!stored) throw new ChatPayError('idempotency_key_in_progress'); // deleted a moment ago: retry
-    if (stored.request_hash !== hash) throw new ChatPayError('idempotency_key_reused');
-    if (stored.state === 'done') return replay(reply, stored);
-    if (!stored.lease_expired || !(await takeOver(pool, scope, key))) {
-      throw new ChatPayError('idempotency_key_in_progress');
-    }
+    const found = foundUnder(await readStored(pool, scope, key), hash);
+    if ('answer' in found) return replay(reply, found.answer);
+    if (!found.leaseExpired || !(await takeOver(pool, scope, key))) throw new ChatPayError(found.refusal);
     request.idempotency = { scope, key };
   });
 
@@ -136,17 +132,34 @@ export async function answerStored(
   reply: FastifyReply,
 ): Promise<string> {
   const claim = request.idempotency;
-  const stored = claim ? await readStored(pool, claim.scope, claim.key) : undefined;
-  reply.header('content-type', 'application/json; charset=utf-8');
-  if (stored && stored.request_hash === claim?.hash && stored.state === 'done') {
-    reply.code(stored.response_status ?? 200).header('Idempotent-Replayed', 'true');
-    return JSON.stringify(stored.response_body);
+  const found = foundUnder(claim ? await readStored(pool, claim.scope, claim.key) : undefined, claim?.hash);
+  if ('answer' in found) {
+    replayHeaders(reply, found.answer);
+    return JSON.stringify(found.answer.response_body);
   }
-  const refusal = new ChatPayError(
-    stored && stored.request_hash !== claim?.hash ? 'idempotency_key_reused' : 'idempotency_key_in_progress',
-  );
-  reply.code(refusal.status);
+  const refusal = new ChatPayError(found.refusal);
+  reply.code(refusal.status).header('content-type', 'application/json; charset=utf-8');
   return JSON.stringify(envelope(refusal, request.id));
+}
+
+/**
+ * What a request finds under its key when it could not claim it: the stored answer to replay, or
+ * the refusal (`leaseExpired`: a claim whose request seems to have died, which may be taken over).
+ */
+function foundUnder(
+  stored: StoredKey | undefined,
+  hash: string | undefined,
+):
+  | { readonly answer: StoredKey }
+  | {
+      readonly refusal: 'idempotency_key_in_progress' | 'idempotency_key_reused';
+      readonly leaseExpired: boolean;
+    } {
+  // Deleted a moment ago (a failed request's claim): the client's retry will run.
+  if (!stored) return { refusal: 'idempotency_key_in_progress', leaseExpired: false };
+  if (stored.request_hash !== hash) return { refusal: 'idempotency_key_reused', leaseExpired: false };
+  if (stored.state === 'done') return { answer: stored };
+  return { refusal: 'idempotency_key_in_progress', leaseExpired: stored.lease_expired };
 }
 
 interface Claim {
@@ -209,12 +222,16 @@ async function takeOver(pool: Pool, scope: string, key: string): Promise<boolean
 }
 
 function replay(reply: FastifyReply, stored: StoredKey): FastifyReply {
+  return replayHeaders(reply, stored)
+    .serializer((body: unknown) => JSON.stringify(body))
+    .send(stored.response_body);
+}
+
+function replayHeaders(reply: FastifyReply, stored: StoredKey): FastifyReply {
   return reply
     .code(stored.response_status ?? 200)
     .header('Idempotent-Replayed', 'true')
-    .header('content-type', 'application/json; charset=utf-8')
-    .serializer((body: unknown) => JSON.stringify(body))
-    .send(stored.response_body);
+    .header('content-type', 'application/json; charset=utf-8');
 }
 
 /** A stable ledger id for a money-moving request: the same key from the same caller, the same id. */
