@@ -29,16 +29,18 @@ export function isValidMetadata(metadata: unknown): boolean {
  * JSON with object keys sorted at every depth, so two metadata objects compare equal exactly when
  * PostgreSQL's jsonb would store them equal (jsonb does not keep key order).
  */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(sortKeys(value ?? null));
+export function canonicalJson(value: unknown, omit?: ReadonlySet<string>): string {
+  return JSON.stringify(sortKeys(value ?? null, omit));
 }
 
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
+/** Keys sorted at every depth; members named in `omit`, at any depth, left out. */
+function sortKeys(value: unknown, omit: ReadonlySet<string> | undefined): unknown {
+  if (Array.isArray(value)) return value.map((item) => sortKeys(item, omit));
   if (value && typeof value === 'object') {
     const sorted: Record<string, unknown> = {};
-    for (const key of Object.keys(value).sort())
-      sorted[key] = sortKeys((value as Record<string, unknown>)[key]);
+    for (const key of Object.keys(value).sort()) {
+      if (!omit?.has(key)) sorted[key] = sortKeys((value as Record<string, unknown>)[key], omit);
+    }
     return sorted;
   }
   return value;

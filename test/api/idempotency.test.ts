@@ -289,6 +289,47 @@ describe('Idempotency-Key', () => {
     expect(retried.statusCode).toBe(201); // a body that failed validation stored nothing under its key
   });
 
+  it('keeps PINs and passwords out of the stored request hash: only they differing, the answer is replayed', async () => {
+    const alice = await api.registerWithPin({ currency: 'ETB', amount: '5000.00' });
+    const bob = await api.register();
+    const send = (key: string, pin: string) =>
+      api.app.inject({
+        method: 'POST',
+        url: '/v1/transfers',
+        headers: { ...alice.auth, 'idempotency-key': key },
+        payload: { to: bob.id, amount: '1000.01', currency: 'ETB', pin },
+      });
+    const wrong = await send('pin-hash-1', '0000');
+    expect([wrong.statusCode, wrong.json().error.code]).toEqual([403, 'pin_incorrect']);
+    // The right PIN under the same key: the same request, so the first answer, and no money moved.
+    const right = await send('pin-hash-1', testPin);
+    expect([right.statusCode, right.headers['idempotent-replayed']]).toEqual([403, 'true']);
+    expect(await balance(alice)).toBe('5000.00');
+    expect((await send('pin-hash-2', testPin)).statusCode).toBe(201);
+    const { rows } = await api.services.pool.query<{ key: string; request_hash: string }>(
+      `SELECT key, request_hash FROM idempotency_keys WHERE key LIKE 'pin-hash-%' ORDER BY key`,
+    );
+    // Two keys, two PINs, one hash: nothing in it depends on the PIN.
+    expect(rows.map((r) => r.key)).toEqual(['pin-hash-1', 'pin-hash-2']);
+    expect(new Set(rows.map((r) => r.request_hash)).size).toBe(1);
+    // A registration's password likewise.
+    const register = (password: string) =>
+      api.app.inject({
+        method: 'POST',
+        url: '/v1/users',
+        headers: { 'idempotency-key': `register-${alice.id}` },
+        payload: { email: `hash-${alice.id}@example.com`, password },
+      });
+    const first = await register('first-password-1');
+    expect(first.statusCode, first.body).toBe(201);
+    const again = await register('other-password-2');
+    expect([again.statusCode, again.headers['idempotent-replayed'], again.json()]).toEqual([
+      201,
+      'true',
+      first.json(),
+    ]);
+  });
+
   it('rejects malformed keys', async () => {
     const { alice, bob } = await pair();
     for (const key of ['', 'x'.repeat(256), 'has space', 'ключ']) {
