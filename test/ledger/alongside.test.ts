@@ -3,9 +3,11 @@
  * the statement that commits the call's transfers, made from the call's results, or not at all; a
  * side table that fails never stops the money. Two ledgers on one database stand for two processes.
  */
+import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Alongside, TransferResult } from '../../src/ledger/index.ts';
 import { newId } from '../../src/shared/ids.ts';
+import { auditWriteRow } from '../helpers/audit-rows.ts';
 import { fundedWallets, twoLedgers } from '../helpers/database.ts';
 
 const { db, a, b, batchesOfA } = await twoLedgers();
@@ -207,6 +209,54 @@ describe('rows written alongside a batch', () => {
     ).rejects.toMatchObject({ code: 'ledger_unavailable' });
     expect(gated.refused).toBeUndefined();
     expect(await a.getTransfer(id)).toBeUndefined();
+  });
+
+  it('gate through audit_write_rows_gated: a key another process commits while the batch waits on it is refused', async () => {
+    const { wallet, other } = await accounts(1_000n);
+    const key = `raced-${newId('k')}`;
+    // Another process's answer under the key, inserted but not committed when the batch writes.
+    const rival = new pg.Client({ connectionString: db.url });
+    await rival.connect();
+    const id = newId('txf');
+    const seen: string[] = [];
+    const gate: Alongside = {
+      fn: 'audit_write_rows_gated',
+      gate: true,
+      written: false,
+      row: (results) => {
+        seen.push(results[0]?.result ?? 'none');
+        return results[0]?.result === 'ok'
+          ? auditWriteRow({ request: 'req_raced', key, hash: 'h' })
+          : undefined;
+      },
+    };
+    try {
+      await rival.query('BEGIN');
+      await rival.query(
+        `INSERT INTO idempotency_keys (principal, key, request_hash, state, response_status, response_body, locked_until)
+         VALUES ('user:usr_a', $1, 'h', 'done', 201, '{}', now())`,
+        [key],
+      );
+      const made = a.createTransfers([transfer(wallet, other, 10n, id)], { alongside: gate });
+      for (let i = 0; ; i++) {
+        const { rows } = await db.pool.query(
+          `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+        );
+        if (rows.length > 0) break;
+        if (i > 200) throw new Error('the batch never waited for the rival answer');
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      await rival.query('COMMIT');
+      // The answer's insert waited for the rival's, found its key committed, and lost: the statement
+      // rolled back whole and the call was answered without moving money.
+      expect((await made).map((r) => r.result)).toEqual(['alongside_refused']);
+    } finally {
+      await rival.end();
+    }
+    expect(seen).toEqual(['ok']);
+    expect([gate.written, gate.refused]).toEqual([false, true]);
+    expect(await a.getTransfer(id)).toBeUndefined();
+    expect((await a.getAccount(wallet))?.debitsPosted).toBe(0n);
   });
 
   it('name a plain function, or the call is refused and nothing moves', async () => {
