@@ -4,9 +4,9 @@
  * (user + system, from /proc, so the server must run on this machine: the embedded default does) is
  * read before and after. Statements:
  *
- * - `ledger+answers`: `ledger_write_batch` with `audit_write_rows_gated` in one statement, as a batch of
- *   `POST /v1/transfers` commits (transfers, both accounts' totals, audit entries and stored answers
- *   claiming their keys);
+ * - `ledger+answers`: `ledger_write_batch` with `audit_write_rows_gated` in one statement, sent by the
+ *   engine's own `writeBatch` as a batch of `POST /v1/transfers` commits (transfers, both accounts'
+ *   totals, audit entries and stored answers claiming their keys);
  * - `answers`: `audit_write_rows` alone, as the audit writer stores other POSTs' answers (here with
  *   request hashes, as the transfer path's).
  *
@@ -15,7 +15,10 @@
  */
 import { readFileSync } from 'node:fs';
 import type { PoolClient } from '../src/db/pool.ts';
-import { Ledger } from '../src/ledger/index.ts';
+import type { AccountState } from '../src/ledger/apply.ts';
+import { Ledger, type Transfer } from '../src/ledger/index.ts';
+import { readTotals, writeBatch } from '../src/ledger/store.ts';
+import { auditWriteRow } from '../test/helpers/audit-rows.ts';
 import { benchDatabase, benchLogger, round } from './lib/database.ts';
 
 const rowsPerLine = Number(process.env.BENCH_STATEMENT_ROWS ?? 3000);
@@ -48,101 +51,92 @@ function backendCpuUs(): number {
   return (Number(fields[11]) + Number(fields[12])) * 10_000;
 }
 
-// Each account's posted totals as the database has them (nothing pending): the write is compare-and-set.
-interface Totals {
-  debitsPosted: bigint;
-  creditsPosted: bigint;
-}
-const totals = new Map(accounts.map((id) => [id, { debitsPosted: 0n, creditsPosted: 0n }]));
+// Each account as the database has it: the write is compare-and-set against these totals.
+const states = new Map<string, AccountState>(
+  accounts.map((id) => [
+    id,
+    {
+      id,
+      currency: 'ETB',
+      debitsMustNotExceedCredits: false,
+      creditsMustNotExceedDebits: false,
+      debitsFrozen: false,
+      debitsPosted: 0n,
+      creditsPosted: 0n,
+      debitsPending: 0n,
+      creditsPending: 0n,
+    },
+  ]),
+);
 let sequence = 0;
 
-function statement(kind: 'ledger+answers' | 'answers', size: number) {
-  const transfers: unknown[][] = [];
+type Kind = 'ledger+answers' | 'answers';
+
+/**
+ * One statement's work: for `ledger+answers`, `size` transfers with their answers, written as the
+ * engine writes a batch (`writeBatch`, the same rows and statement); for `answers`, the answers alone,
+ * as the audit writer sends them.
+ */
+function statement(kind: Kind, size: number): (c: PoolClient) => Promise<unknown> {
+  const created: Transfer[] = [];
   const answers: unknown[][] = [];
-  const before = new Map<string, Totals>();
+  const touched = new Map<string, AccountState>();
   for (let i = 0; i < size; i++) {
     const debit = accounts[Math.floor(Math.random() * accountsCount)] as string;
     let credit = debit;
     while (credit === debit) credit = accounts[Math.floor(Math.random() * accountsCount)] as string;
-    for (const id of [debit, credit]) if (!before.has(id)) before.set(id, { ...(totals.get(id) as Totals) });
-    (totals.get(debit) as Totals).debitsPosted += 100n;
-    (totals.get(credit) as Totals).creditsPosted += 100n;
+    for (const id of [debit, credit]) touched.set(id, states.get(id) as AccountState);
     const id = `txf_bench_${process.pid}_${sequence++}`;
-    const createdAt = new Date().toISOString();
-    const meta = { from: debit, to: credit };
-    transfers.push([
+    created.push({
       id,
-      debit,
-      credit,
-      '100',
-      'ETB',
-      'p2p',
-      'posted',
-      false,
-      null,
-      null,
-      null,
-      null,
-      meta,
-      createdAt,
-    ]);
+      debitAccountId: debit,
+      creditAccountId: credit,
+      amount: 100n,
+      currency: 'ETB',
+      code: 'p2p',
+      kind: 'posted',
+      linked: false,
+      pendingId: null,
+      reversesId: null,
+      timeoutSeconds: null,
+      expiresAt: null,
+      metadata: { from: debit, to: credit },
+      createdAt: new Date(),
+    });
     const answer = { id, object: 'transfer', amount: '1.00', currency: 'ETB', from: { user_id: debit } };
-    const principal = `user:${debit}`;
-    answers.push([
-      principal,
-      'POST /v1/transfers',
-      id,
-      null,
-      null,
-      201,
-      '127.0.0.1',
-      'bench',
-      `req_${sequence}`,
-    ]);
-    (answers.at(-1) as unknown[]).push(
-      principal,
-      `key-${process.pid}-${sequence}`,
-      JSON.stringify(answer),
-      'h',
+    answers.push(
+      auditWriteRow({
+        request: `req_${sequence}`,
+        principal: `user:${debit}`,
+        object: id,
+        userAgent: 'bench',
+        key: `key-${process.pid}-${sequence}`,
+        body: JSON.stringify(answer),
+        hash: 'h',
+      }),
     );
   }
   if (kind === 'answers') {
-    return {
-      name: 'bench_answers',
-      text: 'SELECT audit_write_rows($1::jsonb)',
-      values: [JSON.stringify(answers)],
-    };
+    const values = [JSON.stringify(answers)];
+    return (c) => c.query({ name: 'bench_answers', text: 'SELECT audit_write_rows($1::jsonb)', values });
   }
-  // [id, new debits/credits posted and pending, old ones, frozen] (`ledger_write_batch`).
-  const written = [...before].map(([id, old]) => {
-    const now = totals.get(id) as Totals;
-    return [
-      id,
-      `${now.debitsPosted}`,
-      `${now.creditsPosted}`,
-      '0',
-      '0',
-      `${old.debitsPosted}`,
-      `${old.creditsPosted}`,
-      '0',
-      '0',
-      false,
-    ];
-  });
-  return {
-    name: 'bench_ledger_answers',
-    text: 'SELECT ledger_write_batch($1::jsonb, $2::jsonb), audit_write_rows_gated($3::jsonb)',
-    values: [JSON.stringify(transfers), JSON.stringify(written), JSON.stringify(answers)],
-  };
+  // The totals as read, then the batch applied to them, as the engine does.
+  const before = readTotals(touched);
+  for (const t of created) {
+    (states.get(t.debitAccountId) as AccountState).debitsPosted += t.amount;
+    (states.get(t.creditAccountId) as AccountState).creditsPosted += t.amount;
+  }
+  const written = [...touched.values()].map((a) => ({ ...a }));
+  return (c) => writeBatch(c, created, written, before, [{ fn: 'audit_write_rows_gated', rows: answers }]);
 }
 
-async function measure(c: PoolClient, kind: 'ledger+answers' | 'answers', size: number): Promise<void> {
-  for (let i = 0; i < warmupStatements; i++) await c.query(statement(kind, size));
+async function measure(c: PoolClient, kind: Kind, size: number): Promise<void> {
+  for (let i = 0; i < warmupStatements; i++) await statement(kind, size)(c);
   const statements = Math.max(1, Math.ceil(rowsPerLine / size));
   const prepared = Array.from({ length: statements }, () => statement(kind, size));
   const cpuBefore = backendCpuUs();
   const startMs = performance.now();
-  for (const s of prepared) await c.query(s);
+  for (const send of prepared) await send(c);
   const wallMs = performance.now() - startMs;
   const cpuUs = backendCpuUs() - cpuBefore;
   process.stdout.write(
